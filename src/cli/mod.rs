@@ -1,0 +1,52 @@
+//! The command line: argument types (clap) and one function per command. Each
+//! command loads `ebb.yaml`, does its work through the library, and prints
+//! either a table for people or JSON for machines.
+
+mod cluster;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::Error;
+
+#[derive(Debug, Parser)]
+#[command(name = "ebb", version, about = "Declarative YAML runbooks for Apache Kafka maintenance")]
+pub struct Cli {
+    /// Path to ebb.yaml (default: $EBB_CONFIG, then ./ebb.yaml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Look at a cluster: topics, watermarks, consumer groups and their lag.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Topics with log start and log end per partition, and each group's lag.
+    Describe(cluster::DescribeArgs),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+/// Runs one parsed command line to completion.
+pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let config = crate::config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Cluster(ClusterCommand::Describe(args)) => cluster::describe(&config, args).await,
+    }
+}

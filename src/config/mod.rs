@@ -1,0 +1,398 @@
+//! `ebb.yaml`: where runbooks and history live, the clusters ebb may touch, the
+//! daemon's listener and tokens, and notification targets. Loading checks the
+//! file's shape first (so errors carry line and column), then expands `${VAR}`
+//! from the environment, then resolves relative paths against the file's folder.
+
+mod env;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use env::{BadReference, UnsetVariable};
+pub use secret::{Redactor, Secret, is_sensitive_property};
+
+use crate::time::HumanDuration;
+
+/// The whole of `ebb.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory of `*.yaml` runbooks, relative to this file. Default `./runbooks`.
+    #[serde(default = "default_runbooks")]
+    pub runbooks: PathBuf,
+    /// Directory of the sled history store, relative to this file. Default `./.ebb`.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Named connection targets that runbooks refer to by name.
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterConfig>,
+    /// The daemon's HTTP listener and API tokens.
+    #[serde(default)]
+    pub daemon: Option<DaemonConfig>,
+    /// Named notification targets for runbook `notify` entries and steps.
+    #[serde(default)]
+    pub notify: BTreeMap<String, NotifyTarget>,
+}
+
+fn default_runbooks() -> PathBuf {
+    PathBuf::from("runbooks")
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".ebb")
+}
+
+/// One cluster: exactly one provider key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "ClusterKeys")]
+pub enum ClusterConfig {
+    /// Apache Kafka over its native protocol.
+    Kafka(KafkaClusterConfig),
+    /// Tencent Cloud CKafka through the Tencent Cloud API 3.0.
+    Ckafka(CkafkaClusterConfig),
+    /// Huawei Cloud DMS for Kafka through its REST v2 API.
+    Dms(DmsClusterConfig),
+}
+
+/// The YAML form of a cluster, a map with one provider key; serde_yaml would
+/// otherwise want an enum written as a `!tag`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterKeys {
+    #[serde(default)]
+    kafka: Option<KafkaClusterConfig>,
+    #[serde(default)]
+    ckafka: Option<CkafkaClusterConfig>,
+    #[serde(default)]
+    dms: Option<DmsClusterConfig>,
+}
+
+impl TryFrom<ClusterKeys> for ClusterConfig {
+    type Error = String;
+
+    fn try_from(keys: ClusterKeys) -> Result<Self, String> {
+        match (keys.kafka, keys.ckafka, keys.dms) {
+            (Some(k), None, None) => Ok(ClusterConfig::Kafka(k)),
+            (None, Some(c), None) => Ok(ClusterConfig::Ckafka(c)),
+            (None, None, Some(d)) => Ok(ClusterConfig::Dms(d)),
+            (None, None, None) => Err("a cluster needs one provider key: kafka, ckafka or dms".to_owned()),
+            _ => Err("a cluster has exactly one provider key: kafka, ckafka or dms, not several".to_owned()),
+        }
+    }
+}
+
+impl ClusterConfig {
+    pub fn provider_name(&self) -> &'static str {
+        match self {
+            ClusterConfig::Kafka(_) => "kafka",
+            ClusterConfig::Ckafka(_) => "ckafka",
+            ClusterConfig::Dms(_) => "dms",
+        }
+    }
+}
+
+/// Native Kafka connection settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaClusterConfig {
+    /// Comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// Passed to librdkafka verbatim (librdkafka property names), e.g. `security.protocol`.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// Upper bound for each request to the cluster, including the first connection. Default 10s.
+    #[serde(default = "default_kafka_timeout")]
+    pub timeout: HumanDuration,
+}
+
+fn default_kafka_timeout() -> HumanDuration {
+    HumanDuration::parse("10s").expect("a valid literal")
+}
+
+impl KafkaClusterConfig {
+    /// Every value in this cluster's settings that must never be printed.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(self.properties.iter().filter(|(k, _)| is_sensitive_property(k)).map(|(_, v)| v.clone()))
+    }
+}
+
+/// Tencent Cloud CKafka settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CkafkaClusterConfig {
+    /// Region, e.g. `ap-guangzhou`.
+    pub region: String,
+    /// The CKafka instance, e.g. `ckafka-abc`.
+    pub instance_id: String,
+    /// API SecretId.
+    pub secret_id: Secret,
+    /// API SecretKey.
+    pub secret_key: Secret,
+    /// Optional session token (`X-TC-Token`).
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// API endpoint; default `https://ckafka.tencentcloudapi.com`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+}
+
+/// Huawei Cloud DMS for Kafka settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DmsClusterConfig {
+    /// API endpoint, e.g. `https://dms.cn-north-4.myhuaweicloud.com`.
+    pub endpoint: String,
+    /// Project id.
+    pub project_id: String,
+    /// DMS Kafka instance id.
+    pub instance_id: String,
+    /// Access key (AK).
+    pub access_key: Secret,
+    /// Secret key (SK).
+    pub secret_key: Secret,
+}
+
+/// The daemon's listener and tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Address to bind; default `127.0.0.1:8480`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Bearer tokens and their roles.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8480".to_owned()
+}
+
+/// One API token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds it, for logs and history.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The bearer token itself.
+    pub token: Secret,
+}
+
+/// API roles, each allowed everything the ones before it are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+/// A notification target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyTarget {
+    /// POST a JSON body to a URL.
+    pub webhook: WebhookConfig,
+}
+
+/// A webhook; its URL is treated as a secret because chat webhooks embed their token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: Secret,
+}
+
+/// `ebb.yaml` as loaded: the file it came from and its content.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+impl LoadedConfig {
+    /// The named cluster, or an error listing the ones that exist.
+    pub fn cluster(&self, name: &str) -> Result<&ClusterConfig, ConfigError> {
+        self.config.clusters.get(name).ok_or_else(|| ConfigError::UnknownCluster {
+            path: self.path.clone(),
+            name: name.to_owned(),
+            known: self.config.clusters.keys().cloned().collect(),
+        })
+    }
+
+    /// The cluster to use when none is named: the only one, or an error.
+    pub fn default_cluster(&self) -> Result<(&str, &ClusterConfig), ConfigError> {
+        let mut clusters = self.config.clusters.iter();
+        match (clusters.next(), clusters.next()) {
+            (Some((name, cluster)), None) => Ok((name, cluster)),
+            _ => Err(ConfigError::ClusterNotChosen {
+                path: self.path.clone(),
+                known: self.config.clusters.keys().cloned().collect(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no ebb.yaml found: pass --config FILE, set EBB_CONFIG, or create ./ebb.yaml")]
+    NotFound,
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path}: {}", describe_unset(.unset))]
+    UnsetVariables { path: PathBuf, unset: Vec<UnsetVariable> },
+    #[error("{path}: {}", describe_malformed(.malformed))]
+    MalformedReference { path: PathBuf, malformed: Vec<BadReference> },
+    #[error("{path}: no cluster named {name:?} (clusters: {})", list(.known))]
+    UnknownCluster { path: PathBuf, name: String, known: Vec<String> },
+    #[error("{path}: name a cluster with --cluster (clusters: {})", list(.known))]
+    ClusterNotChosen { path: PathBuf, known: Vec<String> },
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() { "none defined".to_owned() } else { names.join(", ") }
+}
+
+fn describe_unset(unset: &[UnsetVariable]) -> String {
+    let parts: Vec<String> =
+        unset.iter().map(|u| format!("environment variable {} is not set (used by {})", u.variable, u.key)).collect();
+    parts.join("; ")
+}
+
+fn describe_malformed(bad: &[BadReference]) -> String {
+    let parts: Vec<String> = bad
+        .iter()
+        .map(|b| {
+            format!("{} in {} is not a variable reference (write ${{NAME}}, or $${{ for a literal)", b.text, b.key)
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// Finds `ebb.yaml`: the explicit path, then `$EBB_CONFIG`, then `./ebb.yaml`.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = std::env::var_os("EBB_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let default = PathBuf::from("ebb.yaml");
+    if default.exists() { Ok(default) } else { Err(ConfigError::NotFound) }
+}
+
+/// Reads and expands `ebb.yaml` with the process environment.
+pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+    let path = locate(explicit)?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    parse(&path, &text, &|name| std::env::var(name).ok())
+}
+
+/// Parses `ebb.yaml` text; `lookup` supplies environment variables.
+pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+    // Shape first, on the text itself, so that every error names its line and column.
+    serde_yaml::from_str::<Config>(text).map_err(|e| invalid(e.to_string()))?;
+    let mut tree: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let expansion = env::expand_tree(&mut tree, lookup);
+    if !expansion.malformed.is_empty() {
+        return Err(ConfigError::MalformedReference { path: path.to_path_buf(), malformed: expansion.malformed });
+    }
+    if !expansion.unset.is_empty() {
+        return Err(ConfigError::UnsetVariables { path: path.to_path_buf(), unset: expansion.unset });
+    }
+    let mut config: Config = serde_yaml::from_value(tree).map_err(|e| invalid(e.to_string()))?;
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    config.runbooks = base.join(&config.runbooks);
+    config.data_dir = base.join(&config.data_dir);
+    Ok(LoadedConfig { path: path.to_path_buf(), config })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+runbooks: ./runbooks
+data_dir: ./.ebb
+clusters:
+  local:
+    kafka:
+      bootstrap_servers: 127.0.0.1:9092
+      timeout: 5s
+      properties:
+        security.protocol: SASL_SSL
+        sasl.password: ${KAFKA_PASSWORD}
+  tencent:
+    ckafka: { region: ap-guangzhou, instance_id: ckafka-abc,
+              secret_id: "${TC_ID}", secret_key: "${TC_KEY}" }
+  huawei:
+    dms: { endpoint: "https://dms.example", project_id: p, instance_id: i,
+           access_key: "${HW_AK}", secret_key: "${HW_SK}" }
+daemon:
+  listen: 127.0.0.1:8480
+  tokens:
+    - { name: ci, role: operator, token: "${TOKEN}" }
+notify:
+  ops-chat: { webhook: { url: "${HOOK}" } }
+"#;
+
+    fn env(name: &str) -> Option<String> {
+        Some(format!("value-of-{name}"))
+    }
+
+    #[test]
+    fn the_spec_example_loads_with_every_provider() {
+        let loaded = parse(Path::new("conf/ebb.yaml"), FULL, &env).unwrap();
+        let c = &loaded.config;
+        assert_eq!(c.runbooks, Path::new("conf/./runbooks"));
+        let ClusterConfig::Kafka(k) = &c.clusters["local"] else { panic!("kafka") };
+        assert_eq!(k.properties["sasl.password"], "value-of-KAFKA_PASSWORD");
+        assert_eq!(k.timeout.duration.as_secs(), 5);
+        assert_eq!(k.redactor().redact("x value-of-KAFKA_PASSWORD y"), "x *** y");
+        let ClusterConfig::Ckafka(t) = &c.clusters["tencent"] else { panic!("ckafka") };
+        assert_eq!(t.secret_key.expose(), "value-of-TC_KEY");
+        assert!(!format!("{c:?}").contains("value-of-TC_KEY"), "Debug must redact secrets");
+        assert!(matches!(c.clusters["huawei"], ClusterConfig::Dms(_)));
+        assert_eq!(c.daemon.as_ref().unwrap().tokens[0].role, Role::Operator);
+    }
+
+    #[test]
+    fn an_unset_variable_is_named_with_its_key() {
+        let err = parse(Path::new("ebb.yaml"), FULL, &|n| (n != "KAFKA_PASSWORD").then(|| "x".to_owned())).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("KAFKA_PASSWORD is not set"), "{text}");
+        assert!(text.contains("clusters.local.kafka.properties.sasl.password"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_location() {
+        let text = "clusters:\n  local:\n    kafka:\n      bootstrap_servers: x\n      bootstrap: y\n";
+        let err = parse(Path::new("ebb.yaml"), text, &env).unwrap_err().to_string();
+        assert!(err.contains("unknown field `bootstrap`"), "{err}");
+        assert!(err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn a_cluster_needs_exactly_one_provider() {
+        let text = "clusters:\n  local:\n    redis: {}\n";
+        let err = parse(Path::new("ebb.yaml"), text, &env).unwrap_err().to_string();
+        assert!(err.contains("unknown field `redis`"), "{err}");
+        let text = "clusters:\n  local:\n    kafka: {bootstrap_servers: x}\n    dms: {endpoint: e, project_id: p, instance_id: i, access_key: a, secret_key: s}\n";
+        let err = parse(Path::new("ebb.yaml"), text, &env).unwrap_err().to_string();
+        assert!(err.contains("exactly one provider key"), "{err}");
+    }
+
+    #[test]
+    fn unknown_cluster_lists_the_known_ones() {
+        let loaded = parse(Path::new("ebb.yaml"), FULL, &env).unwrap();
+        let err = loaded.cluster("nope").unwrap_err().to_string();
+        assert!(err.contains("huawei, local, tencent"), "{err}");
+    }
+}

@@ -1,0 +1,25 @@
+//! The error a command ends with, and the exit code it maps to (SPEC §4):
+//! 1 for errors, 3 for refusals by a gate, guard or stale plan.
+
+use std::process::ExitCode;
+
+use crate::config::ConfigError;
+use crate::provider::ProviderError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(1)
+    }
+}

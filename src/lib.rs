@@ -1,0 +1,15 @@
+//! ebb runs declarative YAML runbooks for Apache Kafka maintenance: query
+//! messages, compute and reset consumer-group offsets, purge what every group
+//! has consumed — planned first, applied on demand or on a schedule, and kept in
+//! a history from which resets can be rolled back.
+//!
+//! The flow follows the data: `config` (ebb.yaml) names clusters; `provider`
+//! talks to them; `cli` is the operator's entry point.
+
+pub mod cli;
+pub mod config;
+mod error;
+pub mod provider;
+pub mod time;
+
+pub use error::Error;

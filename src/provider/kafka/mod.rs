@@ -1,0 +1,409 @@
+//! The native provider: Apache Kafka over its own protocol, through librdkafka.
+//!
+//! librdkafka's calls block the calling thread, so every one of them runs on
+//! tokio's blocking pool, never on the runtime's worker threads. Batched reads
+//! hand librdkafka whole partition lists, which it groups into one request per
+//! leader (ListOffsets) or per group coordinator (OffsetFetch): round trips grow
+//! with the number of brokers, not partitions.
+
+mod errors;
+mod settings;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::metadata::Metadata;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use crate::config::{KafkaClusterConfig, Redactor};
+use crate::provider::{
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, OffsetForTime,
+    PartitionInfo, Provider, ProviderError, ProviderResult, TopicDescription, TopicPartition, Watermarks,
+};
+use crate::time::HumanDuration;
+
+/// Topics Kafka keeps for itself; never listed, never a default scope.
+const INTERNAL_TOPICS: [&str; 4] =
+    ["__consumer_offsets", "__transaction_state", "__share_group_state", "__cluster_metadata"];
+
+pub fn is_internal_topic(name: &str) -> bool {
+    INTERNAL_TOPICS.contains(&name)
+}
+
+/// A connection to one Kafka cluster. Cheap to clone.
+#[derive(Clone)]
+pub struct KafkaProvider {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    cluster: String,
+    bootstrap: String,
+    timeout: HumanDuration,
+    redactor: Redactor,
+    base: ClientConfig,
+    /// Belongs to no group: metadata, ListOffsets, group listings.
+    reader: BaseConsumer,
+    admin: AdminClient<DefaultClientContext>,
+    /// One client per group ebb reads or commits offsets for; none ever subscribes.
+    group_clients: Mutex<HashMap<String, Arc<BaseConsumer>>>,
+}
+
+impl KafkaProvider {
+    /// Creates the clients. No request is sent until the first read.
+    pub fn connect(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
+        let base = settings::base(config);
+        let redactor = config.redactor();
+        let create_error = |e| errors::creation_error(cluster, &redactor, &e);
+        let reader = base.create().map_err(create_error)?;
+        let admin = base.create().map_err(create_error)?;
+        let inner = Inner {
+            cluster: cluster.to_owned(),
+            bootstrap: config.bootstrap_servers.clone(),
+            timeout: config.timeout.clone(),
+            redactor,
+            base,
+            reader,
+            admin,
+            group_clients: Mutex::new(HashMap::new()),
+        };
+        Ok(KafkaProvider { inner: Arc::new(inner) })
+    }
+
+    /// Runs librdkafka work on the blocking pool.
+    async fn blocking<T, F>(&self, operation: &'static str, work: F) -> ProviderResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> ProviderResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        match tokio::task::spawn_blocking(move || work(&inner)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(ProviderError::Request {
+                cluster: self.inner.cluster.clone(),
+                operation,
+                detail: "cancelled while shutting down".to_owned(),
+                retryable: false,
+            }),
+        }
+    }
+}
+
+impl Inner {
+    fn metadata(&self, topic: Option<&str>) -> ProviderResult<Metadata> {
+        self.reader.fetch_metadata(topic, self.timeout.duration).map_err(|e| self.metadata_error(&e))
+    }
+
+    /// Descriptions of the named topics (in the order given), or of every
+    /// non-internal topic when `names` is `None`. One metadata request either way.
+    fn describe_topics(&self, names: Option<&[String]>) -> ProviderResult<Vec<TopicDescription>> {
+        let single = match names {
+            Some([one]) => Some(one.as_str()),
+            _ => None,
+        };
+        let metadata = self.metadata(single)?;
+        let mut found: HashMap<&str, TopicDescription> = HashMap::new();
+        for topic in metadata.topics() {
+            match topic.error().map(RDKafkaErrorCode::from) {
+                None => {}
+                Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => continue,
+                Some(code) => return Err(self.code_error("reading topic metadata", topic.name(), code)),
+            }
+            let mut partitions: Vec<PartitionInfo> = topic
+                .partitions()
+                .iter()
+                .map(|p| PartitionInfo {
+                    partition: p.id(),
+                    leader: (p.leader() >= 0).then_some(p.leader()),
+                    replicas: p.replicas().to_vec(),
+                })
+                .collect();
+            partitions.sort_by_key(|p| p.partition);
+            found.insert(topic.name(), TopicDescription { name: topic.name().to_owned(), partitions });
+        }
+        match names {
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    found.remove(name.as_str()).ok_or_else(|| ProviderError::UnknownTopic {
+                        cluster: self.cluster.clone(),
+                        topic: name.clone(),
+                    })
+                })
+                .collect(),
+            None => {
+                let mut all: Vec<TopicDescription> =
+                    found.into_values().filter(|t| !is_internal_topic(&t.name)).collect();
+                all.sort_by(|a, b| a.name.cmp(&b.name));
+                Ok(all)
+            }
+        }
+    }
+
+    /// Checks that every partition exists, so a typo is an error, never a silent gap.
+    fn check_partitions(&self, partitions: &[TopicPartition]) -> ProviderResult<()> {
+        let names: Vec<String> =
+            partitions.iter().map(|tp| tp.topic.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let topics = self.describe_topics(Some(&names))?;
+        let counts: HashMap<&str, &TopicDescription> = topics.iter().map(|t| (t.name.as_str(), t)).collect();
+        for tp in partitions {
+            let topic = counts[tp.topic.as_str()];
+            if !topic.partitions.iter().any(|p| p.partition == tp.partition) {
+                return Err(ProviderError::UnknownPartition {
+                    cluster: self.cluster.clone(),
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    count: topic.partitions.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// ListOffsets for many partitions at once. `spec` is a timestamp in
+    /// milliseconds, or `Offset::Beginning` / `Offset::End` for the log start / end.
+    /// Returns `None` where the broker found no offset (no message at or after the time).
+    fn list_offsets(&self, partitions: &[TopicPartition], spec: Offset) -> ProviderResult<Vec<Option<i64>>> {
+        if partitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut request = TopicPartitionList::with_capacity(partitions.len());
+        for tp in partitions {
+            request
+                .add_partition_offset(&tp.topic, tp.partition, spec)
+                .map_err(|e| self.request_error("listing offsets", &e))?;
+        }
+        let response = self
+            .reader
+            .offsets_for_times(request, self.timeout.duration)
+            .map_err(|e| self.request_error("listing offsets", &e))?;
+        let mut by_partition: HashMap<(String, i32), Option<i64>> = HashMap::with_capacity(partitions.len());
+        for elem in response.elements() {
+            if let Err(e) = elem.error() {
+                let subject = format!("{}:{}", elem.topic(), elem.partition());
+                return Err(match errors::code_of(&e) {
+                    Some(code) => self.code_error("listing offsets", &subject, code),
+                    None => self.request_error("listing offsets", &e),
+                });
+            }
+            let offset = match elem.offset() {
+                Offset::Offset(n) => Some(n),
+                _ => None,
+            };
+            by_partition.insert((elem.topic().to_owned(), elem.partition()), offset);
+        }
+        partitions
+            .iter()
+            .map(|tp| {
+                by_partition.get(&(tp.topic.clone(), tp.partition)).copied().ok_or_else(|| ProviderError::Request {
+                    cluster: self.cluster.clone(),
+                    operation: "listing offsets",
+                    detail: format!("the broker did not answer for {tp}"),
+                    retryable: true,
+                })
+            })
+            .collect()
+    }
+
+    fn group_client(&self, group: &str) -> ProviderResult<Arc<BaseConsumer>> {
+        let mut clients = self.group_clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = clients.get(group) {
+            return Ok(Arc::clone(client));
+        }
+        let client: BaseConsumer = settings::for_group(&self.base, group)
+            .create()
+            .map_err(|e| errors::creation_error(&self.cluster, &self.redactor, &e))?;
+        let client = Arc::new(client);
+        clients.insert(group.to_owned(), Arc::clone(&client));
+        Ok(client)
+    }
+
+    fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
+        let described = self.describe_topics(topics)?;
+        let mut request = TopicPartitionList::new();
+        for topic in &described {
+            for p in &topic.partitions {
+                request.add_partition(&topic.name, p.partition);
+            }
+        }
+        if request.count() == 0 {
+            return Ok(Vec::new());
+        }
+        let client = self.group_client(group)?;
+        let response = client
+            .committed_offsets(request, self.timeout.duration)
+            .map_err(|e| self.request_error("fetching committed offsets", &e))?;
+        let mut offsets = Vec::new();
+        for elem in response.elements() {
+            if let Err(e) = elem.error() {
+                let subject = format!("group {group} on {}:{}", elem.topic(), elem.partition());
+                return Err(match errors::code_of(&e) {
+                    Some(code) => self.code_error("fetching committed offsets", &subject, code),
+                    None => self.request_error("fetching committed offsets", &e),
+                });
+            }
+            if let Offset::Offset(offset) = elem.offset() {
+                offsets.push(CommittedOffset { topic: elem.topic().to_owned(), partition: elem.partition(), offset });
+            }
+        }
+        offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(offsets)
+    }
+
+    fn groups(&self, group: Option<&str>) -> ProviderResult<Vec<GroupDescription>> {
+        let list = self
+            .reader
+            .fetch_group_list(group, self.timeout.duration)
+            .map_err(|e| self.request_error("listing consumer groups", &e))?;
+        let mut groups: Vec<GroupDescription> = list
+            .groups()
+            .iter()
+            .map(|g| GroupDescription {
+                group: g.name().to_owned(),
+                state: GroupState::parse(g.state()),
+                protocol_type: g.protocol_type().to_owned(),
+                members: g
+                    .members()
+                    .iter()
+                    .map(|m| GroupMember {
+                        member_id: m.id().to_owned(),
+                        client_id: m.client_id().to_owned(),
+                        host: m.client_host().to_owned(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        groups.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(groups)
+    }
+}
+
+impl Provider for KafkaProvider {
+    fn cluster(&self) -> &str {
+        &self.inner.cluster
+    }
+
+    async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
+        self.blocking("reading cluster metadata", |inner| inner.describe_topics(None)).await
+    }
+
+    async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
+        let names = vec![name.to_owned()];
+        let mut topics =
+            self.blocking("reading topic metadata", move |inner| inner.describe_topics(Some(&names))).await?;
+        Ok(topics.remove(0))
+    }
+
+    async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
+        let asked = partitions.to_vec();
+        let checked = asked.clone();
+        self.blocking("listing offsets", move |inner| inner.check_partitions(&checked)).await?;
+        let (starts, ends) = (asked.clone(), asked.clone());
+        let (starts, ends) = tokio::try_join!(
+            self.blocking("listing offsets", move |inner| inner.list_offsets(&starts, Offset::Beginning)),
+            self.blocking("listing offsets", move |inner| inner.list_offsets(&ends, Offset::End)),
+        )?;
+        asked
+            .into_iter()
+            .zip(starts.into_iter().zip(ends))
+            .map(|(tp, (start, end))| match (start, end) {
+                (Some(log_start), Some(log_end)) => {
+                    Ok(Watermarks { topic: tp.topic, partition: tp.partition, log_start, log_end })
+                }
+                _ => Err(ProviderError::Request {
+                    cluster: self.inner.cluster.clone(),
+                    operation: "listing offsets",
+                    detail: format!("no log start or log end for {tp}"),
+                    retryable: true,
+                }),
+            })
+            .collect()
+    }
+
+    async fn offsets_for_timestamp(
+        &self,
+        partitions: &[TopicPartition],
+        timestamp_ms: i64,
+    ) -> ProviderResult<Vec<OffsetForTime>> {
+        if timestamp_ms < 0 {
+            return Err(ProviderError::Request {
+                cluster: self.inner.cluster.clone(),
+                operation: "looking up offsets by time",
+                detail: format!("timestamp {timestamp_ms} is before 1970"),
+                retryable: false,
+            });
+        }
+        let asked = partitions.to_vec();
+        let offsets = {
+            let asked = asked.clone();
+            self.blocking("looking up offsets by time", move |inner| {
+                inner.check_partitions(&asked)?;
+                inner.list_offsets(&asked, Offset::Offset(timestamp_ms))
+            })
+            .await?
+        };
+        Ok(asked
+            .into_iter()
+            .zip(offsets)
+            .map(|(tp, offset)| OffsetForTime { topic: tp.topic, partition: tp.partition, offset })
+            .collect())
+    }
+
+    async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
+        let group = group.to_owned();
+        let topics = topics.map(<[String]>::to_vec);
+        self.blocking("fetching committed offsets", move |inner| inner.committed_offsets(&group, topics.as_deref()))
+            .await
+    }
+
+    async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
+        let name = group.to_owned();
+        let found = self.blocking("describing a consumer group", move |inner| inner.groups(Some(&name))).await?;
+        Ok(found.into_iter().find(|g| g.group == group).unwrap_or_else(|| GroupDescription {
+            group: group.to_owned(),
+            state: GroupState::Dead,
+            protocol_type: String::new(),
+            members: Vec::new(),
+        }))
+    }
+
+    async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
+        let groups = self.blocking("listing consumer groups", |inner| inner.groups(None)).await?;
+        Ok(groups
+            .into_iter()
+            .map(|g| GroupListing { group: g.group, state: g.state, protocol_type: g.protocol_type })
+            .collect())
+    }
+
+    async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
+        let inner = &self.inner;
+        let options = AdminOptions::new().request_timeout(Some(inner.timeout.duration));
+        let resource = ResourceSpecifier::Topic(topic);
+        let results = inner
+            .admin
+            .describe_configs([&resource], &options)
+            .await
+            .map_err(|e| inner.request_error("describing topic configuration", &e))?;
+        let unknown = || ProviderError::UnknownTopic { cluster: inner.cluster.clone(), topic: topic.to_owned() };
+        match results.into_iter().next() {
+            Some(Ok(resource)) => {
+                let policy = resource
+                    .get("cleanup.policy")
+                    .and_then(|entry| entry.value.clone())
+                    .unwrap_or_else(|| "delete".to_owned());
+                Ok(CleanupPolicy { topic: topic.to_owned(), policy })
+            }
+            Some(Err(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)) => Err(unknown()),
+            Some(Err(code)) => Err(inner.code_error("describing topic configuration", topic, code)),
+            None => Err(unknown()),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! librdkafka settings for ebb's clients: the cluster's `bootstrap_servers` and
+//! `properties` from `ebb.yaml`, on top of defaults that keep ebb's reads from
+//! ever joining a group, committing on their own, or creating topics.
+
+use rdkafka::ClientConfig;
+
+use crate::config::KafkaClusterConfig;
+
+/// Defaults ebb sets before the operator's `properties`, which may override them.
+fn defaults(timeout_ms: u128) -> [(&'static str, String); 8] {
+    [
+        ("client.id", "ebb".to_owned()),
+        ("enable.auto.commit", "false".to_owned()),
+        ("enable.auto.offset.store", "false".to_owned()),
+        ("allow.auto.create.topics", "false".to_owned()),
+        // Log end means the high watermark, as in Apache Kafka's tools.
+        ("isolation.level", "read_uncommitted".to_owned()),
+        ("socket.connection.setup.timeout.ms", timeout_ms.max(1000).to_string()),
+        ("reconnect.backoff.max.ms", "1000".to_owned()),
+        ("topic.metadata.refresh.interval.ms", "60000".to_owned()),
+    ]
+}
+
+/// Settings for a consumer that reads metadata and offsets but belongs to no group.
+pub fn base(cluster: &KafkaClusterConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    for (key, value) in defaults(cluster.timeout.duration.as_millis()) {
+        config.set(key, value);
+    }
+    for (key, value) in &cluster.properties {
+        config.set(key, value);
+    }
+    config.set("bootstrap.servers", &cluster.bootstrap_servers);
+    config
+}
+
+/// Settings for a client that speaks for `group` (offset fetches and commits)
+/// without ever subscribing, so it never joins the group as a member.
+pub fn for_group(base: &ClientConfig, group: &str) -> ClientConfig {
+    let mut config = base.clone();
+    config.set("group.id", group);
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::HumanDuration;
+
+    #[test]
+    fn operator_properties_override_defaults_but_not_bootstrap() {
+        let cluster = KafkaClusterConfig {
+            bootstrap_servers: "127.0.0.1:1".into(),
+            properties: [
+                ("client.id".to_owned(), "ops".to_owned()),
+                ("bootstrap.servers".to_owned(), "elsewhere:9".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            timeout: HumanDuration::parse("3s").unwrap(),
+        };
+        let config = base(&cluster);
+        assert_eq!(config.get("client.id"), Some("ops"));
+        assert_eq!(config.get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(config.get("socket.connection.setup.timeout.ms"), Some("3000"));
+        assert_eq!(config.get("enable.auto.commit"), Some("false"));
+        assert_eq!(for_group(&config, "g").get("group.id"), Some("g"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Providers: the one place ebb talks to a cluster. Every provider (native Kafka
+//! today; Tencent CKafka and Huawei DMS through their management APIs) answers
+//! the same questions through the `Provider` trait, so steps and plans never know
+//! which one they run on.
+
+mod error;
+pub mod kafka;
+mod model;
+
+use std::future::Future;
+
+pub use error::ProviderError;
+pub use model::{
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, OffsetForTime,
+    PartitionInfo, TopicDescription, TopicPartition, Watermarks,
+};
+
+pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// Reads a provider offers. Batched calls take many partitions at once so a
+/// provider can group its requests (per broker for Kafka, per page for cloud APIs).
+pub trait Provider: Send + Sync {
+    /// The cluster's name in `ebb.yaml`, for messages.
+    fn cluster(&self) -> &str;
+
+    /// Every topic but Kafka's internal ones, sorted by name.
+    fn topics(&self) -> impl Future<Output = ProviderResult<Vec<TopicDescription>>> + Send;
+
+    /// One topic, or `UnknownTopic`.
+    fn topic(&self, name: &str) -> impl Future<Output = ProviderResult<TopicDescription>> + Send;
+
+    /// Log start and log end of each partition, in the order asked.
+    fn watermarks(&self, partitions: &[TopicPartition])
+    -> impl Future<Output = ProviderResult<Vec<Watermarks>>> + Send;
+
+    /// The first offset whose timestamp is at or after `timestamp_ms`, per partition.
+    fn offsets_for_timestamp(
+        &self,
+        partitions: &[TopicPartition],
+        timestamp_ms: i64,
+    ) -> impl Future<Output = ProviderResult<Vec<OffsetForTime>>> + Send;
+
+    /// A group's committed offsets on `topics`, or on every topic when `None`.
+    /// Partitions without a committed offset are left out.
+    fn committed_offsets(
+        &self,
+        group: &str,
+        topics: Option<&[String]>,
+    ) -> impl Future<Output = ProviderResult<Vec<CommittedOffset>>> + Send;
+
+    /// A group's state and live members. A group the coordinator does not know is `Dead`.
+    fn describe_group(&self, group: &str) -> impl Future<Output = ProviderResult<GroupDescription>> + Send;
+
+    /// Every consumer group, sorted by name.
+    fn list_groups(&self) -> impl Future<Output = ProviderResult<Vec<GroupListing>>> + Send;
+
+    /// A topic's `cleanup.policy`.
+    fn cleanup_policy(&self, topic: &str) -> impl Future<Output = ProviderResult<CleanupPolicy>> + Send;
+}

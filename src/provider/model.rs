@@ -1,0 +1,156 @@
+//! What a provider reports about a cluster, in ebb's words, independent of the
+//! protocol or API that produced it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+}
+
+impl fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.topic, self.partition)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// Broker id of the leader; `None` while the partition has no leader.
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicDescription {
+    pub name: String,
+    /// Sorted by partition id.
+    pub partitions: Vec<PartitionInfo>,
+}
+
+impl TopicDescription {
+    pub fn topic_partitions(&self) -> impl Iterator<Item = TopicPartition> + '_ {
+        self.partitions.iter().map(|p| TopicPartition::new(&self.name, p.partition))
+    }
+}
+
+/// A partition's log start (the earliest offset still stored) and log end (the high watermark).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Watermarks {
+    pub topic: String,
+    pub partition: i32,
+    pub log_start: i64,
+    pub log_end: i64,
+}
+
+/// The result of looking up the first offset whose timestamp is at or after a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OffsetForTime {
+    pub topic: String,
+    pub partition: i32,
+    /// `None` when no message at or after the time exists.
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommittedOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Consumer group states as the group coordinator reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub enum GroupState {
+    Empty,
+    Stable,
+    PreparingRebalance,
+    CompletingRebalance,
+    Dead,
+    /// A state this version of ebb does not know by name (newer protocols add some).
+    Other(String),
+}
+
+impl GroupState {
+    pub fn parse(text: &str) -> GroupState {
+        match text {
+            "Empty" => GroupState::Empty,
+            "Stable" => GroupState::Stable,
+            "PreparingRebalance" => GroupState::PreparingRebalance,
+            "CompletingRebalance" | "AwaitingSync" => GroupState::CompletingRebalance,
+            "Dead" => GroupState::Dead,
+            other => GroupState::Other(other.to_owned()),
+        }
+    }
+
+    /// Whether a group in this state has no live members, so its offsets may be changed.
+    pub fn is_inactive(&self) -> bool {
+        matches!(self, GroupState::Empty | GroupState::Dead)
+    }
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GroupState::Empty => "Empty",
+            GroupState::Stable => "Stable",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Dead => "Dead",
+            GroupState::Other(s) => s,
+        })
+    }
+}
+
+impl From<GroupState> for String {
+    fn from(state: GroupState) -> String {
+        state.to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMember {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupDescription {
+    pub group: String,
+    pub state: GroupState,
+    pub protocol_type: String,
+    pub members: Vec<GroupMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupListing {
+    pub group: String,
+    pub state: GroupState,
+    pub protocol_type: String,
+}
+
+/// A topic's `cleanup.policy`: purging needs `delete` in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CleanupPolicy {
+    pub topic: String,
+    /// As the broker reports it, e.g. `delete`, `compact`, `compact,delete`.
+    pub policy: String,
+}
+
+impl CleanupPolicy {
+    pub fn allows_delete(&self) -> bool {
+        self.policy.split(',').any(|p| p.trim() == "delete")
+    }
+}
