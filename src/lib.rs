@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 mod error;
 pub mod provider;
+#[doc(hidden)]
+pub mod testkit;
 pub mod time;
 
 pub use error::Error;

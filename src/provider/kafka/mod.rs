@@ -11,11 +11,12 @@ mod settings;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::error::{KafkaResult, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -238,8 +239,8 @@ impl Inner {
             return Ok(Vec::new());
         }
         let client = self.group_client(group)?;
-        let response = client
-            .committed_offsets(request, self.timeout.duration)
+        let response = self
+            .retrying(|| client.committed_offsets(request.clone(), self.timeout.duration))
             .map_err(|e| self.request_error("fetching committed offsets", &e))?;
         let mut offsets = Vec::new();
         for elem in response.elements() {
@@ -256,6 +257,26 @@ impl Inner {
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets)
+    }
+
+    /// Retries a request while it fails with a retryable code (a coordinator
+    /// still being found or loaded, a leader moving), until the timeout is spent.
+    fn retrying<T>(&self, mut request: impl FnMut() -> KafkaResult<T>) -> KafkaResult<T> {
+        let deadline = Instant::now() + self.timeout.duration;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match request() {
+                Err(e)
+                    if errors::code_of(&e).is_some_and(errors::is_retryable_code)
+                        && Instant::now() + pause < deadline =>
+                {
+                    tracing::debug!(cluster = %self.cluster, error = %e, "retrying a Kafka request");
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn groups(&self, group: Option<&str>) -> ProviderResult<Vec<GroupDescription>> {
@@ -276,7 +297,7 @@ impl Inner {
                     .map(|m| GroupMember {
                         member_id: m.id().to_owned(),
                         client_id: m.client_id().to_owned(),
-                        host: m.client_host().to_owned(),
+                        host: m.client_host().trim_start_matches('/').to_owned(),
                     })
                     .collect(),
             })
@@ -384,6 +405,9 @@ impl Provider for KafkaProvider {
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
+        // DescribeConfigs answers for a topic that does not exist with the broker's
+        // defaults and no error, so existence is checked first.
+        self.topic(topic).await?;
         let inner = &self.inner;
         let options = AdminOptions::new().request_timeout(Some(inner.timeout.duration));
         let resource = ResourceSpecifier::Topic(topic);
@@ -392,18 +416,23 @@ impl Provider for KafkaProvider {
             .describe_configs([&resource], &options)
             .await
             .map_err(|e| inner.request_error("describing topic configuration", &e))?;
-        let unknown = || ProviderError::UnknownTopic { cluster: inner.cluster.clone(), topic: topic.to_owned() };
+        let missing = || ProviderError::Request {
+            cluster: inner.cluster.clone(),
+            operation: "describing topic configuration",
+            detail: format!("the broker reported no cleanup.policy for {topic}"),
+            retryable: false,
+        };
         match results.into_iter().next() {
             Some(Ok(resource)) => {
-                let policy = resource
-                    .get("cleanup.policy")
-                    .and_then(|entry| entry.value.clone())
-                    .unwrap_or_else(|| "delete".to_owned());
+                let policy =
+                    resource.get("cleanup.policy").and_then(|entry| entry.value.clone()).ok_or_else(missing)?;
                 Ok(CleanupPolicy { topic: topic.to_owned(), policy })
             }
-            Some(Err(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)) => Err(unknown()),
+            Some(Err(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic)) => {
+                Err(ProviderError::UnknownTopic { cluster: inner.cluster.clone(), topic: topic.to_owned() })
+            }
             Some(Err(code)) => Err(inner.code_error("describing topic configuration", topic, code)),
-            None => Err(unknown()),
+            None => Err(missing()),
         }
     }
 }

@@ -1,0 +1,138 @@
+//! Apache Kafka's own command-line tools, run from the same jars as the test
+//! broker, with their output parsed: the oracle ebb's results are compared to.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use super::broker::repo_root;
+
+/// Runs `scripts/kafka tool NAME ARGS…` and returns its standard output.
+/// Panics with the tool's standard error when it exits non-zero.
+pub fn run(tool: &str, args: &[&str]) -> String {
+    let output = Command::new(repo_root().join("scripts/kafka"))
+        .arg("tool")
+        .arg(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run Apache's {tool}: {e}"));
+    assert!(
+        output.status.success(),
+        "Apache's {tool} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `kafka-get-offsets --topic T --time TIME`: partition → offset.
+/// TIME is `-2` (earliest), `-1` (latest) or a timestamp in milliseconds.
+pub fn get_offsets(bootstrap: &str, topic: &str, time: &str) -> BTreeMap<i32, i64> {
+    let out = run("get-offsets", &["--bootstrap-server", bootstrap, "--topic", topic, "--time", time]);
+    out.lines()
+        .filter_map(|line| {
+            let mut parts = line.trim().rsplitn(3, ':');
+            let offset = parts.next()?.parse().ok()?;
+            let partition = parts.next()?.parse().ok()?;
+            (parts.next()? == topic).then_some((partition, offset))
+        })
+        .collect()
+}
+
+/// One row of `kafka-consumer-groups --describe --group G`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOffsetRow {
+    pub topic: String,
+    pub partition: i32,
+    /// `None` where the tool prints `-` (no committed offset).
+    pub current: Option<i64>,
+    pub log_end: Option<i64>,
+    pub lag: Option<i64>,
+}
+
+/// Splits a table printed by Apache's tools into rows of named columns.
+fn table(out: &str, first_header: &str) -> Vec<BTreeMap<String, String>> {
+    let mut header: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    for line in out.lines() {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if cells.first() == Some(&first_header) {
+            header = cells.iter().map(|c| c.to_string()).collect();
+            continue;
+        }
+        if header.is_empty() || cells.len() < header.len() {
+            continue;
+        }
+        rows.push(header.iter().cloned().zip(cells.iter().map(|c| c.to_string())).collect());
+    }
+    rows
+}
+
+fn number(cell: Option<&String>) -> Option<i64> {
+    cell.and_then(|c| c.parse().ok())
+}
+
+/// `kafka-consumer-groups --describe --group G --offsets`.
+pub fn group_offsets(bootstrap: &str, group: &str) -> Vec<GroupOffsetRow> {
+    let out = run("consumer-groups", &["--bootstrap-server", bootstrap, "--describe", "--group", group, "--offsets"]);
+    let mut rows: Vec<GroupOffsetRow> = table(&out, "GROUP")
+        .into_iter()
+        .filter(|r| r.get("TOPIC").is_some_and(|t| t != "-"))
+        .map(|r| GroupOffsetRow {
+            topic: r["TOPIC"].clone(),
+            partition: number(r.get("PARTITION")).unwrap_or(-1) as i32,
+            current: number(r.get("CURRENT-OFFSET")),
+            log_end: number(r.get("LOG-END-OFFSET")),
+            lag: number(r.get("LAG")),
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    rows
+}
+
+/// `kafka-consumer-groups --describe --group G --state`: (state, member count).
+/// The COORDINATOR column contains a space, so state and count are read from the right.
+pub fn group_state(bootstrap: &str, group: &str) -> (String, usize) {
+    let out = run("consumer-groups", &["--bootstrap-server", bootstrap, "--describe", "--group", group, "--state"]);
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(group))
+        .unwrap_or_else(|| panic!("no state line for {group} in:\n{out}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    let members = cells[cells.len() - 1].parse().expect("#MEMBERS");
+    (cells[cells.len() - 2].to_owned(), members)
+}
+
+/// `kafka-consumer-groups --describe --group G --members`: (client id, host) per member.
+pub fn group_members(bootstrap: &str, group: &str) -> Vec<(String, String)> {
+    let out = run("consumer-groups", &["--bootstrap-server", bootstrap, "--describe", "--group", group, "--members"]);
+    let mut members: Vec<(String, String)> = table(&out, "GROUP")
+        .into_iter()
+        .map(|r| (r["CLIENT-ID"].clone(), r["HOST"].trim_start_matches('/').to_owned()))
+        .collect();
+    members.sort();
+    members
+}
+
+/// `kafka-consumer-groups --list`.
+pub fn list_groups(bootstrap: &str) -> Vec<String> {
+    let out = run("consumer-groups", &["--bootstrap-server", bootstrap, "--list"]);
+    let mut groups: Vec<String> = out.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    groups.sort();
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_consumer_group_tables_with_missing_values() {
+        let out = "\nGROUP  TOPIC  PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG  CONSUMER-ID  HOST  CLIENT-ID\n\
+                   g      t      0          5               9               4    -            -     -\n\
+                   g      t      1          -               3               -    -            -     -\n";
+        let rows: Vec<_> = table(out, "GROUP");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(number(rows[0].get("LAG")), Some(4));
+        assert_eq!(number(rows[1].get("CURRENT-OFFSET")), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! One real Kafka per test process, started on first use by `scripts/kafka` and
+//! stopped by its watcher when the process ends. `EBB_TEST_BOOTSTRAP` (and
+//! `EBB_TEST_BOOTSTRAP_3` for the three-broker cluster) reuse a running one.
+//! A broker that cannot be started fails the test that asked for it: never a skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::config::KafkaClusterConfig;
+use crate::time::HumanDuration;
+
+pub struct TestCluster {
+    pub bootstrap: String,
+    pub brokers: usize,
+}
+
+impl TestCluster {
+    /// `ebb.yaml` settings for this cluster.
+    pub fn config(&self) -> KafkaClusterConfig {
+        KafkaClusterConfig {
+            bootstrap_servers: self.bootstrap.clone(),
+            properties: Default::default(),
+            timeout: HumanDuration::parse("15s").expect("literal"),
+        }
+    }
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_cluster() -> &'static TestCluster {
+    static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP", 1))
+}
+
+pub fn shared_three_broker_cluster() -> &'static TestCluster {
+    static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP_3", 3))
+}
+
+fn obtain(variable: &str, brokers: usize) -> TestCluster {
+    if let Some(bootstrap) = std::env::var(variable).ok().filter(|b| !b.is_empty()) {
+        return TestCluster { bootstrap, brokers };
+    }
+    let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
+    let output = Command::new(repo_root().join("scripts/kafka"))
+        .args(["start", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
+        .arg(std::process::id().to_string())
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/kafka: {e}"));
+    if !output.status.success() {
+        panic!(
+            "a real Kafka is required for this test and could not be started \
+             (Java 17+ and Maven are needed; set {variable} to use a running one):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_owned();
+    assert!(!bootstrap.is_empty(), "scripts/kafka start printed no bootstrap address");
+    TestCluster { bootstrap, brokers }
+}

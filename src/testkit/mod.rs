@@ -1,0 +1,13 @@
+//! Test support shared by the integration tests, the demo and the benchmarks:
+//! a real Apache Kafka started once per process, helpers that build cluster
+//! state (topics, records with chosen timestamps, committed offsets, deleted
+//! records), and Apache's own tools as the oracle. Not part of ebb's interface.
+
+pub mod apache;
+pub mod broker;
+pub mod names;
+pub mod seed;
+
+pub use broker::{TestCluster, shared_cluster, shared_three_broker_cluster};
+pub use names::unique;
+pub use seed::{Record, Seeder};

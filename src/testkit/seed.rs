@@ -1,0 +1,207 @@
+//! Building cluster state for tests and the demo: topics, records with chosen
+//! keys, timestamps and headers, committed group offsets, and deleted records.
+//! Independent of ebb's own provider, so tests never check ebb with ebb.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// One record to produce.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Record {
+    pub fn value(value: impl AsRef<[u8]>) -> Self {
+        Record { value: Some(value.as_ref().to_vec()), ..Default::default() }
+    }
+
+    pub fn key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.key = Some(key.as_ref().to_vec());
+        self
+    }
+
+    /// Sets the record's timestamp, in milliseconds since the epoch.
+    pub fn at(mut self, timestamp_ms: i64) -> Self {
+        self.timestamp = Some(timestamp_ms);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.headers.push((name.to_owned(), value.as_ref().to_vec()));
+        self
+    }
+}
+
+pub struct Seeder {
+    bootstrap: String,
+    producer: FutureProducer,
+    admin: AdminClient<DefaultClientContext>,
+}
+
+impl Seeder {
+    pub fn new(bootstrap: &str) -> Self {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", bootstrap)
+            .set("linger.ms", "5")
+            .set("message.timeout.ms", "30000")
+            .set("queue.buffering.max.messages", "200000")
+            .set("enable.idempotence", "false")
+            .set("acks", "all");
+        Seeder {
+            bootstrap: bootstrap.to_owned(),
+            producer: config.create().expect("test producer"),
+            admin: config.create().expect("test admin client"),
+        }
+    }
+
+    pub async fn create_topic(&self, name: &str, partitions: i32) {
+        self.create_topic_with(name, partitions, 1, &[]).await;
+    }
+
+    pub async fn create_topic_with(&self, name: &str, partitions: i32, replication: i32, configs: &[(&str, &str)]) {
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+        for (k, v) in configs {
+            topic = topic.set(k, v);
+        }
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        let results = self.admin.create_topics([&topic], &options).await.expect("create_topics request");
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => panic!("cannot create topic {topic}: {code}"),
+            }
+        }
+        self.wait_for_leaders(name, partitions).await;
+    }
+
+    pub async fn delete_topic(&self, name: &str) {
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        let _ = self.admin.delete_topics(&[name], &options).await;
+    }
+
+    /// New topics answer metadata requests before every leader is known.
+    async fn wait_for_leaders(&self, name: &str, partitions: i32) {
+        for _ in 0..100 {
+            let metadata = self.producer.client().fetch_metadata(Some(name), Duration::from_secs(5));
+            if let Ok(metadata) = metadata {
+                if let Some(t) = metadata.topics().first() {
+                    if t.error().is_none()
+                        && t.partitions().len() == partitions as usize
+                        && t.partitions().iter().all(|p| p.leader() >= 0)
+                    {
+                        return;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("topic {name} has no leader for every partition after 10s");
+    }
+
+    /// Produces records to one partition, in order; returns their offsets.
+    pub async fn produce(&self, topic: &str, partition: i32, records: impl IntoIterator<Item = Record>) -> Vec<i64> {
+        let mut pending: Vec<DeliveryFuture> = Vec::new();
+        let mut offsets = Vec::new();
+        for record in records {
+            let mut headers = OwnedHeaders::new();
+            for (name, value) in &record.headers {
+                headers = headers.insert(Header { key: name, value: Some(value) });
+            }
+            loop {
+                let mut future = FutureRecord::<[u8], [u8]>::to(topic).partition(partition).headers(headers.clone());
+                if let Some(k) = &record.key {
+                    future = future.key(k);
+                }
+                if let Some(v) = &record.value {
+                    future = future.payload(v);
+                }
+                if let Some(ts) = record.timestamp {
+                    future = future.timestamp(ts);
+                }
+                match self.producer.send_result(future) {
+                    Ok(delivery) => {
+                        pending.push(delivery);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                        offsets.extend(Self::settle(&mut pending).await);
+                    }
+                    Err((e, _)) => panic!("cannot produce to {topic}:{partition}: {e}"),
+                }
+            }
+        }
+        offsets.extend(Self::settle(&mut pending).await);
+        offsets
+    }
+
+    async fn settle(pending: &mut Vec<DeliveryFuture>) -> Vec<i64> {
+        let mut offsets = Vec::with_capacity(pending.len());
+        for delivery in pending.drain(..) {
+            match delivery.await.expect("delivery report") {
+                Ok(d) => offsets.push(d.offset),
+                Err((e, _)) => panic!("delivery failed: {e}"),
+            }
+        }
+        offsets
+    }
+
+    /// Produces `count` records `prefix-0`, `prefix-1`, … with timestamps
+    /// `first_timestamp`, `first_timestamp + step_ms`, ….
+    pub async fn produce_sequence(
+        &self,
+        topic: &str,
+        partition: i32,
+        count: usize,
+        prefix: &str,
+        first_timestamp: i64,
+        step_ms: i64,
+    ) -> Vec<i64> {
+        let records =
+            (0..count).map(|i| Record::value(format!("{prefix}-{i}")).at(first_timestamp + i as i64 * step_ms));
+        self.produce(topic, partition, records).await
+    }
+
+    /// Commits offsets for `group` as a client that never joins it (so the group stays Empty).
+    pub async fn commit(&self, group: &str, offsets: &[(&str, i32, i64)]) {
+        let mut list = TopicPartitionList::new();
+        for (topic, partition, offset) in offsets {
+            list.add_partition_offset(topic, *partition, Offset::Offset(*offset)).expect("offset");
+        }
+        let bootstrap = self.bootstrap.clone();
+        let group = group.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("group.id", &group)
+                .set("enable.auto.commit", "false")
+                .create()
+                .expect("committing client");
+            consumer.commit(&list, CommitMode::Sync).unwrap_or_else(|e| panic!("commit for group {group}: {e}"));
+        })
+        .await
+        .expect("commit task");
+    }
+
+    /// Deletes records below `before` (DeleteRecords), raising the log start.
+    pub async fn delete_records(&self, topic: &str, partition: i32, before: i64) {
+        let mut list = TopicPartitionList::new();
+        list.add_partition_offset(topic, partition, Offset::Offset(before)).expect("offset");
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        let result = self.admin.delete_records(&list, &options).await.expect("delete_records request");
+        for elem in result.elements() {
+            elem.error().unwrap_or_else(|e| panic!("delete records on {topic}:{partition}: {e}"));
+        }
+    }
+}

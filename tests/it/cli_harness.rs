@@ -1,0 +1,125 @@
+//! Runs the `ebb` binary the way an operator would, and states what should come back.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+pub struct Ebb {
+    dir: tempdir::Dir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    config: Option<String>,
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ebb {
+    pub fn new() -> Self {
+        Ebb { dir: tempdir::Dir::new(), args: Vec::new(), env: Vec::new(), config: None }
+    }
+
+    /// Writes `ebb.yaml` with this text and passes `--config` to it.
+    pub fn config(mut self, yaml: &str) -> Self {
+        self.config = Some(yaml.to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn run(self) -> Outcome {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ebb"));
+        command.current_dir(self.dir.path()).env_remove("EBB_CONFIG");
+        if let Some(yaml) = &self.config {
+            let path: PathBuf = self.dir.path().join("ebb.yaml");
+            std::fs::write(&path, yaml).expect("write ebb.yaml");
+            command.arg("--config").arg(&path);
+        }
+        command.args(&self.args);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let output = command.output().expect("run ebb");
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn stderr_contains(self, text: &str) -> Self {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_contains(self, text: &str) -> Self {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.stdout);
+        self
+    }
+
+    /// Neither output contains `text` (for secrets).
+    pub fn never_shows(self, text: &str) -> Self {
+        assert!(
+            !self.stdout.contains(text) && !self.stderr.contains(text),
+            "{text:?} leaked:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A temporary directory removed when dropped.
+mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(ebb::testkit::unique("ebb-cli"));
+            std::fs::create_dir_all(&path).expect("temp dir");
+            Dir(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
