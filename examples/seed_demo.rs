@@ -7,8 +7,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ebb::provider::kafka::KafkaProvider;
 use ebb::provider::Provider;
+use ebb::provider::kafka::KafkaProvider;
 use ebb::testkit::{Record, Seeder};
 
 #[tokio::main]
@@ -51,13 +51,19 @@ async fn main() {
     for partition in 0..2 {
         seeder.produce_sequence("payments", partition, 120, "payment", two_hours_ago, 60_000).await;
     }
-    let customers = (0..50).map(|i| Record::value(format!("customer {} v{}", i % 17, i / 17)).key(format!("customer-{}", i % 17)));
+    let customers =
+        (0..50).map(|i| Record::value(format!("customer {} v{}", i % 17, i / 17)).key(format!("customer-{}", i % 17)));
     seeder.produce("customers", 0, customers).await;
 
     // An earlier purge raised the log start of orders-0.
     seeder.delete_records("orders", 0, 40).await;
     seeder.commit("billing", &[("orders", 0, 150), ("orders", 1, 170), ("orders", 2, 240)]).await;
-    seeder.commit("analytics", &[("orders", 0, 60), ("orders", 1, 60), ("orders", 2, 60), ("payments", 0, 100), ("payments", 1, 90)]).await;
+    seeder
+        .commit(
+            "analytics",
+            &[("orders", 0, 60), ("orders", 1, 60), ("orders", 2, 60), ("payments", 0, 100), ("payments", 1, 90)],
+        )
+        .await;
     // Let the coordinator settle so the first look shows every group.
     tokio::time::sleep(Duration::from_millis(200)).await;
     println!("seeded topics orders, payments, customers and groups billing, analytics on {bootstrap}");

@@ -130,7 +130,8 @@ pub struct GroupMember {
 pub struct GroupDescription {
     pub group: String,
     pub state: GroupState,
-    pub protocol_type: String,
+    /// `classic`, or `consumer` for the KIP-848 protocol.
+    pub group_type: String,
     pub members: Vec<GroupMember>,
 }
 
@@ -138,7 +139,8 @@ pub struct GroupDescription {
 pub struct GroupListing {
     pub group: String,
     pub state: GroupState,
-    pub protocol_type: String,
+    /// `classic`, or `consumer` for the KIP-848 protocol.
+    pub group_type: String,
 }
 
 /// A topic's `cleanup.policy`: purging needs `delete` in it.

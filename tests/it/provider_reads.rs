@@ -169,14 +169,18 @@ struct LiveMember {
 }
 
 impl LiveMember {
-    fn join(bootstrap: &str, group: &str, topic: &str, client_id: &str) -> Self {
-        let consumer: BaseConsumer = ClientConfig::new()
+    /// `protocol` is `classic` or `consumer` (KIP-848).
+    fn join(bootstrap: &str, group: &str, topic: &str, client_id: &str, protocol: &str) -> Self {
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", bootstrap)
             .set("group.id", group)
             .set("client.id", client_id)
-            .set("session.timeout.ms", "10000")
-            .create()
-            .expect("member");
+            .set("group.protocol", protocol);
+        if protocol == "classic" {
+            config.set("session.timeout.ms", "10000");
+        }
+        let consumer: BaseConsumer = config.create().expect("member");
         consumer.subscribe(&[topic]).expect("subscribe");
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -220,12 +224,12 @@ async fn group_state_and_members_equal_apache_describe() {
     let group = unique("group-live");
     let p = provider();
 
-    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, "ebb-live-member");
+    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, "ebb-live-member", "classic");
     let stable = wait_for_state(&p, &group, GroupState::Stable).await;
     assert_eq!(stable.members.len(), 1);
     assert_eq!(stable.members[0].client_id, "ebb-live-member");
     assert_eq!(stable.members[0].host, "127.0.0.1");
-    assert_eq!(stable.protocol_type, "consumer");
+    assert_eq!(stable.group_type, "classic");
     assert!(!stable.state.is_inactive());
 
     assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Stable".to_owned(), 1));
@@ -241,6 +245,34 @@ async fn group_state_and_members_equal_apache_describe() {
     let unknown = p.describe_group(&unique("group-nobody")).await.unwrap();
     assert_eq!(unknown.state, GroupState::Dead);
     assert!(unknown.members.is_empty());
+}
+
+/// Kafka 4's consumer protocol: the classic DescribeGroups reports such a live
+/// group as Dead with no members, which would let a reset through its gate.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_group_of_the_kip848_protocol_is_seen_as_active() {
+    let cluster = shared_cluster();
+    let topic = unique("members-848");
+    Seeder::new(&cluster.bootstrap).create_topic(&topic, 2).await;
+    let group = unique("group-848");
+    let p = provider();
+
+    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, "ebb-848-member", "consumer");
+    let stable = wait_for_state(&p, &group, GroupState::Stable).await;
+    assert_eq!(stable.group_type, "consumer");
+    assert!(!stable.state.is_inactive());
+    let ours: Vec<(String, String)> = stable.members.iter().map(|m| (m.client_id.clone(), m.host.clone())).collect();
+    assert_eq!(ours, vec![("ebb-848-member".to_owned(), "127.0.0.1".to_owned())]);
+    assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Stable".to_owned(), 1));
+    assert_eq!(ours, apache::group_members(&cluster.bootstrap, &group));
+
+    let listed = p.list_groups().await.unwrap();
+    let entry = listed.iter().find(|g| g.group == group).expect("listed");
+    assert_eq!((entry.state.clone(), entry.group_type.as_str()), (GroupState::Stable, "consumer"));
+
+    drop(member);
+    let empty = wait_for_state(&p, &group, GroupState::Empty).await;
+    assert!(empty.members.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

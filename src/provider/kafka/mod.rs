@@ -7,25 +7,28 @@
 //! with the number of brokers, not partitions.
 
 mod errors;
+mod group_admin;
+mod retry;
 mod settings;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::{KafkaResult, RDKafkaErrorCode};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, OffsetForTime,
-    PartitionInfo, Provider, ProviderError, ProviderResult, TopicDescription, TopicPartition, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, PartitionInfo, Provider,
+    ProviderError, ProviderResult, TopicDescription, TopicPartition, Watermarks,
 };
 use crate::time::HumanDuration;
+
+type Failed = retry::Failed<ProviderError>;
 
 /// Topics Kafka keeps for itself; never listed, never a default scope.
 const INTERNAL_TOPICS: [&str; 4] =
@@ -176,24 +179,21 @@ impl Inner {
         if partitions.is_empty() {
             return Ok(Vec::new());
         }
+        retry::within(self.timeout.duration, || self.list_offsets_once(partitions, spec))
+    }
+
+    fn list_offsets_once(&self, partitions: &[TopicPartition], spec: Offset) -> Result<Vec<Option<i64>>, Failed> {
+        const OPERATION: &str = "listing offsets";
         let mut request = TopicPartitionList::with_capacity(partitions.len());
         for tp in partitions {
-            request
-                .add_partition_offset(&tp.topic, tp.partition, spec)
-                .map_err(|e| self.request_error("listing offsets", &e))?;
+            request.add_partition_offset(&tp.topic, tp.partition, spec).map_err(|e| self.failed(OPERATION, e))?;
         }
-        let response = self
-            .reader
-            .offsets_for_times(request, self.timeout.duration)
-            .map_err(|e| self.request_error("listing offsets", &e))?;
+        let response =
+            self.reader.offsets_for_times(request, self.timeout.duration).map_err(|e| self.failed(OPERATION, e))?;
         let mut by_partition: HashMap<(String, i32), Option<i64>> = HashMap::with_capacity(partitions.len());
         for elem in response.elements() {
             if let Err(e) = elem.error() {
-                let subject = format!("{}:{}", elem.topic(), elem.partition());
-                return Err(match errors::code_of(&e) {
-                    Some(code) => self.code_error("listing offsets", &subject, code),
-                    None => self.request_error("listing offsets", &e),
-                });
+                return Err(self.failed_on(OPERATION, &format!("{}:{}", elem.topic(), elem.partition()), e));
             }
             let offset = match elem.offset() {
                 Offset::Offset(n) => Some(n),
@@ -204,14 +204,30 @@ impl Inner {
         partitions
             .iter()
             .map(|tp| {
-                by_partition.get(&(tp.topic.clone(), tp.partition)).copied().ok_or_else(|| ProviderError::Request {
-                    cluster: self.cluster.clone(),
-                    operation: "listing offsets",
-                    detail: format!("the broker did not answer for {tp}"),
-                    retryable: true,
+                by_partition.get(&(tp.topic.clone(), tp.partition)).copied().ok_or_else(|| Failed {
+                    code: Some(RDKafkaErrorCode::LeaderNotAvailable),
+                    error: ProviderError::Request {
+                        cluster: self.cluster.clone(),
+                        operation: OPERATION,
+                        detail: format!("the broker did not answer for {tp}"),
+                        retryable: true,
+                    },
                 })
             })
             .collect()
+    }
+
+    /// A failed request, keeping the code that decides whether to retry it.
+    fn failed(&self, operation: &'static str, error: KafkaError) -> Failed {
+        Failed { code: errors::code_of(&error), error: self.request_error(operation, &error) }
+    }
+
+    /// A failed partition or group inside an answer.
+    fn failed_on(&self, operation: &'static str, subject: &str, error: KafkaError) -> Failed {
+        match errors::code_of(&error) {
+            Some(code) => Failed { code: Some(code), error: self.code_error(operation, subject, code) },
+            None => Failed { code: None, error: self.request_error(operation, &error) },
+        }
     }
 
     fn group_client(&self, group: &str) -> ProviderResult<Arc<BaseConsumer>> {
@@ -239,68 +255,72 @@ impl Inner {
             return Ok(Vec::new());
         }
         let client = self.group_client(group)?;
-        let response = self
-            .retrying(|| client.committed_offsets(request.clone(), self.timeout.duration))
-            .map_err(|e| self.request_error("fetching committed offsets", &e))?;
-        let mut offsets = Vec::new();
-        for elem in response.elements() {
-            if let Err(e) = elem.error() {
-                let subject = format!("group {group} on {}:{}", elem.topic(), elem.partition());
-                return Err(match errors::code_of(&e) {
-                    Some(code) => self.code_error("fetching committed offsets", &subject, code),
-                    None => self.request_error("fetching committed offsets", &e),
-                });
+        const OPERATION: &str = "fetching committed offsets";
+        let mut offsets = retry::within(self.timeout.duration, || {
+            let response = client
+                .committed_offsets(request.clone(), self.timeout.duration)
+                .map_err(|e| self.failed(OPERATION, e))?;
+            let mut offsets = Vec::new();
+            for elem in response.elements() {
+                if let Err(e) = elem.error() {
+                    let subject = format!("group {group} on {}:{}", elem.topic(), elem.partition());
+                    return Err(self.failed_on(OPERATION, &subject, e));
+                }
+                if let Offset::Offset(offset) = elem.offset() {
+                    offsets.push(CommittedOffset {
+                        topic: elem.topic().to_owned(),
+                        partition: elem.partition(),
+                        offset,
+                    });
+                }
             }
-            if let Offset::Offset(offset) = elem.offset() {
-                offsets.push(CommittedOffset { topic: elem.topic().to_owned(), partition: elem.partition(), offset });
-            }
-        }
+            Ok(offsets)
+        })?;
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets)
     }
 
-    /// Retries a request while it fails with a retryable code (a coordinator
-    /// still being found or loaded, a leader moving), until the timeout is spent.
-    fn retrying<T>(&self, mut request: impl FnMut() -> KafkaResult<T>) -> KafkaResult<T> {
-        let deadline = Instant::now() + self.timeout.duration;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            match request() {
-                Err(e)
-                    if errors::code_of(&e).is_some_and(errors::is_retryable_code)
-                        && Instant::now() + pause < deadline =>
-                {
-                    tracing::debug!(cluster = %self.cluster, error = %e, "retrying a Kafka request");
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
-                other => return other,
+    fn admin_error(&self, operation: &'static str, error: group_admin::AdminError) -> ProviderError {
+        match error.code {
+            Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut) => {
+                ProviderError::Timeout { cluster: self.cluster.clone(), operation, timeout: self.timeout.duration }
             }
+            Some(code) => ProviderError::Request {
+                cluster: self.cluster.clone(),
+                operation,
+                detail: self.redactor.redact(&format!("{code}: {}", error.message)),
+                retryable: errors::is_retryable_code(code),
+            },
+            None => ProviderError::Request {
+                cluster: self.cluster.clone(),
+                operation,
+                detail: self.redactor.redact(&error.message),
+                retryable: false,
+            },
         }
     }
 
-    fn groups(&self, group: Option<&str>) -> ProviderResult<Vec<GroupDescription>> {
-        let list = self
-            .reader
-            .fetch_group_list(group, self.timeout.duration)
-            .map_err(|e| self.request_error("listing consumer groups", &e))?;
-        let mut groups: Vec<GroupDescription> = list
-            .groups()
-            .iter()
-            .map(|g| GroupDescription {
-                group: g.name().to_owned(),
-                state: GroupState::parse(g.state()),
-                protocol_type: g.protocol_type().to_owned(),
-                members: g
-                    .members()
-                    .iter()
-                    .map(|m| GroupMember {
-                        member_id: m.id().to_owned(),
-                        client_id: m.client_id().to_owned(),
-                        host: m.client_host().trim_start_matches('/').to_owned(),
-                    })
-                    .collect(),
-            })
+    fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
+        let found = retry::within(self.timeout.duration, || {
+            group_admin::describe_group(&self.reader, group, self.timeout.duration)
+                .map_err(|e| Failed { code: e.code, error: self.admin_error("describing a consumer group", e) })
+        })?;
+        Ok(GroupDescription {
+            group: found.group,
+            state: found.state,
+            group_type: found.group_type,
+            members: found.members,
+        })
+    }
+
+    fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
+        let found = retry::within(self.timeout.duration, || {
+            group_admin::list_groups(&self.reader, self.timeout.duration)
+                .map_err(|e| Failed { code: e.code, error: self.admin_error("listing consumer groups", e) })
+        })?;
+        let mut groups: Vec<GroupListing> = found
+            .into_iter()
+            .map(|g| GroupListing { group: g.group, state: g.state, group_type: g.group_type })
             .collect();
         groups.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(groups)
@@ -386,22 +406,12 @@ impl Provider for KafkaProvider {
     }
 
     async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
-        let name = group.to_owned();
-        let found = self.blocking("describing a consumer group", move |inner| inner.groups(Some(&name))).await?;
-        Ok(found.into_iter().find(|g| g.group == group).unwrap_or_else(|| GroupDescription {
-            group: group.to_owned(),
-            state: GroupState::Dead,
-            protocol_type: String::new(),
-            members: Vec::new(),
-        }))
+        let group = group.to_owned();
+        self.blocking("describing a consumer group", move |inner| inner.describe_group(&group)).await
     }
 
     async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
-        let groups = self.blocking("listing consumer groups", |inner| inner.groups(None)).await?;
-        Ok(groups
-            .into_iter()
-            .map(|g| GroupListing { group: g.group, state: g.state, protocol_type: g.protocol_type })
-            .collect())
+        self.blocking("listing consumer groups", |inner| inner.list_groups()).await
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {

@@ -1,0 +1,67 @@
+//! Retrying requests that failed for a passing reason (a coordinator still being
+//! found or loaded, a leader moving, a new topic's leaders not yet elected), with
+//! backoff, until the cluster's timeout is spent. Anything else fails at once.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::error::RDKafkaErrorCode;
+
+use super::errors::is_retryable_code;
+
+/// A failed attempt: the librdkafka code that decides whether to retry, and the error to report.
+pub struct Failed<E> {
+    pub code: Option<RDKafkaErrorCode>,
+    pub error: E,
+}
+
+pub fn within<T, E>(timeout: Duration, mut attempt: impl FnMut() -> Result<T, Failed<E>>) -> Result<T, E> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(failed) if failed.code.is_some_and(is_retryable_code) && Instant::now() + pause < deadline => {
+                tracing::debug!(code = ?failed.code, "retrying a Kafka request");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(failed) => return Err(failed.error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_passing_failures_and_stops_at_the_first_fatal_one() {
+        let mut calls = 0;
+        let result: Result<u32, &str> = within(Duration::from_secs(5), || {
+            calls += 1;
+            match calls {
+                1 => Err(Failed { code: Some(RDKafkaErrorCode::NotCoordinator), error: "passing" }),
+                2 => Err(Failed { code: Some(RDKafkaErrorCode::LeaderNotAvailable), error: "passing" }),
+                _ => Ok(7),
+            }
+        });
+        assert_eq!((result, calls), (Ok(7), 3));
+
+        let mut calls = 0;
+        let result: Result<u32, &str> = within(Duration::from_secs(5), || {
+            calls += 1;
+            Err(Failed { code: Some(RDKafkaErrorCode::GroupAuthorizationFailed), error: "fatal" })
+        });
+        assert_eq!((result, calls), (Err("fatal"), 1));
+    }
+
+    #[test]
+    fn gives_up_when_the_timeout_is_spent() {
+        let started = Instant::now();
+        let result: Result<(), &str> = within(Duration::from_millis(300), || {
+            Err(Failed { code: Some(RDKafkaErrorCode::RequestTimedOut), error: "late" })
+        });
+        assert_eq!(result, Err("late"));
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+}
