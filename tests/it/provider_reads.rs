@@ -216,63 +216,53 @@ async fn wait_for_state<P: Provider>(p: &P, group: &str, state: GroupState) -> e
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn group_state_and_members_equal_apache_describe() {
+/// Holds a live member of `protocol` (`classic`, or `consumer` for KIP-848) and
+/// checks that ebb's view of the group, while live and after it leaves, is
+/// Apache's. The classic DescribeGroups reports a live KIP-848 group as Dead with
+/// no members, which would let a reset through its gate.
+async fn a_live_member_is_seen_like_apache_sees_it(protocol: &str) {
     let cluster = shared_cluster();
-    let topic = unique("members");
+    let topic = unique(&format!("members-{protocol}"));
     Seeder::new(&cluster.bootstrap).create_topic(&topic, 2).await;
-    let group = unique("group-live");
+    let group = unique(&format!("group-live-{protocol}"));
+    let client_id = format!("ebb-live-{protocol}");
     let p = provider();
 
-    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, "ebb-live-member", "classic");
+    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, &client_id, protocol);
     let stable = wait_for_state(&p, &group, GroupState::Stable).await;
-    assert_eq!(stable.members.len(), 1);
-    assert_eq!(stable.members[0].client_id, "ebb-live-member");
-    assert_eq!(stable.members[0].host, "127.0.0.1");
-    assert_eq!(stable.group_type, "classic");
+    assert_eq!(stable.group_type, protocol);
     assert!(!stable.state.is_inactive());
-
-    assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Stable".to_owned(), 1));
     let ours: Vec<(String, String)> = stable.members.iter().map(|m| (m.client_id.clone(), m.host.clone())).collect();
+    assert_eq!(ours, vec![(client_id.clone(), "127.0.0.1".to_owned())]);
+    assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Stable".to_owned(), 1));
     assert_eq!(ours, apache::group_members(&cluster.bootstrap, &group));
+
+    let listed = p.list_groups().await.unwrap();
+    let entry = listed.iter().find(|g| g.group == group).expect("listed");
+    assert_eq!((entry.state.clone(), entry.group_type.as_str()), (GroupState::Stable, protocol));
 
     drop(member);
     let empty = wait_for_state(&p, &group, GroupState::Empty).await;
     assert!(empty.members.is_empty());
     assert!(empty.state.is_inactive());
     assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Empty".to_owned(), 0));
-
-    let unknown = p.describe_group(&unique("group-nobody")).await.unwrap();
-    assert_eq!(unknown.state, GroupState::Dead);
-    assert!(unknown.members.is_empty());
 }
 
-/// Kafka 4's consumer protocol: the classic DescribeGroups reports such a live
-/// group as Dead with no members, which would let a reset through its gate.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_live_group_of_the_kip848_protocol_is_seen_as_active() {
-    let cluster = shared_cluster();
-    let topic = unique("members-848");
-    Seeder::new(&cluster.bootstrap).create_topic(&topic, 2).await;
-    let group = unique("group-848");
-    let p = provider();
+async fn a_live_classic_group_is_seen_like_apache_sees_it() {
+    a_live_member_is_seen_like_apache_sees_it("classic").await;
+}
 
-    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, "ebb-848-member", "consumer");
-    let stable = wait_for_state(&p, &group, GroupState::Stable).await;
-    assert_eq!(stable.group_type, "consumer");
-    assert!(!stable.state.is_inactive());
-    let ours: Vec<(String, String)> = stable.members.iter().map(|m| (m.client_id.clone(), m.host.clone())).collect();
-    assert_eq!(ours, vec![("ebb-848-member".to_owned(), "127.0.0.1".to_owned())]);
-    assert_eq!(apache::group_state(&cluster.bootstrap, &group), ("Stable".to_owned(), 1));
-    assert_eq!(ours, apache::group_members(&cluster.bootstrap, &group));
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_kip848_group_is_seen_like_apache_sees_it() {
+    a_live_member_is_seen_like_apache_sees_it("consumer").await;
+}
 
-    let listed = p.list_groups().await.unwrap();
-    let entry = listed.iter().find(|g| g.group == group).expect("listed");
-    assert_eq!((entry.state.clone(), entry.group_type.as_str()), (GroupState::Stable, "consumer"));
-
-    drop(member);
-    let empty = wait_for_state(&p, &group, GroupState::Empty).await;
-    assert!(empty.members.is_empty());
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_nobody_knows_is_dead_and_empty() {
+    let unknown = provider().describe_group(&unique("group-nobody")).await.unwrap();
+    assert_eq!(unknown.state, GroupState::Dead);
+    assert!(unknown.members.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
