@@ -9,7 +9,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// One record to produce.
@@ -91,23 +91,34 @@ impl Seeder {
         let _ = self.admin.delete_topics(&[name], &options).await;
     }
 
-    /// New topics answer metadata requests before every leader is known.
+    /// A new topic reaches each broker's metadata on its own schedule, so this
+    /// asks every broker, each through a client that knows only that broker,
+    /// until all of them report the topic with a leader for every partition.
     async fn wait_for_leaders(&self, name: &str, partitions: i32) {
-        for _ in 0..100 {
-            let metadata = self.producer.client().fetch_metadata(Some(name), Duration::from_secs(5));
-            if let Ok(metadata) = metadata {
-                if let Some(t) = metadata.topics().first() {
-                    if t.error().is_none()
-                        && t.partitions().len() == partitions as usize
-                        && t.partitions().iter().all(|p| p.leader() >= 0)
-                    {
-                        return;
+        let addresses: Vec<String> = self.bootstrap.split(',').map(|a| a.trim().to_owned()).collect();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            for address in &addresses {
+                let known = (0..100).any(|_| {
+                    let client: BaseConsumer =
+                        ClientConfig::new().set("bootstrap.servers", address).create().expect("metadata client");
+                    let ready = client.fetch_metadata(Some(&name), Duration::from_secs(5)).is_ok_and(|m| {
+                        m.topics().first().is_some_and(|t| {
+                            t.error().is_none()
+                                && t.partitions().len() == partitions as usize
+                                && t.partitions().iter().all(|p| p.leader() >= 0)
+                        })
+                    });
+                    if !ready {
+                        std::thread::sleep(Duration::from_millis(100));
                     }
-                }
+                    ready
+                });
+                assert!(known, "broker {address} does not know topic {name} with all its leaders after 10s");
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("topic {name} has no leader for every partition after 10s");
+        })
+        .await
+        .expect("metadata wait");
     }
 
     /// Produces records to one partition, in order; returns their offsets.

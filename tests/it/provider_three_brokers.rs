@@ -55,3 +55,35 @@ async fn reads_span_every_leader_and_match_apache() {
         .collect();
     assert_eq!(got, apache_rows);
 }
+
+async fn settled_counts(p: &KafkaProvider) -> ebb::provider::kafka::RequestCounts {
+    p.request_counts().await.expect("counting is on and librdkafka reports")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batched_reads_send_requests_per_leader_not_per_partition() {
+    let cluster = shared_three_broker_cluster();
+    let topic = unique("batched");
+    Seeder::new(&cluster.bootstrap).create_topic_with(&topic, 30, 1, &[]).await;
+    let p = KafkaProvider::connect_counting_requests("three", &cluster.config()).unwrap();
+    let described = p.topic(&topic).await.unwrap();
+    let leaders: BTreeSet<i32> = described.partitions.iter().filter_map(|p| p.leader).collect();
+    assert_eq!(leaders.len(), 3);
+    let all: Vec<TopicPartition> = described.topic_partitions().collect();
+    p.watermarks(&all).await.unwrap(); // connects to every leader first
+
+    let before = settled_counts(&p).await;
+    p.watermarks(&all).await.unwrap(); // earliest and latest: one lookup each
+    p.offsets_for_timestamp(&all, 1).await.unwrap(); // one more
+    let after = settled_counts(&p).await;
+
+    let sent = ebb::provider::kafka::sent_between(&before, &after, "ListOffsets");
+    assert_eq!(sent.keys().copied().collect::<BTreeSet<_>>(), leaders, "every leader was asked: {after:?}");
+    for (broker, count) in &sent {
+        // Three lookups over ten partitions each: 3 requests batched, 30 if sent per partition.
+        assert!(
+            (3..=5).contains(count),
+            "broker {broker} got {count} ListOffsets requests: {sent:?}\nbefore {before:?}\nafter {after:?}"
+        );
+    }
+}

@@ -15,7 +15,7 @@
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
@@ -91,8 +91,8 @@ fn type_of(group_type: rd::rd_kafka_consumer_group_type_t) -> String {
 }
 
 /// Sends one admin request and waits for its result event.
-fn call(
-    client: &BaseConsumer,
+fn call<C: ConsumerContext>(
+    client: &BaseConsumer<C>,
     op: rd::rd_kafka_admin_op_t,
     timeout: Duration,
     send: impl FnOnce(*mut rd::rd_kafka_t, *const rd::rd_kafka_AdminOptions_t, *mut rd::rd_kafka_queue_t),
@@ -142,7 +142,11 @@ unsafe fn admin_error(error: *const rd::rd_kafka_error_t) -> AdminError {
 }
 
 /// Describes one group. A group the cluster does not know comes back `Dead` with no members.
-pub fn describe_group(client: &BaseConsumer, group: &str, timeout: Duration) -> Result<AdminGroup, AdminError> {
+pub fn describe_group<C: ConsumerContext>(
+    client: &BaseConsumer<C>,
+    group: &str,
+    timeout: Duration,
+) -> Result<AdminGroup, AdminError> {
     let name = CString::new(group)
         .map_err(|_| AdminError { code: None, message: "a group name cannot contain a NUL byte".to_owned() })?;
     let event = call(
@@ -205,7 +209,10 @@ pub fn describe_group(client: &BaseConsumer, group: &str, timeout: Duration) -> 
 
 /// Lists every consumer group with its state and type. A broker that cannot
 /// answer makes the whole listing fail rather than silently miss its groups.
-pub fn list_groups(client: &BaseConsumer, timeout: Duration) -> Result<Vec<AdminGroup>, AdminError> {
+pub fn list_groups<C: ConsumerContext>(
+    client: &BaseConsumer<C>,
+    timeout: Duration,
+) -> Result<Vec<AdminGroup>, AdminError> {
     let event =
         call(client, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout, |rk, options, queue| {
             // SAFETY: all three handles are live for the call.

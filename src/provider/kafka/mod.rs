@@ -8,14 +8,20 @@
 
 mod errors;
 mod group_admin;
+mod request_counts;
 mod retry;
 mod settings;
+
+use request_counts::ReaderContext;
+pub use request_counts::{RequestCounts, sent_between};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
+use std::time::Duration;
+
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
@@ -51,7 +57,7 @@ pub(crate) struct Inner {
     redactor: Redactor,
     base: ClientConfig,
     /// Belongs to no group: metadata, ListOffsets, group listings.
-    reader: BaseConsumer,
+    reader: BaseConsumer<ReaderContext>,
     admin: AdminClient<DefaultClientContext>,
     /// One client per group ebb reads or commits offsets for; none ever subscribes.
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer>>>,
@@ -60,10 +66,23 @@ pub(crate) struct Inner {
 impl KafkaProvider {
     /// Creates the clients. No request is sent until the first read.
     pub fn connect(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
+        Self::build(cluster, config, false)
+    }
+
+    /// Like `connect`, and counts the requests the reader sends (see `request_counts`).
+    pub fn connect_counting_requests(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
+        Self::build(cluster, config, true)
+    }
+
+    fn build(cluster: &str, config: &KafkaClusterConfig, count_requests: bool) -> ProviderResult<Self> {
         let base = settings::base(config);
         let redactor = config.redactor();
         let create_error = |e| errors::creation_error(cluster, &redactor, &e);
-        let reader = base.create().map_err(create_error)?;
+        let mut reader_config = base.clone();
+        if count_requests {
+            reader_config.set("statistics.interval.ms", "100");
+        }
+        let reader = reader_config.create_with_context(ReaderContext::default()).map_err(create_error)?;
         let admin = base.create().map_err(create_error)?;
         let inner = Inner {
             cluster: cluster.to_owned(),
@@ -76,6 +95,33 @@ impl KafkaProvider {
             group_clients: Mutex::new(HashMap::new()),
         };
         Ok(KafkaProvider { inner: Arc::new(inner) })
+    }
+
+    /// Requests the reader (metadata, ListOffsets, group admin calls) has sent so
+    /// far, per broker and API; `None` unless connected with `connect_counting_requests`.
+    /// Waits for a report librdkafka began after this call (they come every 100 ms),
+    /// so every request finished before the call is counted.
+    pub async fn request_counts(&self) -> Option<RequestCounts> {
+        self.blocking("reading request counts", |inner| {
+            // Statistics arrive as events on the reader's queue. A poll with no
+            // timeout serves one event; a short one serves every queued event.
+            let serve = || {
+                let _ = inner.reader.poll(Duration::from_millis(20));
+            };
+            serve();
+            let seen = inner.reader.context().reports();
+            // The next report may have been under way already; the one after it was not.
+            for _ in 0..250 {
+                serve();
+                if inner.reader.context().reports() >= seen + 2 {
+                    return Ok(inner.reader.context().latest());
+                }
+            }
+            Ok(None)
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// Runs librdkafka work on the blocking pool.
