@@ -7,6 +7,7 @@ use crate::config::Redactor;
 use crate::provider::ProviderError;
 
 use super::Inner;
+use super::group_admin::AdminError;
 
 /// The librdkafka error code behind an error, when there is one.
 pub fn code_of(error: &KafkaError) -> Option<RDKafkaErrorCode> {
@@ -60,22 +61,31 @@ impl Inner {
     /// An error from a request to the cluster.
     pub(super) fn request_error(&self, operation: &'static str, error: &KafkaError) -> ProviderError {
         let code = code_of(error);
+        self.classify(operation, code, describe(error, code))
+    }
+
+    /// An error from one of librdkafka's admin calls (see `group_admin`).
+    pub(super) fn admin_error(&self, operation: &'static str, error: AdminError) -> ProviderError {
+        let detail = match error.code {
+            Some(code) => format!("{code}: {}", error.message),
+            None => error.message,
+        };
+        self.classify(operation, error.code, detail)
+    }
+
+    /// Time-outs, unreachable brokers, and everything else, retryable or not by its code.
+    fn classify(&self, operation: &'static str, code: Option<RDKafkaErrorCode>, detail: String) -> ProviderError {
         match code {
             Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut) => {
-                return ProviderError::Timeout {
-                    cluster: self.cluster.clone(),
-                    operation,
-                    timeout: self.timeout.duration,
-                };
+                ProviderError::Timeout { cluster: self.cluster.clone(), operation, timeout: self.timeout.duration }
             }
-            Some(c) if is_connectivity(c) => return self.unreachable(c),
-            _ => {}
-        }
-        ProviderError::Request {
-            cluster: self.cluster.clone(),
-            operation,
-            detail: self.redactor.redact(&describe(error, code)),
-            retryable: code.is_some_and(is_retryable_code),
+            Some(c) if is_connectivity(c) => self.unreachable(c),
+            _ => ProviderError::Request {
+                cluster: self.cluster.clone(),
+                operation,
+                detail: self.redactor.redact(&detail),
+                retryable: code.is_some_and(is_retryable_code),
+            },
         }
     }
 

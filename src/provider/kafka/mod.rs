@@ -326,26 +326,6 @@ impl Inner {
         Ok(offsets)
     }
 
-    fn admin_error(&self, operation: &'static str, error: group_admin::AdminError) -> ProviderError {
-        match error.code {
-            Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut) => {
-                ProviderError::Timeout { cluster: self.cluster.clone(), operation, timeout: self.timeout.duration }
-            }
-            Some(code) => ProviderError::Request {
-                cluster: self.cluster.clone(),
-                operation,
-                detail: self.redactor.redact(&format!("{code}: {}", error.message)),
-                retryable: errors::is_retryable_code(code),
-            },
-            None => ProviderError::Request {
-                cluster: self.cluster.clone(),
-                operation,
-                detail: self.redactor.redact(&error.message),
-                retryable: false,
-            },
-        }
-    }
-
     fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
         let found = retry::within(self.timeout.duration, || {
             group_admin::describe_group(&self.reader, group, self.timeout.duration)
