@@ -83,17 +83,6 @@ pub enum GroupState {
 }
 
 impl GroupState {
-    pub fn parse(text: &str) -> GroupState {
-        match text {
-            "Empty" => GroupState::Empty,
-            "Stable" => GroupState::Stable,
-            "PreparingRebalance" => GroupState::PreparingRebalance,
-            "CompletingRebalance" | "AwaitingSync" => GroupState::CompletingRebalance,
-            "Dead" => GroupState::Dead,
-            other => GroupState::Other(other.to_owned()),
-        }
-    }
-
     /// Whether a group in this state has no live members, so its offsets may be changed.
     pub fn is_inactive(&self) -> bool {
         matches!(self, GroupState::Empty | GroupState::Dead)

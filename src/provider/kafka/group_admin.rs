@@ -19,16 +19,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-use crate::provider::{GroupMember, GroupState};
-
-/// What the admin API says of one group.
-pub struct AdminGroup {
-    pub group: String,
-    pub state: GroupState,
-    /// `classic` or `consumer` (the KIP-848 protocol); `unknown` from old brokers.
-    pub group_type: String,
-    pub members: Vec<GroupMember>,
-}
+use crate::provider::{GroupDescription, GroupListing, GroupMember, GroupState};
 
 /// A failure, with librdkafka's code when there is one.
 pub struct AdminError {
@@ -146,7 +137,7 @@ pub fn describe_group<C: ConsumerContext>(
     client: &BaseConsumer<C>,
     group: &str,
     timeout: Duration,
-) -> Result<AdminGroup, AdminError> {
+) -> Result<GroupDescription, AdminError> {
     let name = CString::new(group)
         .map_err(|_| AdminError { code: None, message: "a group name cannot contain a NUL byte".to_owned() })?;
     let event = call(
@@ -191,7 +182,7 @@ pub fn describe_group<C: ConsumerContext>(
                     }
                 })
                 .collect();
-            return Ok(AdminGroup {
+            return Ok(GroupDescription {
                 group: group.to_owned(),
                 state: state_of(rd::rd_kafka_ConsumerGroupDescription_state(description)),
                 group_type: type_of(rd::rd_kafka_ConsumerGroupDescription_type(description)),
@@ -199,7 +190,7 @@ pub fn describe_group<C: ConsumerContext>(
             });
         }
     }
-    Ok(AdminGroup {
+    Ok(GroupDescription {
         group: group.to_owned(),
         state: GroupState::Dead,
         group_type: "unknown".to_owned(),
@@ -212,7 +203,7 @@ pub fn describe_group<C: ConsumerContext>(
 pub fn list_groups<C: ConsumerContext>(
     client: &BaseConsumer<C>,
     timeout: Duration,
-) -> Result<Vec<AdminGroup>, AdminError> {
+) -> Result<Vec<GroupListing>, AdminError> {
     let event =
         call(client, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout, |rk, options, queue| {
             // SAFETY: all three handles are live for the call.
@@ -234,11 +225,10 @@ pub fn list_groups<C: ConsumerContext>(
         let mut groups = Vec::with_capacity(count);
         for i in 0..count {
             let listing = *listings.add(i);
-            groups.push(AdminGroup {
+            groups.push(GroupListing {
                 group: owned(rd::rd_kafka_ConsumerGroupListing_group_id(listing)),
                 state: state_of(rd::rd_kafka_ConsumerGroupListing_state(listing)),
                 group_type: type_of(rd::rd_kafka_ConsumerGroupListing_type(listing)),
-                members: Vec::new(),
             });
         }
         Ok(groups)

@@ -17,11 +17,10 @@ pub use request_counts::{RequestCounts, sent_between};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use std::time::Duration;
-
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
@@ -327,27 +326,17 @@ impl Inner {
     }
 
     fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
-        let found = retry::within(self.timeout.duration, || {
+        retry::within(self.timeout.duration, || {
             group_admin::describe_group(&self.reader, group, self.timeout.duration)
                 .map_err(|e| Failed { code: e.code, error: self.admin_error("describing a consumer group", e) })
-        })?;
-        Ok(GroupDescription {
-            group: found.group,
-            state: found.state,
-            group_type: found.group_type,
-            members: found.members,
         })
     }
 
     fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
-        let found = retry::within(self.timeout.duration, || {
+        let mut groups = retry::within(self.timeout.duration, || {
             group_admin::list_groups(&self.reader, self.timeout.duration)
                 .map_err(|e| Failed { code: e.code, error: self.admin_error("listing consumer groups", e) })
         })?;
-        let mut groups: Vec<GroupListing> = found
-            .into_iter()
-            .map(|g| GroupListing { group: g.group, state: g.state, group_type: g.group_type })
-            .collect();
         groups.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(groups)
     }
