@@ -12,6 +12,8 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
+use crate::provider::kafka::retry;
+
 /// One record to produce.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -199,7 +201,14 @@ impl Seeder {
                 .set("enable.auto.commit", "false")
                 .create()
                 .expect("committing client");
-            consumer.commit(&list, CommitMode::Sync).unwrap_or_else(|e| panic!("commit for group {group}: {e}"));
+            // A new group's coordinator may still be loading: the passing failures
+            // the provider retries are retried here the same way.
+            retry::within(Duration::from_secs(30), || {
+                consumer
+                    .commit(&list, CommitMode::Sync)
+                    .map_err(|e| retry::Failed { code: e.rdkafka_error_code(), error: e })
+            })
+            .unwrap_or_else(|e| panic!("commit for group {group}: {e}"));
         })
         .await
         .expect("commit task");

@@ -9,7 +9,7 @@
 mod errors;
 mod group_admin;
 mod request_counts;
-mod retry;
+pub(crate) mod retry;
 mod settings;
 
 use request_counts::ReaderContext;
