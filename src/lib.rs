@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 mod error;
 pub mod provider;
+pub mod runbook;
+pub mod schedule;
 #[doc(hidden)]
 pub mod testkit;
 pub mod time;
