@@ -3,7 +3,11 @@
 //! either a table for people or JSON for machines.
 
 mod cluster;
+mod schema;
 mod table;
+mod validate;
+
+pub use schema::schema_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +32,10 @@ pub enum Command {
     /// Look at a cluster: topics, watermarks, consumer groups and their lag.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Check runbooks and print every problem with file:line:column.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of runbook files (for editors and CI).
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,8 +53,12 @@ pub enum OutputFormat {
 
 /// Runs one parsed command line to completion.
 pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let config = crate::config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Cluster(ClusterCommand::Describe(args)) => cluster::describe(&config, args).await,
+        Command::Cluster(ClusterCommand::Describe(args)) => {
+            let config = crate::config::load(cli.config.as_deref())?;
+            cluster::describe(&config, args).await
+        }
+        Command::Validate(args) => validate::validate(cli.config, args),
+        Command::Schema => schema::print(),
     }
 }

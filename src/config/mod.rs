@@ -294,6 +294,16 @@ pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
     parse(&path, &text, &|name| std::env::var(name).ok())
 }
 
+/// Reads `ebb.yaml` for what validation needs — cluster names, providers and
+/// notification targets — without requiring its `${VAR}`s to be set, so runbooks
+/// can be validated where the secrets are not (an editor, CI). Unset variables
+/// stay as written; nothing loaded this way may be used to connect.
+pub fn load_for_validation(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
+    let path = locate(explicit)?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    parse(&path, &text, &|name| Some(std::env::var(name).unwrap_or_else(|_| format!("${{{name}}}"))))
+}
+
 /// Parses `ebb.yaml` text; `lookup` supplies environment variables.
 pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };

@@ -3,12 +3,14 @@
 //! the same questions through the `Provider` trait, so steps and plans never know
 //! which one they run on.
 
+mod capabilities;
 mod error;
 pub mod kafka;
 mod model;
 
 use std::future::Future;
 
+pub use capabilities::unsupported_step;
 pub use error::ProviderError;
 pub use model::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, OffsetForTime,

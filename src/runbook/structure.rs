@@ -55,7 +55,7 @@ impl<'s> Walker<'s> {
         {
             return self.problem(node, path, format!("expected {}, found {}", describe_types(allowed), found(node)));
         }
-        if let Some(Json::Array(options)) = schema.get("enum")
+        if let Some(options) = enum_values(schema)
             && !options.contains(&node.to_json())
         {
             let names: Vec<String> = options.iter().map(|o| o.as_str().map_or(o.to_string(), str::to_owned)).collect();
@@ -76,7 +76,7 @@ impl<'s> Walker<'s> {
                 }
                 if let Some(item_schema) = schema.get("items").and_then(Json::as_object) {
                     for (i, item) in items.iter().enumerate() {
-                        self.node(item, item_schema, &format!("{path}[{i}]"));
+                        self.node(item, item_schema, &item_path(path, i, item));
                     }
                 }
             }
@@ -133,23 +133,26 @@ impl<'s> Walker<'s> {
     fn map(&mut self, node: &Node, schema: &'s Map<String, Json>, path: &str) {
         let entries = node.entries();
         let properties = schema.get("properties").and_then(Json::as_object);
-        let child = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
-        let what = if path.is_empty() { "the runbook".to_owned() } else { format!("`{}`", last_segment(path)) };
+        let child = |key: &str| match path {
+            "" => key.to_owned(),
+            step if step.ends_with('`') => format!("{step}: {key}"),
+            _ => format!("{path}.{key}"),
+        };
 
         if let Some(Json::Array(required)) = schema.get("required") {
             for key in required.iter().filter_map(Json::as_str) {
                 if node.get(key).is_none() {
-                    self.problem(node, path, format!("{what} is missing `{key}`"));
+                    self.problem(node, path, format!("missing `{key}`"));
                 }
             }
         }
         if let Some(keys) = one_of_keys(schema) {
             let present: Vec<_> = entries.iter().filter(|e| keys.contains(&e.key.as_str())).collect();
             match present.as_slice() {
-                [] => self.problem(node, path, format!("{what} needs exactly one of: {}", keys.join(", "))),
+                [] => self.problem(node, path, format!("needs exactly one of: {}", keys.join(", "))),
                 [_] => {}
                 [first, second, ..] => {
-                    let message = format!("{what} has both `{}` and `{}`; it takes exactly one", first.key, second.key);
+                    let message = format!("has both `{}` and `{}`; it takes exactly one", first.key, second.key);
                     self.problems.push(Problem::new(second.key_at, prefixed(path, message)));
                 }
             }
@@ -169,8 +172,9 @@ impl<'s> Walker<'s> {
                 (Some(property), _) => self.node(&entry.value, property, &child(&entry.key)),
                 (None, Some(Json::Object(value_schema))) => self.node(&entry.value, value_schema, &child(&entry.key)),
                 (None, Some(Json::Bool(false))) => {
-                    let known: Vec<&str> = properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                    let mut message = format!("unknown key `{}` in {what}", entry.key);
+                    let known: Vec<&str> =
+                        properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+                    let mut message = format!("unknown key `{}`", entry.key);
                     if let Some(close) = closest(&entry.key, &known) {
                         message.push_str(&format!("; did you mean `{close}`?"));
                     }
@@ -183,12 +187,25 @@ impl<'s> Walker<'s> {
     }
 }
 
+/// `enum`, or a `oneOf` of documented `const`s (how schemars writes an enum whose variants have docs).
+fn enum_values(schema: &Map<String, Json>) -> Option<Vec<Json>> {
+    if let Some(Json::Array(options)) = schema.get("enum") {
+        return Some(options.clone());
+    }
+    let branches = schema.get("oneOf")?.as_array()?;
+    branches.iter().map(|b| b.get("const").cloned()).collect()
+}
+
 fn prefixed(path: &str, message: String) -> String {
     if path.is_empty() { message } else { format!("{path}: {message}") }
 }
 
-fn last_segment(path: &str) -> &str {
-    path.rsplit('.').next().unwrap_or(path)
+/// Steps are named by their id (`step `find``), other list items by index.
+fn item_path(path: &str, index: usize, item: &Node) -> String {
+    match item.get("id").and_then(Node::as_str) {
+        Some(id) if path == "steps" => format!("step `{id}`"),
+        _ => format!("{path}[{index}]"),
+    }
 }
 
 fn matches_pattern(pattern: &str, text: &str) -> bool {
@@ -196,11 +213,17 @@ fn matches_pattern(pattern: &str, text: &str) -> bool {
 }
 
 fn type_matches(allowed: &Json, node: &Node) -> bool {
-    let one = |t: &str| match (&node.value, t) {
-        (Value::Null, "null") | (Value::Bool(_), "boolean") | (Value::Int(_), "integer" | "number") => true,
-        (Value::Float(_), "number") | (Value::Str(_), "string") | (Value::Seq(_), "array") => true,
-        (Value::Map(_), "object") => true,
-        _ => false,
+    let one = |t: &str| {
+        matches!(
+            (&node.value, t),
+            (Value::Null, "null")
+                | (Value::Bool(_), "boolean")
+                | (Value::Int(_), "integer" | "number")
+                | (Value::Float(_), "number")
+                | (Value::Str(_), "string")
+                | (Value::Seq(_), "array")
+                | (Value::Map(_), "object")
+        )
     };
     match allowed {
         Json::String(t) => one(t),
@@ -224,7 +247,9 @@ fn describe_type(t: &str) -> &'static str {
 fn describe_types(allowed: &Json) -> String {
     let names: Vec<&str> = match allowed {
         Json::String(t) => vec![describe_type(t)],
-        Json::Array(types) => types.iter().filter_map(Json::as_str).filter(|t| *t != "null").map(describe_type).collect(),
+        Json::Array(types) => {
+            types.iter().filter_map(Json::as_str).filter(|t| *t != "null").map(describe_type).collect()
+        }
         _ => vec![],
     };
     names.join(" or ")
@@ -245,7 +270,8 @@ fn describe_leaf(kind: &str) -> String {
 
 fn describe_schema(schema: &Map<String, Json>) -> String {
     if let Some(Json::Array(options)) = schema.get("enum") {
-        let names: Vec<String> = options.iter().map(|o| o.as_str().map_or(o.to_string(), |s| format!("`{s}`"))).collect();
+        let names: Vec<String> =
+            options.iter().map(|o| o.as_str().map_or(o.to_string(), |s| format!("`{s}`"))).collect();
         return names.join(" or ");
     }
     schema.get("type").map(describe_types).unwrap_or_else(|| "a value".to_owned())
@@ -260,12 +286,7 @@ fn found(node: &Node) -> String {
 
 /// The known key nearest to a misspelt one, when it is near enough to be a typo.
 fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|k| (edit_distance(key, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min()
-        .map(|(_, k)| k)
+    known.iter().map(|k| (edit_distance(key, k), *k)).filter(|(d, k)| *d <= 2.max(k.len() / 4)).min().map(|(_, k)| k)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

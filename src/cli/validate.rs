@@ -1,0 +1,84 @@
+//! `ebb validate [PATH...]`: check runbook files and directories (default: the
+//! runbooks directory of ebb.yaml) and print every problem as
+//! `file:line:column: message`. Exit 0 when all are valid, 1 otherwise.
+//! Secrets in ebb.yaml need not be set: validation reads only names.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::OutputFormat;
+use crate::Error;
+use crate::runbook::{Catalog, Checked, Problem, check_paths};
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Runbook files or directories; default the `runbooks` directory in ebb.yaml.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    valid: bool,
+    files: Vec<FileReport<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct FileReport<'a> {
+    path: String,
+    name: Option<&'a str>,
+    valid: bool,
+    problems: &'a [Problem],
+}
+
+pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode, Error> {
+    let loaded = crate::config::load_for_validation(config.as_deref())?;
+    let catalog = Catalog::from_config(&loaded.config);
+    let paths = if args.paths.is_empty() { vec![loaded.config.runbooks.clone()] } else { args.paths };
+    let checked = check_paths(&paths, &catalog);
+    let valid = checked.iter().all(Checked::is_valid);
+    let mut out = std::io::stdout().lock();
+    match args.output {
+        OutputFormat::Json => {
+            let files = checked
+                .iter()
+                .map(|c| FileReport {
+                    path: c.path.display().to_string(),
+                    name: c.name.as_deref(),
+                    valid: c.is_valid(),
+                    problems: &c.problems,
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &Report { valid, files }).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => {
+            for c in &checked {
+                if c.is_valid() {
+                    writeln!(out, "{}: ok ({})", c.path.display(), c.name.as_deref().unwrap_or("?"))?;
+                }
+                for p in &c.problems {
+                    writeln!(out, "{}:{}:{}: {}", c.path.display(), p.at.line, p.at.column, p.message)?;
+                }
+            }
+            let invalid = checked.iter().filter(|c| !c.is_valid()).count();
+            let problems: usize = checked.iter().map(|c| c.problems.len()).sum();
+            match (checked.len(), invalid) {
+                (0, _) => writeln!(out, "no runbooks found in {}", list(&paths))?,
+                (n, 0) => writeln!(out, "{n} runbook(s) valid")?,
+                (n, bad) => writeln!(out, "{bad} of {n} runbook(s) invalid, {problems} problem(s)")?,
+            }
+        }
+    }
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,131 @@
+//! Validation of runbook files: YAML syntax, then shape against the generated
+//! schema, then meaning — every problem collected with its line and column —
+//! and, for a file with none, the typed spec. Directories are read for
+//! `*.yaml` and `*.yml`; names must be unique across everything validated.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use super::problem::{Location, Problem};
+use super::semantics::{self, Catalog};
+use super::spec::RunbookSpec;
+use super::{structure, yaml};
+
+/// One file's outcome.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub path: PathBuf,
+    /// The runbook's `name`, when it has one.
+    pub name: Option<String>,
+    /// Sorted by location.
+    pub problems: Vec<Problem>,
+    /// The typed runbook, present exactly when there are no problems.
+    pub spec: Option<RunbookSpec>,
+    /// The file's text, so a run can fingerprint what it ran.
+    pub text: String,
+}
+
+impl Checked {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn runbook_schema() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    SCHEMA.get_or_init(super::schema)
+}
+
+/// Validates runbook text read from `path`.
+pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
+    let (root, mut problems) = yaml::parse(text);
+    let mut checked =
+        Checked { path: path.to_path_buf(), name: None, problems: Vec::new(), spec: None, text: text.into() };
+    let Some(root) = root else {
+        checked.problems = problems;
+        return checked;
+    };
+    checked.name = root.get("name").and_then(yaml::Node::as_str).map(str::to_owned);
+    problems.extend(structure::check(&root, runbook_schema()));
+    problems.extend(semantics::check(&root, catalog));
+    problems.sort_by_key(|p| p.at);
+    problems.dedup();
+    if problems.is_empty() {
+        match serde_json::from_value::<RunbookSpec>(root.to_json()) {
+            Ok(spec) => checked.spec = Some(spec),
+            Err(e) => problems.push(Problem::new(Location { line: 1, column: 1 }, format!("cannot load runbook: {e}"))),
+        }
+    }
+    checked.problems = problems;
+    checked
+}
+
+/// Reads and validates one file.
+pub fn check_file(path: &Path, catalog: &Catalog) -> Checked {
+    match std::fs::read_to_string(path) {
+        Ok(text) => check_text(path, &text, catalog),
+        Err(e) => Checked {
+            path: path.to_path_buf(),
+            name: None,
+            problems: vec![Problem::new(Location::default(), format!("cannot read: {e}"))],
+            spec: None,
+            text: String::new(),
+        },
+    }
+}
+
+/// Validates files and directories (their `*.yaml` and `*.yml`, sorted), and
+/// checks that runbook names are unique across all of them.
+pub fn check_paths(paths: &[PathBuf], catalog: &Catalog) -> Vec<Checked> {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            match runbook_files(path) {
+                Ok(found) => files.extend(found),
+                Err(e) => unreadable.push((path.clone(), e)),
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut results: Vec<Checked> = files.iter().map(|f| check_file(f, catalog)).collect();
+    for (path, e) in unreadable {
+        results.push(Checked {
+            path,
+            name: None,
+            problems: vec![Problem::new(Location::default(), format!("cannot read directory: {e}"))],
+            spec: None,
+            text: String::new(),
+        });
+    }
+    mark_duplicate_names(&mut results);
+    results
+}
+
+/// The runbook files directly inside `dir`, sorted.
+pub fn runbook_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if is_yaml && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn mark_duplicate_names(results: &mut [Checked]) {
+    for i in 1..results.len() {
+        let Some(name) = results[i].name.clone() else { continue };
+        let Some(first) = results[..i].iter().find(|c| c.name.as_deref() == Some(name.as_str())) else { continue };
+        let message = format!("runbook name `{name}` is already used by {}", first.path.display());
+        let at = yaml::parse(&results[i].text).0.and_then(|root| root.get("name").map(|n| n.at)).unwrap_or_default();
+        let checked = &mut results[i];
+        checked.problems.push(Problem::new(at, message));
+        checked.problems.sort_by_key(|p| p.at);
+        checked.spec = None;
+    }
+}
