@@ -319,8 +319,9 @@ pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -
     }
     let mut config: Config = serde_yaml::from_value(tree).map_err(|e| invalid(e.to_string()))?;
     let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    config.runbooks = base.join(&config.runbooks);
-    config.data_dir = base.join(&config.data_dir);
+    // `components()` drops the `.` in `dir/./runbooks`, so paths print cleanly.
+    config.runbooks = base.join(&config.runbooks).components().collect();
+    config.data_dir = base.join(&config.data_dir).components().collect();
     Ok(LoadedConfig { path: path.to_path_buf(), config })
 }
 
@@ -361,7 +362,7 @@ notify:
     fn the_spec_example_loads_with_every_provider() {
         let loaded = parse(Path::new("conf/ebb.yaml"), FULL, &env).unwrap();
         let c = &loaded.config;
-        assert_eq!(c.runbooks, Path::new("conf/./runbooks"));
+        assert_eq!(c.runbooks, Path::new("conf/runbooks"));
         let ClusterConfig::Kafka(k) = &c.clusters["local"] else { panic!("kafka") };
         assert_eq!(k.properties["sasl.password"], "value-of-KAFKA_PASSWORD");
         assert_eq!(k.timeout.duration.as_secs(), 5);

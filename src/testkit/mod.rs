@@ -8,6 +8,6 @@ pub mod broker;
 pub mod names;
 pub mod seed;
 
-pub use broker::{TestCluster, shared_cluster, shared_three_broker_cluster};
+pub use broker::{TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 pub use names::unique;
 pub use seed::{Record, Seeder};

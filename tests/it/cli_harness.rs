@@ -8,6 +8,7 @@ pub struct Ebb {
     args: Vec<String>,
     env: Vec<(String, String)>,
     config: Option<String>,
+    files: Vec<(String, String)>,
 }
 
 pub struct Outcome {
@@ -18,7 +19,13 @@ pub struct Outcome {
 
 impl Ebb {
     pub fn new() -> Self {
-        Ebb { dir: tempdir::Dir::new(), args: Vec::new(), env: Vec::new(), config: None }
+        Ebb { dir: tempdir::Dir::new(), args: Vec::new(), env: Vec::new(), config: None, files: Vec::new() }
+    }
+
+    /// Writes a file (say, a runbook) at this path relative to the working directory.
+    pub fn file(mut self, path: &str, text: &str) -> Self {
+        self.files.push((path.to_owned(), text.to_owned()));
+        self
     }
 
     /// Writes `ebb.yaml` with this text and passes `--config` to it.
@@ -48,6 +55,11 @@ impl Ebb {
             let path: PathBuf = self.dir.path().join("ebb.yaml");
             std::fs::write(&path, yaml).expect("write ebb.yaml");
             command.arg("--config").arg(&path);
+        }
+        for (path, text) in &self.files {
+            let path = self.dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+            std::fs::write(&path, text).expect("write file");
         }
         command.args(&self.args);
         for (k, v) in &self.env {

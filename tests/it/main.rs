@@ -1,8 +1,12 @@
-//! Integration tests against a real Apache Kafka (one broker per test run,
-//! shared; every test makes its own topics and groups), cross-checked with
-//! Apache's own tools. One test binary, so the broker starts once.
+//! Integration tests: the CLI as operators run it, runbook validation, and
+//! everything that touches Kafka against a real Apache Kafka (one broker per
+//! test run, shared; every test makes its own topics and groups), cross-checked
+//! with Apache's own tools. One test binary, so the broker starts once.
 
 mod cli_describe;
 mod cli_harness;
+mod cli_validate;
 mod provider_reads;
 mod provider_three_brokers;
+mod runbook_examples;
+mod runbook_validation;
