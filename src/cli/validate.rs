@@ -12,13 +12,18 @@ use serde::Serialize;
 
 use super::OutputFormat;
 use crate::Error;
-use crate::runbook::{Catalog, Checked, Problem, check_paths};
+use crate::runbook::params::{parse_sets, resolve};
+use crate::runbook::{Catalog, Checked, Location, Problem, check_paths};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Runbook files or directories; default the `runbooks` directory in ebb.yaml.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also check these params against every runbook, as `ebb run --set` would
+    /// (types, unknown names, required params); repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -41,7 +46,11 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode,
     let loaded = crate::config::load_for_validation(config.as_deref())?;
     let catalog = Catalog::from_config(&loaded.config);
     let paths = if args.paths.is_empty() { vec![loaded.config.runbooks.clone()] } else { args.paths };
-    let checked = check_paths(&paths, &catalog);
+    let mut checked = check_paths(&paths, &catalog);
+    if !args.sets.is_empty() {
+        let given = parse_sets(&args.sets).map_err(|e| Error::Usage(e.to_string()))?;
+        checked.iter_mut().for_each(|c| check_params(c, &given));
+    }
     let valid = checked.iter().all(Checked::is_valid);
     let mut out = std::io::stdout().lock();
     match args.output {
@@ -77,6 +86,19 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode,
         }
     }
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Adds a problem for each way `--set` does not fit a valid runbook's params,
+/// located at its `params:` key (or the top of the file).
+fn check_params(checked: &mut Checked, given: &[(String, serde_json::Value)]) {
+    let Some(spec) = &checked.spec else { return };
+    let Err(errors) = resolve(&spec.params, given) else { return };
+    let at = crate::runbook::yaml::parse(&checked.text)
+        .0
+        .and_then(|root| root.entry("params").map(|e| e.key_at))
+        .unwrap_or(Location { line: 1, column: 1 });
+    checked.problems.extend(errors.0.iter().map(|e| Problem::new(at, format!("--set: {e}"))));
+    checked.spec = None;
 }
 
 fn list(paths: &[PathBuf]) -> String {

@@ -6,6 +6,9 @@
 //! leaf keyword for values written as text (durations, times, templates), and it
 //! reports every mismatch, not the first.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use regex::Regex;
 use serde_json::{Map, Value as Json};
 
@@ -208,8 +211,12 @@ fn item_path(path: &str, index: usize, item: &Node) -> String {
     }
 }
 
+/// Schema patterns are few and fixed, so each is compiled once per process.
 fn matches_pattern(pattern: &str, text: &str) -> bool {
-    Regex::new(pattern).map(|re| re.is_match(text)).unwrap_or(true)
+    static COMPILED: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let mut compiled = COMPILED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let regex = compiled.entry(pattern.to_owned()).or_insert_with(|| Regex::new(pattern).ok());
+    regex.as_ref().is_none_or(|re| re.is_match(text))
 }
 
 fn type_matches(allowed: &Json, node: &Node) -> bool {

@@ -94,3 +94,30 @@ fn schema_needs_no_config_and_matches_the_checked_in_file() {
     assert_eq!(schema["title"], "ebb runbook");
     assert!(schema["$defs"]["Strategy"]["properties"]["after_messages"]["description"].is_string());
 }
+
+#[test]
+fn set_checks_params_as_a_run_would() {
+    let runbook = "name: p\ncluster: local\nparams:\n  max: { type: int, default: 5 }\n  group: { type: string, required: true }\nsteps:\n  - id: c\n    check: { that: \"{{gt params.max 1}}\" }\n";
+    Ebb::new()
+        .config(CONFIG)
+        .file("p.yaml", runbook)
+        .args(["validate", "p.yaml", "--set", "group=billing", "--set", "max=9"])
+        .run()
+        .success();
+    Ebb::new()
+        .config(CONFIG)
+        .file("p.yaml", runbook)
+        .args(["validate", "p.yaml", "--set", "max=lots", "--set", "colour=red"])
+        .run()
+        .code(1)
+        .stdout_contains("p.yaml:3:1: --set: param `max` (int): expected a whole number, found \"lots\"")
+        .stdout_contains("p.yaml:3:1: --set: unknown param `colour` (params: group, max)")
+        .stdout_contains("p.yaml:3:1: --set: param `group` is required");
+    Ebb::new()
+        .config(CONFIG)
+        .file("p.yaml", runbook)
+        .args(["validate", "p.yaml", "--set", "novalue"])
+        .run()
+        .code(1)
+        .stderr_contains("--set \"novalue\" is not key=value");
+}
