@@ -187,8 +187,11 @@ pub struct TokenConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Read runbooks, runs and plans.
     Viewer,
+    /// Also run, roll back, pause and resume.
     Operator,
+    /// Everything.
     Admin,
 }
 
@@ -204,6 +207,7 @@ pub struct NotifyTarget {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
+    /// Where to POST; a secret, since chat webhooks carry their token in the URL.
     pub url: Secret,
 }
 

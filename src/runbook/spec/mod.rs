@@ -3,6 +3,8 @@
 //! is generated from these types. Nothing here is resolved yet: templates are
 //! still text and params have no values.
 
+#![warn(missing_docs)]
+
 mod check;
 mod compute_offsets;
 mod notify;

@@ -63,6 +63,8 @@ pub enum ProtectGroups {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProtectKeyword {
+    /// Every group with committed offsets on the topic.
     All,
+    /// No group: only `before` limits the purge.
     None,
 }

@@ -19,13 +19,16 @@ pub trait Leaf: Sized {
     const KIND: &'static str;
     /// JSON types a literal may have besides text.
     const LITERAL_TYPES: &'static [&'static str];
+    /// Reads the leaf from text: a YAML string or a rendered template.
     fn from_text(text: &str) -> Result<Self, String>;
+    /// Reads the leaf from a YAML scalar.
     fn from_json(value: &serde_json::Value) -> Result<Self, String> {
         match value {
             serde_json::Value::String(s) => Self::from_text(s),
             other => Self::from_text(&other.to_string()),
         }
     }
+    /// The leaf as it is written back out (plans, history).
     fn to_json(&self) -> serde_json::Value;
 }
 
@@ -53,7 +56,9 @@ pub fn is_template(text: &str) -> bool {
 /// A leaf written literally or as a template.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Templated<T> {
+    /// Written literally and already checked.
     Literal(T),
+    /// Template text, read as the leaf type once rendered.
     Template(String),
 }
 
