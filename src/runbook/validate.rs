@@ -29,6 +29,12 @@ impl Checked {
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// A path that could not be read; the problem has no line (0:0).
+    fn unreadable(path: &Path, message: String) -> Self {
+        let problems = vec![Problem::new(Location::default(), message)];
+        Checked { path: path.to_path_buf(), name: None, problems, spec: None, text: String::new() }
+    }
 }
 
 fn runbook_schema() -> &'static serde_json::Value {
@@ -42,6 +48,12 @@ pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
     let mut checked =
         Checked { path: path.to_path_buf(), name: None, problems: Vec::new(), spec: None, text: text.into() };
     let Some(root) = root else {
+        if problems.is_empty() {
+            problems.push(Problem::new(
+                Location { line: 1, column: 1 },
+                "the file is empty; a runbook needs name, cluster and steps",
+            ));
+        }
         checked.problems = problems;
         return checked;
     };
@@ -64,13 +76,7 @@ pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
 pub fn check_file(path: &Path, catalog: &Catalog) -> Checked {
     match std::fs::read_to_string(path) {
         Ok(text) => check_text(path, &text, catalog),
-        Err(e) => Checked {
-            path: path.to_path_buf(),
-            name: None,
-            problems: vec![Problem::new(Location::default(), format!("cannot read: {e}"))],
-            spec: None,
-            text: String::new(),
-        },
+        Err(e) => Checked::unreadable(path, format!("cannot read: {e}")),
     }
 }
 
@@ -91,13 +97,7 @@ pub fn check_paths(paths: &[PathBuf], catalog: &Catalog) -> Vec<Checked> {
     }
     let mut results: Vec<Checked> = files.iter().map(|f| check_file(f, catalog)).collect();
     for (path, e) in unreadable {
-        results.push(Checked {
-            path,
-            name: None,
-            problems: vec![Problem::new(Location::default(), format!("cannot read directory: {e}"))],
-            spec: None,
-            text: String::new(),
-        });
+        results.push(Checked::unreadable(&path, format!("cannot read directory: {e}")));
     }
     mark_duplicate_names(&mut results);
     results

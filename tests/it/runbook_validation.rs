@@ -297,6 +297,13 @@ fn cases() -> Vec<Case> {
             (16, 26),
             "retries.attempts: must be at least 1, found 0",
         ),
+        case(
+            "an empty file",
+            "# nothing here yet\n",
+            (1, 1),
+            "the file is empty; a runbook needs name, cluster and steps",
+        ),
+        case("a list instead of a map", "- name: x\n", (1, 1), "expected a map, found a list"),
         case("no steps", "name: x\ncluster: local\nsteps: []\n", (3, 8), "steps: needs at least 1 item(s)"),
         case(
             "two documents in one file",
