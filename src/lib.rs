@@ -12,6 +12,7 @@ mod error;
 pub mod provider;
 pub mod runbook;
 pub mod schedule;
+pub mod steps;
 #[doc(hidden)]
 pub mod testkit;
 pub mod time;

@@ -113,6 +113,44 @@ pub fn group_members(bootstrap: &str, group: &str) -> Vec<(String, String)> {
     members
 }
 
+/// `kafka-consumer-groups --reset-offsets --group G SCOPE… STRATEGY… --dry-run`
+/// (or `--execute`): (topic, partition) → new offset. `scope` is e.g.
+/// `["--all-topics"]` or `["--topic", "t:0,2"]`; `strategy` e.g. `["--shift-by", "-5"]`.
+/// Apache prints errors and still exits 0, so a run without a result table
+/// returns `Err` with what it printed.
+pub fn reset_offsets(
+    bootstrap: &str,
+    group: &str,
+    scope: &[&str],
+    strategy: &[&str],
+    execute: bool,
+) -> Result<BTreeMap<(String, i32), i64>, String> {
+    let mut args = vec!["--bootstrap-server", bootstrap, "--reset-offsets", "--group", group];
+    args.extend(scope);
+    args.extend(strategy);
+    args.push(if execute { "--execute" } else { "--dry-run" });
+    let output = Command::new(repo_root().join("scripts/kafka"))
+        .arg("tool")
+        .arg("consumer-groups")
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"));
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    let rows = table(&out, "GROUP");
+    if rows.is_empty() {
+        return Err(format!("{out}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r["TOPIC"].clone(), number(r.get("PARTITION")).unwrap_or(-1) as i32),
+                number(r.get("NEW-OFFSET")).unwrap_or(-1),
+            )
+        })
+        .collect())
+}
+
 /// `kafka-consumer-groups --list`.
 pub fn list_groups(bootstrap: &str) -> Vec<String> {
     let out = run("consumer-groups", &["--bootstrap-server", bootstrap, "--list"]);

@@ -1,0 +1,278 @@
+//! `compute_offsets`: target offsets for one group over a scope of partitions,
+//! with the semantics of `kafka-consumer-groups.sh --reset-offsets`: targets are
+//! clamped to [log start, log end] (each clamp noted); `to_current` keeps the
+//! committed offset as it is, even outside the log (noted), and gives log end
+//! where there is none; a time with no message at or after it gives
+//! log end (noted); `shift_by` needs a committed offset on every partition.
+//!
+//! Scope: the partitions the group has committed offsets on (Apache's
+//! `--all-topics`), or every partition of the named topics, narrowed to a
+//! partition list applied to each topic. Read-only: nothing here commits.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::provider::{CommittedOffset, Provider, ProviderError, TopicPartition, Watermarks};
+
+/// How targets are chosen, with every value resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targeting {
+    Earliest,
+    Latest,
+    Current,
+    Offset(i64),
+    Shift(i64),
+    /// The first offset at or after this time (epoch ms); `to_datetime` and `by_duration`.
+    Time(i64),
+    /// Given offsets (`offsets`, `from_file`); their partitions are the default scope.
+    Given(BTreeMap<TopicPartition, i64>),
+    /// Another group's committed offsets; its partitions are the default scope.
+    FromGroup(String),
+    /// Last match + 1 per partition with matches (`after_messages`).
+    AfterMatches(BTreeMap<TopicPartition, i64>),
+    /// First match per partition with matches (`at_messages`).
+    AtMatches(BTreeMap<TopicPartition, i64>),
+}
+
+/// A resolved `compute_offsets` step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputeOffsets {
+    pub group: String,
+    pub topics: Option<Vec<String>>,
+    pub partitions: Option<Vec<i32>>,
+    pub targeting: Targeting,
+}
+
+/// One partition's target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionTarget {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset, if any.
+    pub current: Option<i64>,
+    pub target: i64,
+    pub log_start: i64,
+    pub log_end: i64,
+    pub lag_before: Option<i64>,
+    pub lag_after: i64,
+    pub note: Option<String>,
+}
+
+impl PartitionTarget {
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition::new(self.topic.clone(), self.partition)
+    }
+
+    /// Whether committing the target would change anything.
+    pub fn changes(&self) -> bool {
+        self.current != Some(self.target)
+    }
+}
+
+/// The step's output: `steps.<id>.output` in templates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComputeOutput {
+    pub group: String,
+    pub partitions: Vec<PartitionTarget>,
+    /// Messages skipped forward in total, over partitions with a committed offset.
+    pub total_skip: i64,
+    /// Messages rewound in total, over partitions with a committed offset.
+    pub total_rewind: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(
+        "shift_by needs a committed offset, but group {group:?} has none on {topic}-{partition} (use to_offset or to_datetime there)"
+    )]
+    NoCommittedOffset { group: String, topic: String, partition: i32 },
+    #[error("group {group:?} has no committed offsets, so there is no default scope: name `topics`")]
+    EmptyScope { group: String },
+}
+
+impl ComputeOffsets {
+    pub async fn run<P: Provider>(&self, provider: &P) -> Result<ComputeOutput, ComputeError> {
+        let own = provider.committed_offsets(&self.group, self.topics.as_deref()).await?;
+        let source = match &self.targeting {
+            Targeting::FromGroup(other) => Some(provider.committed_offsets(other, self.topics.as_deref()).await?),
+            _ => None,
+        };
+        let scope = self.scope(provider, &own, source.as_deref()).await?;
+        if scope.is_empty() {
+            return Err(ComputeError::EmptyScope { group: self.group.clone() });
+        }
+        let marks = provider.watermarks(&scope).await?;
+        let by_time = match self.targeting {
+            Targeting::Time(ms) => Some(provider.offsets_for_timestamp(&scope, ms).await?),
+            _ => None,
+        };
+        let current: BTreeMap<TopicPartition, i64> = own.iter().map(|c| (tp(c), c.offset)).collect();
+        let source: Option<BTreeMap<TopicPartition, i64>> =
+            source.map(|s| s.iter().map(|c| (tp(c), c.offset)).collect());
+
+        let mut partitions = Vec::with_capacity(scope.len());
+        for (i, (tp, marks)) in scope.iter().zip(&marks).enumerate() {
+            let current = current.get(tp).copied();
+            let wanted = match &self.targeting {
+                Targeting::Earliest => Wanted::Exact(marks.log_start),
+                Targeting::Latest => Wanted::Exact(marks.log_end),
+                // Apache keeps the committed offset as it is, even outside the log.
+                Targeting::Current => match current {
+                    Some(c) if c < marks.log_start => Wanted::Noted(c, format!("below log start {}", marks.log_start)),
+                    Some(c) if c > marks.log_end => Wanted::Noted(c, format!("past log end {}", marks.log_end)),
+                    Some(c) => Wanted::Exact(c),
+                    None => Wanted::Noted(marks.log_end, "no committed offset: log end".to_owned()),
+                },
+                Targeting::Offset(n) => Wanted::Clamp(*n),
+                Targeting::Shift(n) => match current {
+                    Some(c) => Wanted::Clamp(c.saturating_add(*n)),
+                    None => {
+                        return Err(ComputeError::NoCommittedOffset {
+                            group: self.group.clone(),
+                            topic: tp.topic.clone(),
+                            partition: tp.partition,
+                        });
+                    }
+                },
+                Targeting::Time(ms) => match by_time.as_ref().and_then(|t| t[i].offset) {
+                    Some(offset) => Wanted::Clamp(offset),
+                    None => Wanted::Noted(marks.log_end, format!("no message at or after {}: log end", show_ms(*ms))),
+                },
+                Targeting::Given(given) => match given.get(tp) {
+                    Some(offset) => Wanted::Clamp(*offset),
+                    None => Wanted::Keep("no offset given"),
+                },
+                Targeting::FromGroup(_) => match source.as_ref().and_then(|s| s.get(tp)) {
+                    Some(offset) => Wanted::Clamp(*offset),
+                    None => Wanted::Keep("the source group has no committed offset"),
+                },
+                Targeting::AfterMatches(matches) => match matches.get(tp) {
+                    Some(last) => Wanted::Clamp(last.saturating_add(1)),
+                    None => Wanted::Keep("no matching message"),
+                },
+                Targeting::AtMatches(matches) => match matches.get(tp) {
+                    Some(first) => Wanted::Clamp(*first),
+                    None => Wanted::Keep("no matching message"),
+                },
+            };
+            let (target, note) = match wanted {
+                Wanted::Exact(offset) => (offset, None),
+                Wanted::Noted(offset, note) => (offset, Some(note)),
+                Wanted::Clamp(offset) => clamp(offset, marks),
+                Wanted::Keep(reason) => match current {
+                    Some(c) => (c, Some(format!("{reason}: unchanged"))),
+                    None => continue,
+                },
+            };
+            partitions.push(PartitionTarget {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                current,
+                target,
+                log_start: marks.log_start,
+                log_end: marks.log_end,
+                lag_before: current.map(|c| marks.log_end - c),
+                lag_after: marks.log_end - target,
+                note,
+            });
+        }
+        let moves = partitions.iter().filter_map(|p| p.current.map(|c| p.target - c));
+        let (total_skip, total_rewind) =
+            moves.fold((0, 0), |(skip, rewind), d| if d > 0 { (skip + d, rewind) } else { (skip, rewind - d) });
+        Ok(ComputeOutput { group: self.group.clone(), partitions, total_skip, total_rewind })
+    }
+
+    /// The partitions in scope, sorted, each checked to exist.
+    async fn scope<P: Provider>(
+        &self,
+        provider: &P,
+        own: &[CommittedOffset],
+        source: Option<&[CommittedOffset]>,
+    ) -> Result<Vec<TopicPartition>, ProviderError> {
+        let mut scope: BTreeSet<TopicPartition> = BTreeSet::new();
+        match &self.topics {
+            Some(topics) => {
+                for topic in topics {
+                    let description = provider.topic(topic).await?;
+                    scope.extend(description.topic_partitions());
+                }
+            }
+            None => {
+                // Apache's --all-topics: exactly the partitions with committed offsets.
+                let committed: Vec<TopicPartition> = match (&self.targeting, source) {
+                    (Targeting::Given(given), _) => given.keys().cloned().collect(),
+                    (_, Some(source)) => source.iter().map(tp).collect(),
+                    _ => own.iter().map(tp).collect(),
+                };
+                if self.partitions.is_some() {
+                    let topics: BTreeSet<&str> = committed.iter().map(|t| t.topic.as_str()).collect();
+                    for topic in topics {
+                        scope.extend(provider.topic(topic).await?.topic_partitions());
+                    }
+                } else {
+                    for tp in &committed {
+                        let description = provider.topic(&tp.topic).await?;
+                        if !description.partitions.iter().any(|p| p.partition == tp.partition) {
+                            return Err(unknown_partition(provider, tp, description.partitions.len()));
+                        }
+                    }
+                    scope.extend(committed);
+                }
+            }
+        }
+        if let Some(wanted) = &self.partitions {
+            let topics: BTreeSet<String> = scope.iter().map(|t| t.topic.clone()).collect();
+            for topic in &topics {
+                let count = scope.iter().filter(|t| &t.topic == topic).count();
+                if let Some(missing) = wanted.iter().find(|p| !scope.contains(&TopicPartition::new(topic.clone(), **p)))
+                {
+                    return Err(unknown_partition(provider, &TopicPartition::new(topic.clone(), *missing), count));
+                }
+            }
+            scope.retain(|t| wanted.contains(&t.partition));
+        }
+        Ok(scope.into_iter().collect())
+    }
+}
+
+enum Wanted {
+    /// Exactly this (a watermark).
+    Exact(i64),
+    /// This, with a note.
+    Noted(i64, String),
+    /// This, clamped to the log.
+    Clamp(i64),
+    /// The committed offset, unchanged, for this reason; left out when there is none.
+    Keep(&'static str),
+}
+
+fn clamp(offset: i64, marks: &Watermarks) -> (i64, Option<String>) {
+    if offset < marks.log_start {
+        (marks.log_start, Some(format!("{offset} is below log start: clamped to {}", marks.log_start)))
+    } else if offset > marks.log_end {
+        (marks.log_end, Some(format!("{offset} is past log end: clamped to {}", marks.log_end)))
+    } else {
+        (offset, None)
+    }
+}
+
+fn tp(c: &CommittedOffset) -> TopicPartition {
+    TopicPartition::new(c.topic.clone(), c.partition)
+}
+
+fn unknown_partition<P: Provider>(provider: &P, tp: &TopicPartition, count: usize) -> ProviderError {
+    ProviderError::UnknownPartition {
+        cluster: provider.cluster().to_owned(),
+        topic: tp.topic.clone(),
+        partition: tp.partition,
+        count,
+    }
+}
+
+fn show_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
