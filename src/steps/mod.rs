@@ -4,3 +4,4 @@
 //! history read.
 
 pub mod compute_offsets;
+pub mod offsets_file;

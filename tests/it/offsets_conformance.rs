@@ -189,3 +189,43 @@ async fn shift_by_equals_apache_where_every_partition_has_a_commit_and_fails_lik
     let err = ebb_targets(&s, whole_topic, Targeting::Shift(1)).await.unwrap_err().to_string();
     assert!(err.contains(&format!("has none on {}-2", s.a)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_file_equals_apache_on_a_file_apache_exported() {
+    let s = build_state().await;
+    let bootstrap = &shared_cluster().bootstrap;
+    // Apache writes the file (a plan to move every committed partition to 35, clamped as it clamps).
+    let out = apache::run(
+        "consumer-groups",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--reset-offsets",
+            "--group",
+            &s.group,
+            "--all-topics",
+            "--to-offset",
+            "35",
+            "--dry-run",
+            "--export",
+        ],
+    );
+    let csv: String = out.lines().filter(|l| l.matches(',').count() >= 2).map(|l| format!("{l}\n")).collect();
+    assert!(csv.lines().count() >= 4, "an exported plan:\n{out}");
+    // Edit one row to fall outside the log on purpose: 5 on a-1, whose log starts at 30.
+    let csv = csv
+        .lines()
+        .map(|l| if l.starts_with(&format!("{},1,", s.a)) { format!("{},1,5", s.a) } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = std::env::temp_dir().join(format!("{}.csv", s.group));
+    std::fs::write(&path, &csv).unwrap();
+
+    let theirs =
+        apache::reset_offsets(bootstrap, &s.group, &["--all-topics"], &["--from-file", path.to_str().unwrap()], false)
+            .unwrap_or_else(|out| panic!("Apache failed for from-file:\n{out}"));
+    let given = ebb::steps::offsets_file::parse_offsets_file(&csv, &s.group).unwrap();
+    let ours = ebb_targets(&s, &scopes(&s)[0], Targeting::Given(given)).await.expect("ebb computes");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(ours, theirs);
+}

@@ -1,0 +1,71 @@
+//! The CSV files of `compute_offsets: { strategy: { from_file: … } }`: rows of
+//! `topic,partition,offset`, or `group,topic,partition,offset` as
+//! `kafka-consumer-groups --reset-offsets --export` writes them for several
+//! groups (then only the rows of the group being reset count).
+
+use std::collections::BTreeMap;
+
+use crate::provider::TopicPartition;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("offsets file line {line}: {reason}")]
+pub struct OffsetsFileError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// The offsets a file gives `group`. Blank lines are skipped.
+pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicPartition, i64>, OffsetsFileError> {
+    let mut offsets = BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let err = |reason: String| OffsetsFileError { line, reason };
+        let cells: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let (row_group, topic, partition, offset) = match cells.as_slice() {
+            [""] => continue,
+            [topic, partition, offset] => (None, *topic, *partition, *offset),
+            [group, topic, partition, offset] => (Some(*group), *topic, *partition, *offset),
+            _ => {
+                return Err(err(format!(
+                    "expected topic,partition,offset or group,topic,partition,offset, found {raw:?}"
+                )));
+            }
+        };
+        let partition: i32 = partition
+            .parse()
+            .ok()
+            .filter(|p| *p >= 0)
+            .ok_or_else(|| err(format!("partition {partition:?} is not a partition number")))?;
+        let offset: i64 = offset.parse().map_err(|_| err(format!("offset {offset:?} is not a number")))?;
+        if topic.is_empty() {
+            return Err(err("the topic is empty".to_owned()));
+        }
+        if row_group.is_none_or(|g| g == group) {
+            offsets.insert(TopicPartition::new(topic, partition), offset);
+        }
+    }
+    Ok(offsets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_export_formats_read() {
+        let plain = parse_offsets_file("orders,0,12\norders,1,7\n\n", "g").unwrap();
+        assert_eq!(plain[&TopicPartition::new("orders", 1)], 7);
+        let grouped = parse_offsets_file("g,orders,0,12\nother,orders,0,99\n", "g").unwrap();
+        assert_eq!(grouped.len(), 1);
+        assert_eq!(grouped[&TopicPartition::new("orders", 0)], 12);
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        assert_eq!(parse_offsets_file("orders,0,12\norders,x,1\n", "g").unwrap_err().line, 2);
+        assert!(
+            parse_offsets_file("orders;0;12\n", "g").unwrap_err().reason.contains("expected topic,partition,offset")
+        );
+        assert!(parse_offsets_file("orders,0,twelve\n", "g").unwrap_err().reason.contains("not a number"));
+    }
+}
