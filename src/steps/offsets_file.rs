@@ -20,7 +20,8 @@ pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicParti
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let err = |reason: String| OffsetsFileError { line, reason };
-        let cells: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let cells: Vec<String> = raw.split(',').map(unquote).collect();
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
         let (row_group, topic, partition, offset) = match cells.as_slice() {
             [""] => continue,
             [topic, partition, offset] => (None, *topic, *partition, *offset),
@@ -47,6 +48,17 @@ pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicParti
     Ok(offsets)
 }
 
+/// A CSV cell without its surrounding quotes: Apache's export quotes some
+/// topic names (`"orders",0,12`). Topic names cannot contain commas or quotes,
+/// so splitting on commas first is safe.
+fn unquote(cell: &str) -> String {
+    let cell = cell.trim();
+    match cell.strip_prefix('"').and_then(|c| c.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => cell.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +67,8 @@ mod tests {
     fn both_export_formats_read() {
         let plain = parse_offsets_file("orders,0,12\norders,1,7\n\n", "g").unwrap();
         assert_eq!(plain[&TopicPartition::new("orders", 1)], 7);
+        let quoted = parse_offsets_file("\"orders\",0,12\n", "g").unwrap();
+        assert_eq!(quoted[&TopicPartition::new("orders", 0)], 12, "Apache's export quotes some names");
         let grouped = parse_offsets_file("g,orders,0,12\nother,orders,0,99\n", "g").unwrap();
         assert_eq!(grouped.len(), 1);
         assert_eq!(grouped[&TopicPartition::new("orders", 0)], 12);
