@@ -93,10 +93,7 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode,
 fn check_params(checked: &mut Checked, given: &[(String, serde_json::Value)]) {
     let Some(spec) = &checked.spec else { return };
     let Err(errors) = resolve(&spec.params, given) else { return };
-    let at = crate::runbook::yaml::parse(&checked.text)
-        .0
-        .and_then(|root| root.entry("params").map(|e| e.key_at))
-        .unwrap_or(Location { line: 1, column: 1 });
+    let at = checked.params_at.unwrap_or(Location { line: 1, column: 1 });
     checked.problems.extend(errors.0.iter().map(|e| Problem::new(at, format!("--set: {e}"))));
     checked.spec = None;
 }

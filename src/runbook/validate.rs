@@ -17,6 +17,9 @@ pub struct Checked {
     pub path: PathBuf,
     /// The runbook's `name`, when it has one.
     pub name: Option<String>,
+    /// Where `name` and the `params:` key stand, for problems found after parsing.
+    pub name_at: Option<Location>,
+    pub params_at: Option<Location>,
     /// Sorted by location.
     pub problems: Vec<Problem>,
     /// The typed runbook, present exactly when there are no problems.
@@ -30,10 +33,21 @@ impl Checked {
         self.problems.is_empty()
     }
 
+    fn new(path: &Path, text: &str) -> Self {
+        Checked {
+            path: path.to_path_buf(),
+            name: None,
+            name_at: None,
+            params_at: None,
+            problems: Vec::new(),
+            spec: None,
+            text: text.to_owned(),
+        }
+    }
+
     /// A path that could not be read; the problem has no line (0:0).
     fn unreadable(path: &Path, message: String) -> Self {
-        let problems = vec![Problem::new(Location::default(), message)];
-        Checked { path: path.to_path_buf(), name: None, problems, spec: None, text: String::new() }
+        Checked { problems: vec![Problem::new(Location::default(), message)], ..Checked::new(path, "") }
     }
 }
 
@@ -45,8 +59,7 @@ fn runbook_schema() -> &'static serde_json::Value {
 /// Validates runbook text read from `path`.
 pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
     let (root, mut problems) = yaml::parse(text);
-    let mut checked =
-        Checked { path: path.to_path_buf(), name: None, problems: Vec::new(), spec: None, text: text.into() };
+    let mut checked = Checked::new(path, text);
     let Some(root) = root else {
         if problems.is_empty() {
             problems.push(Problem::new(
@@ -58,6 +71,8 @@ pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
         return checked;
     };
     checked.name = root.get("name").and_then(yaml::Node::as_str).map(str::to_owned);
+    checked.name_at = root.get("name").map(|n| n.at);
+    checked.params_at = root.entry("params").map(|e| e.key_at);
     problems.extend(structure::check(&root, runbook_schema()));
     problems.extend(semantics::check(&root, catalog));
     problems.sort_by_key(|p| p.at);
@@ -122,9 +137,8 @@ fn mark_duplicate_names(results: &mut [Checked]) {
         let Some(name) = results[i].name.clone() else { continue };
         let Some(first) = results[..i].iter().find(|c| c.name.as_deref() == Some(name.as_str())) else { continue };
         let message = format!("runbook name `{name}` is already used by {}", first.path.display());
-        let at = yaml::parse(&results[i].text).0.and_then(|root| root.get("name").map(|n| n.at)).unwrap_or_default();
         let checked = &mut results[i];
-        checked.problems.push(Problem::new(at, message));
+        checked.problems.push(Problem::new(checked.name_at.unwrap_or_default(), message));
         checked.problems.sort_by_key(|p| p.at);
         checked.spec = None;
     }
