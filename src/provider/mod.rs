@@ -31,7 +31,8 @@ pub trait Provider: Send + Sync {
     /// One topic, or `UnknownTopic`.
     fn topic(&self, name: &str) -> impl Future<Output = ProviderResult<TopicDescription>> + Send;
 
-    /// Log start and log end of each partition, in the order asked.
+    /// Log start and log end of each partition, in the order asked. An unknown
+    /// topic or partition is an error (`UnknownTopic`, `UnknownPartition`).
     fn watermarks(&self, partitions: &[TopicPartition])
     -> impl Future<Output = ProviderResult<Vec<Watermarks>>> + Send;
 

@@ -185,55 +185,37 @@ impl ComputeOffsets {
         Ok(ComputeOutput { group: self.group.clone(), partitions, total_skip, total_rewind })
     }
 
-    /// The partitions in scope, sorted, each checked to exist.
+    /// The partitions in scope, sorted. Whether they exist is checked by the
+    /// watermarks lookup that follows (one metadata request for all of them).
     async fn scope<P: Provider>(
         &self,
         provider: &P,
         own: &[CommittedOffset],
         source: Option<&[CommittedOffset]>,
     ) -> Result<Vec<TopicPartition>, ProviderError> {
-        let mut scope: BTreeSet<TopicPartition> = BTreeSet::new();
-        match &self.topics {
-            Some(topics) => {
+        // Without `topics`, Apache's --all-topics: exactly the partitions with committed offsets.
+        let committed: Vec<TopicPartition> = match (&self.targeting, source) {
+            (Targeting::Given(given), _) => given.keys().cloned().collect(),
+            (_, Some(source)) => source.iter().map(tp).collect(),
+            _ => own.iter().map(tp).collect(),
+        };
+        let topics: BTreeSet<&str> = match &self.topics {
+            Some(topics) => topics.iter().map(String::as_str).collect(),
+            None => committed.iter().map(|t| t.topic.as_str()).collect(),
+        };
+        let scope: BTreeSet<TopicPartition> = match (&self.partitions, &self.topics) {
+            (Some(wanted), _) => {
+                topics.iter().flat_map(|topic| wanted.iter().map(move |p| TopicPartition::new(*topic, *p))).collect()
+            }
+            (None, Some(_)) => {
+                let mut all = BTreeSet::new();
                 for topic in topics {
-                    let description = provider.topic(topic).await?;
-                    scope.extend(description.topic_partitions());
+                    all.extend(provider.topic(topic).await?.topic_partitions());
                 }
+                all
             }
-            None => {
-                // Apache's --all-topics: exactly the partitions with committed offsets.
-                let committed: Vec<TopicPartition> = match (&self.targeting, source) {
-                    (Targeting::Given(given), _) => given.keys().cloned().collect(),
-                    (_, Some(source)) => source.iter().map(tp).collect(),
-                    _ => own.iter().map(tp).collect(),
-                };
-                if self.partitions.is_some() {
-                    let topics: BTreeSet<&str> = committed.iter().map(|t| t.topic.as_str()).collect();
-                    for topic in topics {
-                        scope.extend(provider.topic(topic).await?.topic_partitions());
-                    }
-                } else {
-                    for tp in &committed {
-                        let description = provider.topic(&tp.topic).await?;
-                        if !description.partitions.iter().any(|p| p.partition == tp.partition) {
-                            return Err(unknown_partition(provider, tp, description.partitions.len()));
-                        }
-                    }
-                    scope.extend(committed);
-                }
-            }
-        }
-        if let Some(wanted) = &self.partitions {
-            let topics: BTreeSet<String> = scope.iter().map(|t| t.topic.clone()).collect();
-            for topic in &topics {
-                let count = scope.iter().filter(|t| &t.topic == topic).count();
-                if let Some(missing) = wanted.iter().find(|p| !scope.contains(&TopicPartition::new(topic.clone(), **p)))
-                {
-                    return Err(unknown_partition(provider, &TopicPartition::new(topic.clone(), *missing), count));
-                }
-            }
-            scope.retain(|t| wanted.contains(&t.partition));
-        }
+            (None, None) => committed.into_iter().collect(),
+        };
         Ok(scope.into_iter().collect())
     }
 }
@@ -261,15 +243,6 @@ fn clamp(offset: i64, marks: &Watermarks) -> (i64, Option<String>) {
 
 fn tp(c: &CommittedOffset) -> TopicPartition {
     TopicPartition::new(c.topic.clone(), c.partition)
-}
-
-fn unknown_partition<P: Provider>(provider: &P, tp: &TopicPartition, count: usize) -> ProviderError {
-    ProviderError::UnknownPartition {
-        cluster: provider.cluster().to_owned(),
-        topic: tp.topic.clone(),
-        partition: tp.partition,
-        count,
-    }
 }
 
 fn show_ms(ms: i64) -> String {
