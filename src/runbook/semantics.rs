@@ -119,8 +119,7 @@ impl Checker<'_> {
         let name = node.as_str()?;
         let provider = self.catalog.provider(name);
         if provider.is_none() {
-            let known: Vec<&str> = self.catalog.clusters.iter().map(|(n, _)| n.as_str()).collect();
-            let known = if known.is_empty() { "none defined".to_owned() } else { known.join(", ") };
+            let known = names_or_none(self.catalog.clusters.iter().map(|(n, _)| n.as_str()));
             self.problem(node, format!("unknown cluster `{name}` (clusters in ebb.yaml: {known})"));
         }
         provider
@@ -129,8 +128,7 @@ impl Checker<'_> {
     fn target(&mut self, node: Option<&Node>, label: &str) {
         let Some((node, name)) = node.and_then(|n| Some((n, n.as_str()?))) else { return };
         if !self.catalog.notify_targets.contains(name) {
-            let known: Vec<&str> = self.catalog.notify_targets.iter().map(String::as_str).collect();
-            let known = if known.is_empty() { "none defined".to_owned() } else { known.join(", ") };
+            let known = names_or_none(self.catalog.notify_targets.iter().map(String::as_str));
             self.problem(node, format!("{label}: unknown notify target `{name}` (targets in ebb.yaml: {known})"));
         }
     }
@@ -344,6 +342,12 @@ impl Checker<'_> {
             self.problem(node, format!("{label}: {problem}"));
         }
     }
+}
+
+/// Names from ebb.yaml for a message: `a, b`, or `none defined`.
+fn names_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() { "none defined".to_owned() } else { names.join(", ") }
 }
 
 fn step_ref(step: &Node) -> Option<StepRef<'_>> {
