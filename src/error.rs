@@ -12,6 +12,8 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Runbook(#[from] crate::engine::CompileError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write output: {0}")]

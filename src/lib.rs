@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod engine;
 mod error;
 pub mod provider;
 pub mod runbook;

@@ -2,7 +2,13 @@
 //! command loads `ebb.yaml`, does its work through the library, and prints
 //! either a table for people or JSON for machines.
 
+mod apply;
 mod cluster;
+mod connect;
+mod plan;
+mod plan_view;
+mod run;
+mod runbook_arg;
 mod schema;
 mod table;
 mod validate;
@@ -32,6 +38,12 @@ pub enum Command {
     /// Look at a cluster: topics, watermarks, consumer groups and their lag.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Dry run: read the cluster and print what a runbook would change.
+    Plan(plan::PlanArgs),
+    /// Plan a runbook, show the plan, and apply it after confirmation.
+    Run(run::RunArgs),
+    /// Apply a plan saved with `ebb plan --out`, unless the cluster drifted.
+    Apply(apply::ApplyArgs),
     /// Check runbooks and print every problem with file:line:column.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
@@ -58,6 +70,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
             let config = crate::config::load(cli.config.as_deref())?;
             cluster::describe(&config, args).await
         }
+        Command::Plan(args) => plan::plan(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Run(args) => run::run(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Apply(args) => apply::apply(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
     }

@@ -57,6 +57,15 @@ pub trait Provider: Send + Sync {
     /// Every consumer group, sorted by name.
     fn list_groups(&self) -> impl Future<Output = ProviderResult<Vec<GroupListing>>> + Send;
 
+    /// Commits offsets for a group, all in one request to its coordinator. The
+    /// group must have no live members (the caller checks). A failure may leave
+    /// some partitions committed and others not: read them back to know which.
+    fn commit_offsets(
+        &self,
+        group: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> impl Future<Output = ProviderResult<()>> + Send;
+
     /// A topic's `cleanup.policy`.
     fn cleanup_policy(&self, topic: &str) -> impl Future<Output = ProviderResult<CleanupPolicy>> + Send;
 }

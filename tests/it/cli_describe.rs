@@ -4,11 +4,7 @@ use std::time::{Duration, Instant};
 
 use ebb::testkit::{Seeder, apache, shared_cluster, unique};
 
-use crate::cli_harness::Ebb;
-
-fn config_for(bootstrap: &str) -> String {
-    format!("clusters:\n  local:\n    kafka:\n      bootstrap_servers: {bootstrap}\n")
-}
+use crate::cli_harness::{Ebb, config_for, now_ms};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn describe_shows_watermarks_and_lag_like_apache() {
@@ -124,8 +120,4 @@ fn a_missing_config_or_cluster_is_explained() {
         .run()
         .code(1)
         .stderr_contains("no cluster named \"c\" (clusters: a, b)");
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }

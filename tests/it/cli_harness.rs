@@ -3,6 +3,16 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// `ebb.yaml` with one Kafka cluster named `local`.
+pub fn config_for(bootstrap: &str) -> String {
+    format!("clusters:\n  local:\n    kafka:\n      bootstrap_servers: {bootstrap}\n")
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as i64
+}
+
 pub struct Ebb {
     dir: tempdir::Dir,
     args: Vec<String>,

@@ -10,5 +10,6 @@ mod offsets_compute;
 mod offsets_conformance;
 mod provider_reads;
 mod provider_three_brokers;
+mod reset_conformance;
 mod runbook_examples;
 mod runbook_validation;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -59,7 +59,9 @@ pub(crate) struct Inner {
     reader: BaseConsumer<ReaderContext>,
     admin: AdminClient<DefaultClientContext>,
     /// One client per group ebb reads or commits offsets for; none ever subscribes.
-    group_clients: Mutex<HashMap<String, Arc<BaseConsumer>>>,
+    group_clients: Mutex<HashMap<String, Arc<BaseConsumer<ReaderContext>>>>,
+    /// Whether clients report statistics (request counts).
+    count_requests: bool,
 }
 
 impl KafkaProvider {
@@ -77,10 +79,7 @@ impl KafkaProvider {
         let base = settings::base(config);
         let redactor = config.redactor();
         let create_error = |e| errors::creation_error(cluster, &redactor, &e);
-        let mut reader_config = base.clone();
-        if count_requests {
-            reader_config.set("statistics.interval.ms", "100");
-        }
+        let reader_config = counting(&base, count_requests);
         let reader = reader_config.create_with_context(ReaderContext::default()).map_err(create_error)?;
         let admin = base.create().map_err(create_error)?;
         let inner = Inner {
@@ -92,6 +91,7 @@ impl KafkaProvider {
             reader,
             admin,
             group_clients: Mutex::new(HashMap::new()),
+            count_requests,
         };
         Ok(KafkaProvider { inner: Arc::new(inner) })
     }
@@ -101,26 +101,17 @@ impl KafkaProvider {
     /// Waits for a report librdkafka began after this call (they come every 100 ms),
     /// so every request finished before the call is counted.
     pub async fn request_counts(&self) -> Option<RequestCounts> {
-        self.blocking("reading request counts", |inner| {
-            // Statistics arrive as events on the reader's queue. A poll with no
-            // timeout serves one event; a short one serves every queued event.
-            let serve = || {
-                let _ = inner.reader.poll(Duration::from_millis(20));
-            };
-            serve();
-            let seen = inner.reader.context().reports();
-            // The next report may have been under way already; the one after it was not.
-            for _ in 0..250 {
-                serve();
-                if inner.reader.context().reports() >= seen + 2 {
-                    return Ok(inner.reader.context().latest());
-                }
-            }
-            Ok(None)
-        })
-        .await
-        .ok()
-        .flatten()
+        self.blocking("reading request counts", |inner| Ok(settled_counts(&inner.reader))).await.ok().flatten()
+    }
+
+    /// Like `request_counts`, for the client that fetches and commits `group`'s
+    /// offsets (OffsetFetch, OffsetCommit).
+    pub async fn group_request_counts(&self, group: &str) -> Option<RequestCounts> {
+        let group = group.to_owned();
+        self.blocking("reading request counts", move |inner| Ok(settled_counts(&*inner.group_client(&group)?)))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Runs librdkafka work on the blocking pool.
@@ -141,6 +132,34 @@ impl KafkaProvider {
             }),
         }
     }
+}
+
+/// The settings, with statistics every 100 ms when counting requests.
+fn counting(base: &ClientConfig, count_requests: bool) -> ClientConfig {
+    let mut config = base.clone();
+    if count_requests {
+        config.set("statistics.interval.ms", "100");
+    }
+    config
+}
+
+/// The latest request counts of a counting client, from a report begun after this call.
+fn settled_counts(client: &BaseConsumer<ReaderContext>) -> Option<RequestCounts> {
+    // Statistics arrive as events on the client's queue. A poll with no
+    // timeout serves one event; a short one serves every queued event.
+    let serve = || {
+        let _ = client.poll(Duration::from_millis(20));
+    };
+    serve();
+    let seen = client.context().reports();
+    // The next report may have been under way already; the one after it was not.
+    for _ in 0..250 {
+        serve();
+        if client.context().reports() >= seen + 2 {
+            return client.context().latest();
+        }
+    }
+    None
 }
 
 impl Inner {
@@ -275,14 +294,15 @@ impl Inner {
         }
     }
 
-    fn group_client(&self, group: &str) -> ProviderResult<Arc<BaseConsumer>> {
+    fn group_client(&self, group: &str) -> ProviderResult<Arc<BaseConsumer<ReaderContext>>> {
         let mut clients = self.group_clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(client) = clients.get(group) {
             return Ok(Arc::clone(client));
         }
-        let client: BaseConsumer = settings::for_group(&self.base, group)
-            .create()
-            .map_err(|e| errors::creation_error(&self.cluster, &self.redactor, &e))?;
+        let client: BaseConsumer<ReaderContext> =
+            counting(&settings::for_group(&self.base, group), self.count_requests)
+                .create_with_context(ReaderContext::default())
+                .map_err(|e| errors::creation_error(&self.cluster, &self.redactor, &e))?;
         let client = Arc::new(client);
         clients.insert(group.to_owned(), Arc::clone(&client));
         Ok(client)
@@ -323,6 +343,21 @@ impl Inner {
         })?;
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets)
+    }
+
+    fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
+        const OPERATION: &str = "committing offsets";
+        let mut request = TopicPartitionList::with_capacity(offsets.len());
+        for (tp, offset) in offsets {
+            request
+                .add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+                .map_err(|e| self.request_error(OPERATION, &e))?;
+        }
+        let client = self.group_client(group)?;
+        // Committing the same offsets again is harmless, so passing failures are retried.
+        retry::within(self.timeout.duration, || {
+            client.commit(&request, CommitMode::Sync).map_err(|e| self.failed(OPERATION, e))
+        })
     }
 
     fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
@@ -427,6 +462,15 @@ impl Provider for KafkaProvider {
 
     async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
         self.blocking("listing consumer groups", |inner| inner.list_groups()).await
+    }
+
+    async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let group = group.to_owned();
+        let offsets = offsets.to_vec();
+        self.blocking("committing offsets", move |inner| inner.commit_offsets(&group, &offsets)).await
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {

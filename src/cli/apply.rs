@@ -1,0 +1,67 @@
+//! `ebb apply PLANFILE`: apply a plan saved by `ebb plan --out`, after checking
+//! that nothing it relied on has drifted (exit 3 naming each drift; `--force`
+//! overrides drift, never the group-state gate or the guards).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::plan::print_json;
+use super::{OutputFormat, connect, plan_view};
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::engine::plan::PLAN_FORMAT;
+use crate::engine::{Applied, Mode, Plan, RunInfo, sha256_hex};
+use crate::provider::kafka::KafkaProvider;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `ebb plan --out`.
+    pub plan: PathBuf,
+    /// Apply even though the cluster or the runbook drifted since the plan.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| Error::Usage(format!("{} is not a plan: {e}", path.display())))?["format"]
+        .clone();
+    if format != PLAN_FORMAT {
+        return Err(Error::Usage(format!("{} is not an {PLAN_FORMAT} plan (format: {format})", path.display())));
+    }
+    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))
+}
+
+/// Applies a plan and prints the outcome; shared by `apply` and `run`.
+pub async fn apply_and_report(
+    plan: &Plan,
+    provider: &KafkaProvider,
+    force: bool,
+    output: OutputFormat,
+) -> Result<(Applied, ExitCode), Error> {
+    let sha256_now = std::fs::read(&plan.runbook_path).ok().map(|bytes| sha256_hex(&bytes));
+    let run = RunInfo::cli(Mode::Apply);
+    let applied = crate::engine::apply(plan, provider, sha256_now.as_deref(), &run, force).await;
+    if output == OutputFormat::Table {
+        std::io::stdout().lock().write_all(plan_view::render_applied(&applied).as_bytes())?;
+    }
+    let code = ExitCode::from(applied.status.exit_code());
+    Ok((applied, code))
+}
+
+pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, Error> {
+    let plan = read_plan(&args.plan)?;
+    let provider = connect::provider(config, &plan.cluster)?;
+    let (applied, code) = apply_and_report(&plan, &provider, args.force, args.output).await?;
+    if args.output == OutputFormat::Json {
+        print_json(&applied)?;
+    }
+    Ok(code)
+}

@@ -1,0 +1,92 @@
+//! `ebb plan RUNBOOK`: run the read-only steps, reduce the mutating ones to
+//! exact changes, print the plan (table or JSON) and optionally save it for
+//! `ebb apply`. Exit 0, or 2 with `--detailed-exitcode` when there are changes;
+//! 3 when a guard or check refused; 1 on errors.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{OutputFormat, connect, plan_view, runbook_arg};
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
+use crate::provider::kafka::KafkaProvider;
+use crate::runbook::Catalog;
+use crate::runbook::params::parse_sets;
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A runbook file, or the name of a runbook in the runbooks directory.
+    pub runbook: String,
+    /// Set a param (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Save the plan as JSON, for `ebb apply`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Exit 2 when the plan has changes (0 when it has none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// Compiles and plans a runbook; shared by `plan` and `run`.
+pub async fn make_plan(
+    config: &LoadedConfig,
+    runbook: &str,
+    sets: &[String],
+    mode: Mode,
+) -> Result<(Plan, KafkaProvider), Error> {
+    let path = runbook_arg::locate(runbook, config)?;
+    let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
+    let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
+    let provider = connect::provider(config, &compiled.spec.cluster)?;
+    let run = RunInfo::cli(mode);
+    let plan = crate::engine::plan(&compiled, &provider, &run).await;
+    Ok((plan, provider))
+}
+
+/// The exit code a plan alone ends with.
+pub fn plan_exit_code(plan: &Plan, detailed: bool) -> ExitCode {
+    match plan.status {
+        PlanStatus::Planned if detailed && plan.has_changes() => ExitCode::from(2),
+        PlanStatus::Planned => ExitCode::SUCCESS,
+        PlanStatus::Refused => ExitCode::from(3),
+        PlanStatus::Failed => ExitCode::from(1),
+    }
+}
+
+pub fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(plan).map_err(std::io::Error::from)?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| Error::Usage(format!("cannot write the plan to {}: {e}", path.display())))
+}
+
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Error> {
+    let (plan, _) = make_plan(config, &args.runbook, &args.sets, Mode::Plan).await?;
+    if let Some(path) = &args.out {
+        save(&plan, path)?;
+    }
+    match args.output {
+        OutputFormat::Json => print_json(&plan)?,
+        OutputFormat::Table => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(plan_view::render_plan(&plan).as_bytes())?;
+            if let Some(path) = &args.out {
+                writeln!(out, "Saved to {}; apply it with: ebb apply {}", path.display(), path.display())?;
+            }
+        }
+    }
+    Ok(plan_exit_code(&plan, args.detailed_exitcode))
+}

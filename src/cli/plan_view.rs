@@ -1,0 +1,157 @@
+//! Plans and applied runs for people (SPEC §4): per mutating step a table and
+//! a summary line, then one line for the whole run.
+
+use std::fmt::Write;
+
+use super::table::Table;
+use crate::engine::apply::Outcome;
+use crate::engine::{Applied, Plan, PlanStatus, PlannedStep, ResetPlan, RunStatus, StepDetail, StepStatus};
+
+const RESET_HEADER: [&str; 9] =
+    ["TOPIC", "PARTITION", "CURRENT", "TARGET", "LOG-START", "LOG-END", "LAG-BEFORE", "LAG-AFTER", "NOTE"];
+
+fn status_name(status: StepStatus) -> String {
+    serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn opt(value: Option<i64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Plan for runbook {} on cluster {} (run {}, {})",
+        plan.runbook,
+        plan.cluster,
+        plan.run_id,
+        plan.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    for step in &plan.steps {
+        out.push('\n');
+        render_step(&mut out, step);
+    }
+    out.push('\n');
+    let _ = match plan.status {
+        PlanStatus::Planned if plan.has_changes() => {
+            writeln!(out, "Plan: {} partition(s) to change.", plan.change_count())
+        }
+        PlanStatus::Planned => writeln!(out, "No changes."),
+        PlanStatus::Refused => writeln!(out, "Refused: nothing will change."),
+        PlanStatus::Failed => writeln!(out, "Failed: nothing will change."),
+    };
+    out
+}
+
+fn render_step(out: &mut String, step: &PlannedStep) {
+    let _ = write!(out, "step {} ({}): {}", step.id, step.detail.kind(), status_name(step.status));
+    match &step.detail {
+        StepDetail::ComputeOffsets { output: Some(output) } => {
+            let partitions = output["partitions"].as_array().map_or(0, Vec::len);
+            let _ = write!(out, ", {partitions} partition(s) of group {}", output["group"]);
+        }
+        StepDetail::Notify { to, message: Some(message) } => {
+            let _ = write!(out, ", to {to}: {message}");
+        }
+        _ => {}
+    }
+    out.push('\n');
+    if let Some(reason) = &step.reason {
+        let _ = writeln!(out, "  {reason}");
+    }
+    if let StepDetail::ResetOffsets(reset) = &step.detail
+        && !reset.group.is_empty()
+    {
+        render_reset(out, &step.id, reset);
+    }
+    for warning in &step.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+}
+
+fn render_reset(out: &mut String, id: &str, reset: &ResetPlan) {
+    let mut table = Table::new(RESET_HEADER.to_vec());
+    for c in &reset.changes {
+        table.row(vec![
+            c.topic.clone(),
+            c.partition.to_string(),
+            opt(c.current),
+            c.target.to_string(),
+            c.log_start.to_string(),
+            c.log_end.to_string(),
+            opt(c.lag_before),
+            c.lag_after.to_string(),
+            c.note.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    if !table.is_empty() {
+        out.push_str(&table.render());
+    }
+    let _ = writeln!(
+        out,
+        "{id}: {} partition(s) change in group {:?} (skip {}, rewind {}), {} unchanged",
+        reset.changes.len(),
+        reset.group,
+        reset.total_skip,
+        reset.total_rewind,
+        reset.unchanged.len()
+    );
+}
+
+pub fn render_applied(applied: &Applied) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Apply of runbook {} on cluster {} (run {}, plan {})",
+        applied.runbook, applied.cluster, applied.run_id, applied.plan_run_id
+    );
+    if applied.forced && !applied.drift.is_empty() {
+        let _ = writeln!(out, "warning: applying despite drift (--force):");
+        for drift in &applied.drift {
+            let _ = writeln!(out, "  - {drift}");
+        }
+    }
+    for step in &applied.steps {
+        let _ = writeln!(out, "\nstep {} ({}): {}", step.id, step.kind, status_name(step.status));
+        if let Some(reset) = &step.reset
+            && !reset.results.is_empty()
+        {
+            let mut table = Table::new(vec!["TOPIC", "PARTITION", "BEFORE", "TARGET", "AFTER", "RESULT"]);
+            for r in &reset.results {
+                let result = match r.outcome {
+                    Outcome::Committed => "committed",
+                    Outcome::Unchanged => "unchanged",
+                    Outcome::NotCommitted => "NOT COMMITTED",
+                    Outcome::Unverified => "unverified",
+                };
+                table.row(vec![
+                    r.topic.clone(),
+                    r.partition.to_string(),
+                    opt(r.before),
+                    r.target.to_string(),
+                    opt(r.after),
+                    result.to_owned(),
+                ]);
+            }
+            out.push_str(&table.render());
+        }
+        if let Some(reason) = &step.reason {
+            let _ = writeln!(out, "  {reason}");
+        }
+    }
+    out.push('\n');
+    let committed: usize = applied
+        .steps
+        .iter()
+        .filter_map(|s| s.reset.as_ref())
+        .flat_map(|r| &r.results)
+        .filter(|r| r.outcome == Outcome::Committed)
+        .count();
+    let _ = match applied.status {
+        RunStatus::Succeeded => writeln!(out, "Succeeded: {committed} partition(s) committed and verified."),
+        RunStatus::Refused => writeln!(out, "Refused: {}", applied.reason.as_deref().unwrap_or("")),
+        RunStatus::Failed => writeln!(out, "Failed: {}", applied.reason.as_deref().unwrap_or("")),
+    };
+    out
+}

@@ -1,0 +1,78 @@
+//! `ebb run RUNBOOK`: plan, show the plan, and apply that same plan — after a
+//! `yes` on a terminal, or at once with `--yes`. Without a terminal `--yes` is
+//! required, so a script never applies by accident.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::apply::apply_and_report;
+use super::plan::{make_plan, plan_exit_code, print_json};
+use super::{OutputFormat, plan_view};
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::engine::{Applied, Mode, Plan, PlanStatus};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A runbook file, or the name of a runbook in the runbooks directory.
+    pub runbook: String,
+    /// Set a param (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+#[derive(Serialize)]
+struct RunReport<'a> {
+    plan: &'a Plan,
+    applied: Option<&'a Applied>,
+}
+
+pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error> {
+    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, Mode::Apply).await?;
+    let table = args.output == OutputFormat::Table;
+    if table {
+        std::io::stdout().lock().write_all(plan_view::render_plan(&plan).as_bytes())?;
+    }
+    if plan.status != PlanStatus::Planned || !plan.has_changes() {
+        if !table {
+            print_json(&RunReport { plan: &plan, applied: None })?;
+        }
+        return Ok(plan_exit_code(&plan, false));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::Usage(
+                "not applied: stdin is not a terminal, so ebb cannot ask; pass --yes to apply this plan".to_owned(),
+            ));
+        }
+        if !confirm(&plan)? {
+            println!("Not applied: nothing was changed.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if table {
+        println!();
+    }
+    let (applied, code) = apply_and_report(&plan, &provider, false, args.output).await?;
+    if !table {
+        print_json(&RunReport { plan: &plan, applied: Some(&applied) })?;
+    }
+    Ok(code)
+}
+
+fn confirm(plan: &Plan) -> Result<bool, Error> {
+    let mut out = std::io::stdout().lock();
+    write!(out, "Apply {} change(s) to cluster {}? Type yes to apply: ", plan.change_count(), plan.cluster)?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}

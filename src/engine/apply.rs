@@ -1,0 +1,295 @@
+//! Applying a plan: check drift, then for each planned reset pass the gate,
+//! record the rollback snapshot, re-check the guards against the offsets as
+//! they are, commit only what differs, read it back and verify, and report per
+//! partition. The first refused or failed step ends the run.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::provider::{Provider, TopicPartition};
+
+use super::context::RunInfo;
+use super::drift::{self, Drift};
+use super::gate;
+use super::guards::{self, Movement};
+use super::plan::{Plan, PlanStatus, ResetPlan, StepDetail, StepStatus};
+use super::step_error::StepError;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Succeeded,
+    Failed,
+    Refused,
+}
+
+impl RunStatus {
+    /// SPEC §4: 0 success, 1 error, 3 refused.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RunStatus::Succeeded => 0,
+            RunStatus::Failed => 1,
+            RunStatus::Refused => 3,
+        }
+    }
+}
+
+/// The record of an applied plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    pub run_id: String,
+    /// The run that made the plan.
+    pub plan_run_id: String,
+    pub runbook: String,
+    pub runbook_sha256: String,
+    pub cluster: String,
+    pub params: Map<String, Value>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub status: RunStatus,
+    /// Why the run was refused or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `--force` was given.
+    pub forced: bool,
+    /// Drift found before applying (overridden when `forced`).
+    pub drift: Vec<Drift>,
+    pub steps: Vec<AppliedStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedStep {
+    pub id: String,
+    pub kind: String,
+    pub status: StepStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<ResetApplied>,
+}
+
+/// What a reset did: the snapshot taken before any commit, and each partition's fate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetApplied {
+    pub group: String,
+    /// The group's committed offsets on every partition in scope, before the
+    /// commit: what a rollback restores.
+    pub snapshot: Vec<SnapshotEntry>,
+    pub results: Vec<PartitionResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotEntry {
+    pub topic: String,
+    pub partition: i32,
+    /// `None`: the group had no committed offset there.
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionResult {
+    pub topic: String,
+    pub partition: i32,
+    pub before: Option<i64>,
+    pub target: i64,
+    /// Read back after the commit; `None` when it could not be read.
+    pub after: Option<i64>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Committed and read back equal to the target.
+    Committed,
+    /// Already at the target when applied: nothing was sent.
+    Unchanged,
+    /// Not at the target after the commit.
+    NotCommitted,
+    /// The commit was confirmed but could not be read back.
+    Unverified,
+}
+
+/// Applies `plan`. `sha256_now` is the runbook file's fingerprint now (`None`: gone).
+pub async fn apply<P: Provider>(
+    plan: &Plan,
+    provider: &P,
+    sha256_now: Option<&str>,
+    run: &RunInfo,
+    force: bool,
+) -> Applied {
+    let mut applied = Applied {
+        run_id: run.id.clone(),
+        plan_run_id: plan.run_id.clone(),
+        runbook: plan.runbook.clone(),
+        runbook_sha256: plan.runbook_sha256.clone(),
+        cluster: plan.cluster.clone(),
+        params: plan.params.clone(),
+        started_at: run.started_at,
+        finished_at: run.started_at,
+        status: RunStatus::Succeeded,
+        reason: None,
+        forced: force,
+        drift: Vec::new(),
+        steps: Vec::new(),
+    };
+    let finish = |mut applied: Applied, status: RunStatus, reason: Option<String>| {
+        applied.status = status;
+        applied.reason = reason;
+        applied.finished_at = Utc::now();
+        applied
+    };
+    match plan.status {
+        PlanStatus::Planned => {}
+        PlanStatus::Refused => {
+            return finish(applied, RunStatus::Refused, Some("the plan was refused: there is nothing to apply".into()));
+        }
+        PlanStatus::Failed => {
+            return finish(applied, RunStatus::Failed, Some("the plan failed: there is nothing to apply".into()));
+        }
+    }
+    match drift::find(plan, provider, sha256_now).await {
+        Ok(found) => applied.drift = found,
+        Err(e) => return finish(applied, RunStatus::Failed, Some(format!("cannot check the plan for drift: {e}"))),
+    }
+    if !applied.drift.is_empty() && !force {
+        let list: Vec<String> = applied.drift.iter().map(|d| format!("  - {d}")).collect();
+        let reason = format!(
+            "the plan is stale; nothing was changed:\n{}\nmake a new plan, or pass --force to apply this one anyway",
+            list.join("\n")
+        );
+        return finish(applied, RunStatus::Refused, Some(reason));
+    }
+    for step in &plan.steps {
+        let mut record = AppliedStep {
+            id: step.id.clone(),
+            kind: step.detail.kind().to_owned(),
+            status: step.status,
+            reason: None,
+            reset: None,
+        };
+        match (&step.detail, step.status) {
+            (StepDetail::ResetOffsets(reset), StepStatus::Planned) => {
+                let limit = step.timeout.as_ref().map(|t| t.duration);
+                let outcome = match limit {
+                    Some(limit) => {
+                        tokio::time::timeout(limit, apply_reset(reset, provider)).await.unwrap_or_else(|_| {
+                            (
+                                Err(StepError::Timeout(
+                                    step.timeout.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
+                                )),
+                                None,
+                            )
+                        })
+                    }
+                    None => apply_reset(reset, provider).await,
+                };
+                record.reset = outcome.1;
+                match outcome.0 {
+                    Ok(()) => record.status = StepStatus::Applied,
+                    Err(e) => {
+                        record.status = if e.is_refusal() { StepStatus::Refused } else { StepStatus::Failed };
+                        record.reason = Some(e.to_string());
+                    }
+                }
+            }
+            (StepDetail::Notify { .. }, StepStatus::Planned) => {
+                record.status = StepStatus::Skipped;
+                record.reason = Some("notifications are not delivered by this build of ebb yet".to_owned());
+            }
+            _ => record.reason = step.reason.clone(),
+        }
+        let stop = match record.status {
+            StepStatus::Refused => Some(RunStatus::Refused),
+            StepStatus::Failed => Some(RunStatus::Failed),
+            _ => None,
+        };
+        let reason = record.reason.clone().map(|r| format!("step `{}`: {r}", record.id));
+        applied.steps.push(record);
+        if let Some(status) = stop {
+            return finish(applied, status, reason);
+        }
+    }
+    finish(applied, RunStatus::Succeeded, None)
+}
+
+/// One reset: gate, snapshot, guards, commit, read back. The snapshot is kept
+/// whatever happens after it is taken.
+async fn apply_reset<P: Provider>(reset: &ResetPlan, provider: &P) -> (Result<(), StepError>, Option<ResetApplied>) {
+    let wait = reset.wait_for_inactive.as_ref().map(|w| w.duration);
+    if let Err(e) = gate::wait_until_inactive(provider, &reset.group, wait).await {
+        return (Err(e), None);
+    }
+    let topics = reset.topics();
+    let before = match drift::committed(provider, &reset.group, &topics).await {
+        Ok(before) => before,
+        Err(e) => return (Err(e.into()), None),
+    };
+    let snapshot: Vec<SnapshotEntry> = reset
+        .scope()
+        .into_iter()
+        .map(|tp| SnapshotEntry { offset: before.get(&tp).copied(), topic: tp.topic, partition: tp.partition })
+        .collect();
+    let mut record = ResetApplied { group: reset.group.clone(), snapshot, results: Vec::new() };
+    let key = |topic: &str, partition| TopicPartition::new(topic, partition);
+    let movement =
+        Movement::of(reset.changes.iter().map(|c| (before.get(&key(&c.topic, c.partition)).copied(), c.target)));
+    if let Err(refusal) = guards::check(&reset.guards, &reset.group, movement) {
+        return (Err(refusal), Some(record));
+    }
+    let to_commit: Vec<(TopicPartition, i64)> = reset
+        .changes
+        .iter()
+        .map(|c| (key(&c.topic, c.partition), c.target))
+        .filter(|(tp, target)| before.get(tp) != Some(target))
+        .collect();
+    let committed = provider.commit_offsets(&reset.group, &to_commit).await;
+    let after = drift::committed(provider, &reset.group, &topics).await;
+    for change in &reset.changes {
+        let tp = key(&change.topic, change.partition);
+        let was = before.get(&tp).copied();
+        let now = after.as_ref().ok().and_then(|a| a.get(&tp).copied());
+        let outcome = match (&committed, &after) {
+            _ if was == Some(change.target) => Outcome::Unchanged,
+            (_, Ok(_)) if now == Some(change.target) => Outcome::Committed,
+            (Ok(()), Err(_)) => Outcome::Unverified,
+            _ => Outcome::NotCommitted,
+        };
+        record.results.push(PartitionResult {
+            topic: change.topic.clone(),
+            partition: change.partition,
+            before: was,
+            target: change.target,
+            after: if outcome == Outcome::Unchanged { was } else { now },
+            outcome,
+        });
+    }
+    let list = |wanted: Outcome| {
+        let names: Vec<String> = record
+            .results
+            .iter()
+            .filter(|r| r.outcome == wanted)
+            .map(|r| format!("{}:{}", r.topic, r.partition))
+            .collect();
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    };
+    let incomplete = record.results.iter().any(|r| matches!(r.outcome, Outcome::NotCommitted | Outcome::Unverified));
+    let result = match (committed, after) {
+        (Err(e), _) => Err(format!("the commit failed: {e}")),
+        (Ok(()), Err(e)) => Err(format!("the commit was sent but could not be read back: {e}")),
+        (Ok(()), Ok(_)) if incomplete => Err("the offsets read back differ from the targets".to_owned()),
+        (Ok(()), Ok(_)) => Ok(()),
+    };
+    let result = result.map_err(|why| {
+        StepError::Invalid(format!(
+            "group {:?}: {why}. Committed: {}. Not committed: {}. Unverified: {}. The snapshot of the offsets before the commit is in the run record.",
+            reset.group,
+            list(Outcome::Committed),
+            list(Outcome::NotCommitted),
+            list(Outcome::Unverified),
+        ))
+    });
+    (result, Some(record))
+}

@@ -1,0 +1,89 @@
+//! What templates see while a run goes (SPEC §2): `params`, `steps.<id>.output`
+//! and `.status`, `run`, `runbook` and `now`. Times are pinned to the run's
+//! start, so `-2h` means the same instant in every step of a run.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::compile::CompiledRunbook;
+use super::plan::StepStatus;
+
+/// Whether a run only plans or also applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Plan,
+    Apply,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Plan => "plan",
+            Mode::Apply => "apply",
+        }
+    }
+}
+
+/// Who started a run, and when.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub id: String,
+    /// `cli`, `api`, `schedule` or `rollback`.
+    pub trigger: String,
+    pub mode: Mode,
+    pub started_at: DateTime<Utc>,
+}
+
+impl RunInfo {
+    /// A run started now from the command line.
+    pub fn cli(mode: Mode) -> Self {
+        let started_at = Utc::now();
+        RunInfo { id: super::new_run_id(started_at.timestamp_millis()), trigger: "cli".to_owned(), mode, started_at }
+    }
+}
+
+/// The template context of one run, growing as steps finish.
+pub struct TemplateContext {
+    value: Value,
+}
+
+impl TemplateContext {
+    pub fn new(runbook: &CompiledRunbook, run: &RunInfo) -> Self {
+        let started_at = run.started_at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let value = json!({
+            "params": runbook.params,
+            "steps": {},
+            "run": {
+                "id": run.id,
+                "trigger": run.trigger,
+                "mode": run.mode.name(),
+                "started_at": started_at,
+                "status": "running",
+                "summary": "",
+            },
+            "runbook": {
+                "name": runbook.spec.name,
+                "description": runbook.spec.description,
+                "cluster": runbook.spec.cluster,
+                "sha256": runbook.sha256,
+            },
+            "now": started_at,
+        });
+        TemplateContext { value }
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// Makes a finished step visible to later templates.
+    pub fn record(&mut self, id: &str, status: StepStatus, output: Option<Value>) {
+        let steps = self.value["steps"].as_object_mut().expect("steps is a map");
+        let mut step = Map::new();
+        step.insert("status".to_owned(), serde_json::to_value(status).expect("a status is JSON"));
+        step.insert("output".to_owned(), output.unwrap_or(Value::Null));
+        steps.insert(id.to_owned(), Value::Object(step));
+    }
+}

@@ -1,0 +1,28 @@
+//! The run engine, in the layers of SPEC §1: a validated spec is **compiled**
+//! (params typed and defaulted, the file fingerprinted), a compiled runbook is
+//! **planned** (read-only steps run, mutating steps reduced to exact
+//! per-partition changes), and a plan is **applied** (drift checked, gates and
+//! guards passed, changes made, read back and verified). `ebb run` applies the
+//! very plan it printed; `ebb apply` applies one saved earlier.
+
+pub mod apply;
+mod compile;
+mod context;
+mod drift;
+mod gate;
+mod guards;
+pub mod plan;
+mod planner;
+mod resolve;
+mod run_id;
+mod step_control;
+mod step_error;
+
+pub use apply::{Applied, AppliedStep, PartitionResult, ResetApplied, RunStatus, SnapshotEntry, apply};
+pub use compile::{CompileError, CompiledRunbook, compile, sha256_hex};
+pub use context::{Mode, RunInfo};
+pub use drift::Drift;
+pub use plan::{Plan, PlanStatus, PlannedStep, ResetChange, ResetPlan, StepDetail, StepStatus, Unchanged};
+pub use planner::plan;
+pub use run_id::new_run_id;
+pub use step_error::StepError;

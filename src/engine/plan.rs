@@ -1,0 +1,242 @@
+//! The plan: what a dry run found and what an apply will do, exactly. Saved
+//! with `ebb plan --out` as JSON (`ebb.plan/v1`, SPEC §4: fields may be added,
+//! never renamed) and applied later with `ebb apply`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::provider::TopicPartition;
+use crate::runbook::spec::RetrySpec;
+use crate::steps::compute_offsets::PartitionTarget;
+use crate::time::HumanDuration;
+
+pub const PLAN_FORMAT: &str = "ebb.plan/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `ebb.plan/v1`.
+    pub format: String,
+    /// The run that made this plan.
+    pub run_id: String,
+    pub runbook: String,
+    pub runbook_sha256: String,
+    /// The runbook file, so `ebb apply` can tell whether it changed since.
+    pub runbook_path: String,
+    pub cluster: String,
+    pub params: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub status: PlanStatus,
+    /// The steps reached, in order; a refused or failed step is the last.
+    pub steps: Vec<PlannedStep>,
+}
+
+/// How planning ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// Every step ran or was planned: this plan can be applied.
+    Planned,
+    /// A guard or check refused (exit 3).
+    Refused,
+    /// A step failed (exit 1).
+    Failed,
+}
+
+/// A step's status in a plan or an applied run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// A read-only step that ran.
+    Ok,
+    /// A mutating step reduced to its changes, not applied yet.
+    Planned,
+    Applied,
+    /// Its `when` rendered false (or what it depends on was skipped).
+    Skipped,
+    Refused,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    pub id: String,
+    pub status: StepStatus,
+    #[serde(flatten)]
+    pub detail: StepDetail,
+    /// Why the step was skipped, refused or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Things an apply may trip over (an active group, for one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<HumanDuration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetrySpec>,
+}
+
+/// What each kind of step planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepDetail {
+    QueryMessages {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+    },
+    ComputeOffsets {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<Value>,
+    },
+    ResetOffsets(Box<ResetPlan>),
+    PurgeMessages {},
+    Check {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Notify {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+impl StepDetail {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepDetail::QueryMessages { .. } => "query_messages",
+            StepDetail::ComputeOffsets { .. } => "compute_offsets",
+            StepDetail::ResetOffsets(_) => "reset_offsets",
+            StepDetail::PurgeMessages {} => "purge_messages",
+            StepDetail::Check { .. } => "check",
+            StepDetail::Notify { .. } => "notify",
+        }
+    }
+}
+
+/// A planned reset: the partitions whose committed offset changes, and the
+/// rest of the scope, which apply snapshots and drift checks read too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetPlan {
+    pub group: String,
+    pub changes: Vec<ResetChange>,
+    /// Partitions in scope whose target equals the committed offset.
+    #[serde(default)]
+    pub unchanged: Vec<Unchanged>,
+    pub total_skip: i64,
+    pub total_rewind: i64,
+    #[serde(default)]
+    pub guards: Guards,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_inactive: Option<HumanDuration>,
+}
+
+/// The limits a reset must stay within, rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guards {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_skip: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rewind: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_partitions: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetChange {
+    pub group: String,
+    pub topic: String,
+    pub partition: i32,
+    pub current: Option<i64>,
+    pub target: i64,
+    pub log_start: i64,
+    pub log_end: i64,
+    pub lag_before: Option<i64>,
+    pub lag_after: i64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unchanged {
+    pub topic: String,
+    pub partition: i32,
+    pub current: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ResetPlan {
+    /// Splits computed targets into changes and unchanged partitions.
+    pub fn new(group: &str, targets: &[PartitionTarget], total_skip: i64, total_rewind: i64) -> Self {
+        let (changing, same): (Vec<&PartitionTarget>, Vec<&PartitionTarget>) =
+            targets.iter().partition(|t| t.changes());
+        ResetPlan {
+            group: group.to_owned(),
+            changes: changing
+                .into_iter()
+                .map(|t| ResetChange {
+                    group: group.to_owned(),
+                    topic: t.topic.clone(),
+                    partition: t.partition,
+                    current: t.current,
+                    target: t.target,
+                    log_start: t.log_start,
+                    log_end: t.log_end,
+                    lag_before: t.lag_before,
+                    lag_after: t.lag_after,
+                    note: t.note.clone(),
+                })
+                .collect(),
+            unchanged: same
+                .into_iter()
+                .map(|t| Unchanged {
+                    topic: t.topic.clone(),
+                    partition: t.partition,
+                    current: t.current,
+                    note: t.note.clone(),
+                })
+                .collect(),
+            total_skip,
+            total_rewind,
+            guards: Guards::default(),
+            wait_for_inactive: None,
+        }
+    }
+
+    /// Every partition in scope, changing or not, sorted.
+    pub fn scope(&self) -> Vec<TopicPartition> {
+        let all: BTreeSet<TopicPartition> = self
+            .changes
+            .iter()
+            .map(|c| TopicPartition::new(c.topic.clone(), c.partition))
+            .chain(self.unchanged.iter().map(|u| TopicPartition::new(u.topic.clone(), u.partition)))
+            .collect();
+        all.into_iter().collect()
+    }
+
+    /// The topics in scope, sorted.
+    pub fn topics(&self) -> Vec<String> {
+        let all: BTreeSet<String> = self.scope().into_iter().map(|tp| tp.topic).collect();
+        all.into_iter().collect()
+    }
+}
+
+impl Plan {
+    /// Partitions a successful apply would change, over every step.
+    pub fn change_count(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Planned)
+            .map(|s| match &s.detail {
+                StepDetail::ResetOffsets(reset) => reset.changes.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.change_count() > 0
+    }
+}

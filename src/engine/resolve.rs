@@ -1,0 +1,138 @@
+//! Rendering a step's fields for one run: templates against the run's context,
+//! then read as their types. A value that renders to something of the wrong
+//! type is an error naming the step and field.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::provider::TopicPartition;
+use crate::runbook::spec::values::{Leaf, is_template};
+use crate::runbook::spec::{ComputeOffsetsSpec, Partition, ResetOffsetsSpec, Strategy, Templated};
+use crate::runbook::templates::Renderer;
+use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
+use crate::steps::offsets_file::parse_offsets_file;
+
+use super::plan::Guards;
+use super::step_error::StepError;
+
+/// Renders the fields of one step.
+pub struct Fields<'a> {
+    pub renderer: &'a Renderer,
+    pub context: &'a Value,
+    pub step: &'a str,
+    /// The run's start: relative times and durations count back from it.
+    pub now: DateTime<Utc>,
+    /// The runbook file's directory: relative file paths are read from there.
+    pub base_dir: &'a Path,
+}
+
+impl Fields<'_> {
+    /// Text, rendered when it holds a template.
+    pub fn text(&self, field: &str, text: &str) -> Result<String, StepError> {
+        if is_template(text) {
+            Ok(self.renderer.render(self.step, field, text, self.context)?)
+        } else {
+            Ok(text.to_owned())
+        }
+    }
+
+    /// A typed leaf, rendered and read when it is a template.
+    pub fn leaf<T: Leaf + Clone>(&self, field: &str, value: &Templated<T>) -> Result<T, StepError> {
+        value
+            .resolve(|text| self.renderer.render(self.step, field, text, self.context))?
+            .map_err(|reason| StepError::Invalid(format!("step `{}`, field `{field}`: {reason}", self.step)))
+    }
+
+    fn partitions(&self, partitions: Option<&[Templated<Partition>]>) -> Result<Option<Vec<i32>>, StepError> {
+        partitions.map(|list| list.iter().map(|p| self.leaf("partitions", p).map(|p| p.0)).collect()).transpose()
+    }
+
+    fn topics(&self, topics: Option<&[String]>) -> Result<Option<Vec<String>>, StepError> {
+        topics.map(|list| list.iter().map(|t| self.text("topics", t)).collect()).transpose()
+    }
+
+    /// A `compute_offsets` step, resolved.
+    pub fn compute_offsets(&self, spec: &ComputeOffsetsSpec) -> Result<ComputeOffsets, StepError> {
+        self.compute(&spec.group, spec.topics.as_deref(), spec.partitions.as_deref(), &spec.strategy)
+    }
+
+    /// The implicit compute step of an inline `reset_offsets`.
+    pub fn inline_reset(&self, spec: &ResetOffsetsSpec) -> Result<ComputeOffsets, StepError> {
+        let (Some(group), Some(strategy)) = (&spec.group, &spec.strategy) else {
+            return Err(StepError::Invalid(format!(
+                "step `{}`: reset_offsets needs `offsets`, or `group` and `strategy`",
+                self.step
+            )));
+        };
+        self.compute(group, spec.topics.as_deref(), spec.partitions.as_deref(), strategy)
+    }
+
+    fn compute(
+        &self,
+        group: &str,
+        topics: Option<&[String]>,
+        partitions: Option<&[Templated<Partition>]>,
+        strategy: &Strategy,
+    ) -> Result<ComputeOffsets, StepError> {
+        let group = self.text("group", group)?;
+        let targeting = match strategy {
+            Strategy::ToEarliest(_) => Targeting::Earliest,
+            Strategy::ToLatest(_) => Targeting::Latest,
+            Strategy::ToCurrent(_) => Targeting::Current,
+            Strategy::ToOffset(n) => Targeting::Offset(self.leaf("strategy.to_offset", n)?),
+            Strategy::ShiftBy(n) => Targeting::Shift(self.leaf("strategy.shift_by", n)?),
+            Strategy::ToDatetime(t) => {
+                Targeting::Time(self.leaf("strategy.to_datetime", t)?.resolve(self.now).timestamp_millis())
+            }
+            Strategy::ByDuration(d) => {
+                let d = self.leaf("strategy.by_duration", d)?;
+                let back = chrono::Duration::from_std(d.duration).unwrap_or(chrono::Duration::MAX);
+                Targeting::Time((self.now - back).timestamp_millis())
+            }
+            Strategy::Offsets(given) => {
+                let mut offsets = BTreeMap::new();
+                for (topic, partitions) in given {
+                    let topic = self.text("strategy.offsets", topic)?;
+                    for (partition, offset) in &partitions.0 {
+                        let partition = Partition::from_text(partition).map_err(StepError::Invalid)?.0;
+                        let field = format!("strategy.offsets.{topic}.{partition}");
+                        offsets.insert(TopicPartition::new(topic.clone(), partition), self.leaf(&field, offset)?);
+                    }
+                }
+                Targeting::Given(offsets)
+            }
+            Strategy::FromFile(path) => {
+                let path = self.base_dir.join(self.text("strategy.from_file", path)?);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    StepError::Invalid(format!("step `{}`: cannot read {}: {e}", self.step, path.display()))
+                })?;
+                let offsets = parse_offsets_file(&text, &group)
+                    .map_err(|e| StepError::Invalid(format!("step `{}`: {}: {e}", self.step, path.display())))?;
+                Targeting::Given(offsets)
+            }
+            Strategy::FromGroup(other) => Targeting::FromGroup(self.text("strategy.from_group", other)?),
+            Strategy::AfterMessages(query) | Strategy::AtMessages(query) => {
+                return Err(StepError::Invalid(format!(
+                    "step `{}`: targets from query step `{query}` need query_messages, which this build of ebb cannot run yet",
+                    self.step
+                )));
+            }
+        };
+        Ok(ComputeOffsets { group, topics: self.topics(topics)?, partitions: self.partitions(partitions)?, targeting })
+    }
+
+    /// The guards of a `reset_offsets` step.
+    pub fn guards(&self, spec: &ResetOffsetsSpec) -> Result<Guards, StepError> {
+        let count = |field: &str, value: Option<&Templated<crate::runbook::spec::Count>>| {
+            value.map(|v| self.leaf(field, v).map(|c| c.0)).transpose()
+        };
+        Ok(Guards {
+            max_skip: count("max_skip", spec.max_skip.as_ref())?,
+            max_rewind: count("max_rewind", spec.max_rewind.as_ref())?,
+            max_partitions: count("max_partitions", spec.max_partitions.as_ref())?,
+        })
+    }
+}
