@@ -28,7 +28,8 @@ pub enum Drift {
         planned: Option<i64>,
         now: Option<i64>,
     },
-    /// The group has live members now (the gate will refuse whatever `--force` says).
+    /// The group was inactive when planned and has live members now (the gate
+    /// refuses this whatever `--force` says).
     GroupActive {
         group: String,
         activity: String,
@@ -47,7 +48,9 @@ impl fmt::Display for Drift {
                 show(planned),
                 show(now)
             ),
-            Drift::GroupActive { activity, .. } => write!(f, "{activity} now"),
+            Drift::GroupActive { activity, .. } => {
+                write!(f, "{activity} now (the reset will be refused while it has members, --force or not)")
+            }
         }
     }
 }
@@ -89,7 +92,8 @@ pub async fn find<P: Provider>(
                 });
             }
         }
-        if reset.wait_for_inactive.is_none() {
+        let was_inactive = matches!(reset.group_state.as_deref(), Some("Empty" | "Dead"));
+        if was_inactive && reset.wait_for_inactive.is_none() {
             let described = provider.describe_group(&reset.group).await?;
             if !described.state.is_inactive() {
                 drift.push(Drift::GroupActive { group: reset.group.clone(), activity: gate::activity(&described) });

@@ -131,6 +131,9 @@ pub struct ResetPlan {
     pub guards: Guards,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_for_inactive: Option<HumanDuration>,
+    /// The group's state when planned (`Empty`, `Stable`…), if it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_state: Option<String>,
 }
 
 /// The limits a reset must stay within, rendered.
@@ -202,6 +205,7 @@ impl ResetPlan {
             total_rewind,
             guards: Guards::default(),
             wait_for_inactive: None,
+            group_state: None,
         }
     }
 

@@ -196,9 +196,10 @@ async fn plan_reset<P: Provider>(
     let movement = Movement::of(reset.changes.iter().map(|c| (c.current, c.target)));
     let refusal = guards::check(&reset.guards, &reset.group, movement).err();
     let mut warnings = Vec::new();
-    if refusal.is_none() && !reset.changes.is_empty() {
+    if !reset.changes.is_empty() {
         let described = provider.describe_group(&reset.group).await?;
-        if !described.state.is_inactive() {
+        reset.group_state = Some(described.state.to_string());
+        if refusal.is_none() && !described.state.is_inactive() {
             let then = match &reset.wait_for_inactive {
                 Some(w) => format!("apply will wait up to {} for it to become inactive", w.text),
                 None => "apply will refuse unless it is inactive by then".to_owned(),

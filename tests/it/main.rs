@@ -11,5 +11,6 @@ mod offsets_conformance;
 mod provider_reads;
 mod provider_three_brokers;
 mod reset_conformance;
+mod reset_safety;
 mod runbook_examples;
 mod runbook_validation;
