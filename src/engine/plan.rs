@@ -244,3 +244,110 @@ impl Plan {
         self.change_count() > 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample() -> Plan {
+        let targets = vec![
+            PartitionTarget {
+                topic: "orders".into(),
+                partition: 0,
+                current: Some(120),
+                target: 131,
+                log_start: 0,
+                log_end: 200,
+                lag_before: Some(80),
+                lag_after: 69,
+                note: None,
+            },
+            PartitionTarget {
+                topic: "orders".into(),
+                partition: 1,
+                current: Some(7),
+                target: 7,
+                log_start: 0,
+                log_end: 9,
+                lag_before: Some(2),
+                lag_after: 2,
+                note: None,
+            },
+        ];
+        let mut reset = ResetPlan::new("billing", &targets, 11, 0);
+        reset.guards.max_skip = Some(10000);
+        Plan {
+            format: PLAN_FORMAT.into(),
+            run_id: "01M7YSJ8V609ZPPZCZ7N9GGHS0".into(),
+            runbook: "skip-poison-orders".into(),
+            runbook_sha256: "ab".repeat(32),
+            runbook_path: "runbooks/skip-poison-orders.yaml".into(),
+            cluster: "local".into(),
+            params: json!({ "topic": "orders" }).as_object().unwrap().clone(),
+            created_at: "2026-11-21T03:00:00Z".parse().unwrap(),
+            status: PlanStatus::Planned,
+            steps: vec![
+                PlannedStep {
+                    id: "targets".into(),
+                    status: StepStatus::Ok,
+                    detail: StepDetail::ComputeOffsets { output: Some(json!({ "partitions": [] })) },
+                    reason: None,
+                    warnings: vec![],
+                    timeout: None,
+                    retries: None,
+                },
+                PlannedStep {
+                    id: "reset".into(),
+                    status: StepStatus::Planned,
+                    detail: StepDetail::ResetOffsets(Box::new(reset)),
+                    reason: None,
+                    warnings: vec![],
+                    timeout: None,
+                    retries: None,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_json_has_the_fields_of_the_contract() {
+        let value = serde_json::to_value(sample()).unwrap();
+        for key in ["format", "runbook", "runbook_sha256", "cluster", "params", "created_at", "steps"] {
+            assert!(value.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(value["format"], "ebb.plan/v1");
+        assert_eq!(value["created_at"], "2026-11-21T03:00:00Z");
+        assert_eq!(
+            value["steps"][0],
+            json!({"id": "targets", "kind": "compute_offsets", "status": "ok", "output": {"partitions": []}})
+        );
+        let reset = &value["steps"][1];
+        assert_eq!((&reset["kind"], &reset["status"]), (&json!("reset_offsets"), &json!("planned")));
+        let change = &reset["changes"][0];
+        for (key, expected) in [
+            ("group", json!("billing")),
+            ("topic", json!("orders")),
+            ("partition", json!(0)),
+            ("current", json!(120)),
+            ("target", json!(131)),
+            ("log_start", json!(0)),
+            ("log_end", json!(200)),
+            ("note", json!(null)),
+        ] {
+            assert_eq!(change[key], expected, "{key}");
+        }
+        assert_eq!(reset["changes"].as_array().unwrap().len(), 1, "the unchanged partition is not a change");
+        assert_eq!(reset["unchanged"][0]["partition"], 1);
+    }
+
+    #[test]
+    fn a_plan_reads_back_as_it_was_written() {
+        let plan = sample();
+        let text = serde_json::to_string_pretty(&plan).unwrap();
+        assert_eq!(serde_json::from_str::<Plan>(&text).unwrap(), plan);
+        assert_eq!(plan.change_count(), 1);
+        assert_eq!(plan.steps[1].detail.kind(), "reset_offsets");
+    }
+}

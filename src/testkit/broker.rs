@@ -45,17 +45,21 @@ fn obtain(variable: &str, brokers: usize) -> TestCluster {
         return TestCluster { bootstrap, brokers };
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
+    start(&dir, brokers, &format!("set {variable} to use a running one"))
+}
+
+fn start(dir: &Path, brokers: usize, hint: &str) -> TestCluster {
     let output = Command::new(repo_root().join("scripts/kafka"))
         .args(["start", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
         .arg(std::process::id().to_string())
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap_or_else(|e| panic!("cannot run scripts/kafka: {e}"));
     if !output.status.success() {
         panic!(
             "a real Kafka is required for this test and could not be started \
-             (Java 17+ and Maven are needed; set {variable} to use a running one):\n{}",
+             (Java 17+ and Maven are needed; {hint}):\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
@@ -63,4 +67,36 @@ fn obtain(variable: &str, brokers: usize) -> TestCluster {
     let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_owned();
     assert!(!bootstrap.is_empty(), "scripts/kafka start printed no bootstrap address");
     TestCluster { bootstrap, brokers }
+}
+
+/// A one-broker cluster of a test's own, for tests that stop it. Stopped and
+/// deleted when dropped (or when the test process ends).
+pub struct PrivateCluster {
+    pub cluster: TestCluster,
+    dir: PathBuf,
+}
+
+impl PrivateCluster {
+    pub fn start(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(crate::testkit::unique(&format!("ebb-private-kafka-{name}")));
+        let cluster = start(&dir, 1, "this test stops its own broker, so it cannot use a running one");
+        PrivateCluster { cluster, dir }
+    }
+
+    /// Kills the broker at once, as a crash or a pulled cable would.
+    pub fn kill(&self) {
+        let status = Command::new(repo_root().join("scripts/kafka"))
+            .args(["stop", "--now", "--dir"])
+            .arg(&self.dir)
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run scripts/kafka stop: {e}"));
+        assert!(status.success(), "scripts/kafka stop failed");
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -9,7 +9,7 @@ pub mod member;
 pub mod names;
 pub mod seed;
 
-pub use broker::{TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
+pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 pub use member::LiveMember;
 pub use names::unique;
 pub use seed::{Record, Seeder};

@@ -10,6 +10,7 @@ mod offsets_compute;
 mod offsets_conformance;
 mod provider_reads;
 mod provider_three_brokers;
+mod reset_brokers;
 mod reset_conformance;
 mod reset_safety;
 mod runbook_examples;
