@@ -218,9 +218,12 @@ pub async fn apply<P: Provider>(
 /// One reset: gate, snapshot, guards, commit, read back. The snapshot is kept
 /// whatever happens after it is taken.
 async fn apply_reset<P: Provider>(reset: &ResetPlan, provider: &P) -> (Result<(), StepError>, Option<ResetApplied>) {
-    let wait = reset.wait_for_inactive.as_ref().map(|w| w.duration);
-    if let Err(e) = gate::wait_until_inactive(provider, &reset.group, wait).await {
-        return (Err(e), None);
+    // Nothing to commit needs no gate: an active group is left alone either way.
+    if !reset.changes.is_empty() {
+        let wait = reset.wait_for_inactive.as_ref().map(|w| w.duration);
+        if let Err(e) = gate::wait_until_inactive(provider, &reset.group, wait).await {
+            return (Err(e), None);
+        }
     }
     let topics = reset.topics();
     let before = match drift::committed(provider, &reset.group, &topics).await {

@@ -18,6 +18,8 @@ const MINUTE: i64 = 60_000;
 
 struct Case {
     name: &'static str,
+    /// Whether the group starts with the shared commits, or with none at all.
+    committed: bool,
     /// The runbook's compute_offsets fields after `group`.
     ebb: String,
     scope: Vec<String>,
@@ -79,36 +81,42 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let cases = [
         Case {
+            committed: true,
             name: "earliest-whole-topic",
             ebb: format!("      topics: [{a}]\n      strategy: {{ to_earliest: true }}"),
             scope: s(&["--topic", &a]),
             strategy: s(&["--to-earliest"]),
         },
         Case {
+            committed: true,
             name: "shift-committed-partitions",
             ebb: "      strategy: { shift_by: -7 }".to_owned(),
             scope: s(&["--all-topics"]),
             strategy: s(&["--shift-by", "-7"]),
         },
         Case {
+            committed: true,
             name: "offset-past-end-on-a-subset",
             ebb: format!("      topics: [{a}]\n      partitions: [0, 2]\n      strategy: {{ to_offset: 1000 }}"),
             scope: s(&["--topic", &format!("{a}:0,2")]),
             strategy: s(&["--to-offset", "1000"]),
         },
         Case {
+            committed: true,
             name: "offset-below-start",
             ebb: format!("      topics: [{a}]\n      strategy: {{ to_offset: 3 }}"),
             scope: s(&["--topic", &a]),
             strategy: s(&["--to-offset", "3"]),
         },
         Case {
+            committed: true,
             name: "duration-several-topics",
             ebb: format!("      topics: [{a}, {b}, {empty}]\n      strategy: {{ by_duration: 30m }}"),
             scope: s(&["--topic", &a, "--topic", &b, "--topic", &empty]),
             strategy: s(&["--by-duration", "PT30M"]),
         },
         Case {
+            committed: true,
             name: "datetime-committed-partitions",
             ebb: format!(
                 "      strategy: {{ to_datetime: \"{}\" }}",
@@ -118,12 +126,28 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
             strategy: s(&["--to-datetime", &datetime.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()]),
         },
         Case {
+            committed: true,
             name: "latest-two-topics",
             ebb: format!("      topics: [{a}, {b}]\n      strategy: {{ to_latest: true }}"),
             scope: s(&["--topic", &a, "--topic", &b]),
             strategy: s(&["--to-latest"]),
         },
         Case {
+            committed: false,
+            name: "earliest-for-a-new-group",
+            ebb: format!("      topics: [{a}, {b}]\n      strategy: {{ to_earliest: true }}"),
+            scope: s(&["--topic", &a, "--topic", &b]),
+            strategy: s(&["--to-earliest"]),
+        },
+        Case {
+            committed: false,
+            name: "datetime-for-a-new-group",
+            ebb: format!("      topics: [{a}]\n      partitions: [1, 2]\n      strategy: {{ to_datetime: \"{}\" }}", datetime.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            scope: s(&["--topic", &format!("{a}:1,2")]),
+            strategy: s(&["--to-datetime", &datetime.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()]),
+        },
+        Case {
+            committed: true,
             name: "current-with-a-gap",
             ebb: format!("      topics: [{a}]\n      strategy: {{ to_current: true }}"),
             scope: s(&["--topic", &a]),
@@ -133,8 +157,10 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
 
     for case in cases {
         let (group, twin) = (unique(&format!("rc-{}", case.name)), unique(&format!("rc-twin-{}", case.name)));
-        seeder.commit(&group, &commits.map(|(t, p, o)| (t.as_str(), p, o))).await;
-        seeder.commit(&twin, &commits.map(|(t, p, o)| (t.as_str(), p, o))).await;
+        if case.committed {
+            seeder.commit(&group, &commits.map(|(t, p, o)| (t.as_str(), p, o))).await;
+            seeder.commit(&twin, &commits.map(|(t, p, o)| (t.as_str(), p, o))).await;
+        }
         let text = runbook("conformance", &group, &case.ebb);
         let scope: Vec<&str> = case.scope.iter().map(String::as_str).collect();
         let strategy: Vec<&str> = case.strategy.iter().map(String::as_str).collect();
