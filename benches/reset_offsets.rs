@@ -6,7 +6,8 @@
 //! `ebb plan` / `ebb run --yes` against `kafka-consumer-groups.sh`. Before each
 //! round both groups are committed back to the same offsets, so every round
 //! moves every partition. Run: `cargo bench --bench reset_offsets`
-//! (`EBB_TEST_BOOTSTRAP` reuses a running broker). Results go in docs/BENCHMARKS.md.
+//! (`EBB_TEST_BOOTSTRAP` reuses a running broker; the benchmark deletes its
+//! topics at the end). Results go in docs/BENCHMARKS.md.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -86,6 +87,10 @@ fn main() {
             ms(apache_exec),
             apache_exec.as_secs_f64() / ebb_run.as_secs_f64()
         );
+    }
+    // A broker keeps a file open per partition: leave it as it was found.
+    for topic in &topics {
+        runtime.block_on(seeder.delete_topic(topic));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

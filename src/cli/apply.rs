@@ -58,7 +58,7 @@ pub async fn apply_and_report(
 
 pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, Error> {
     let plan = read_plan(&args.plan)?;
-    let provider = connect::provider(config, &plan.cluster)?;
+    let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
     let (applied, code) = apply_and_report(&plan, &provider, args.force, args.output).await?;
     if args.output == OutputFormat::Json {
         print_json(&applied)?;

@@ -76,8 +76,8 @@ pub async fn describe(config: &LoadedConfig, args: DescribeArgs) -> Result<ExitC
     };
     let report = match cluster {
         ClusterConfig::Kafka(kafka) => {
-            let provider = KafkaProvider::connect(name, kafka)?;
-            build_report(&provider, &args.topics, &args.groups).await?
+            let provider = super::connect::keep_until_exit(KafkaProvider::connect(name, kafka)?);
+            build_report(&*provider, &args.topics, &args.groups).await?
         }
         other => {
             return Err(Error::Usage(format!(

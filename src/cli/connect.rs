@@ -1,5 +1,7 @@
 //! A provider for the cluster a runbook or plan names.
 
+use std::mem::ManuallyDrop;
+
 use crate::Error;
 use crate::config::{ClusterConfig, LoadedConfig};
 use crate::provider::kafka::KafkaProvider;
@@ -12,4 +14,12 @@ pub fn provider(config: &LoadedConfig, cluster: &str) -> Result<KafkaProvider, E
             other.provider_name()
         ))),
     }
+}
+
+/// The provider, never torn down: the process exits without destroying its
+/// clients, because librdkafka joins its threads on destroy (100–200 ms) and
+/// every request a command makes has been answered by the time it ends
+/// (commits are synchronous).
+pub fn keep_until_exit(provider: KafkaProvider) -> ManuallyDrop<KafkaProvider> {
+    ManuallyDrop::new(provider)
 }

@@ -74,7 +74,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
 }
 
 pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Error> {
-    let (plan, _) = make_plan(config, &args.runbook, &args.sets, Mode::Plan).await?;
+    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, Mode::Plan).await?;
+    let _provider = connect::keep_until_exit(provider);
     if let Some(path) = &args.out {
         save(&plan, path)?;
     }

@@ -37,6 +37,7 @@ struct RunReport<'a> {
 
 pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error> {
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, Mode::Apply).await?;
+    let provider = super::connect::keep_until_exit(provider);
     let table = args.output == OutputFormat::Table;
     if table {
         std::io::stdout().lock().write_all(plan_view::render_plan(&plan).as_bytes())?;

@@ -190,7 +190,7 @@ impl Seeder {
     pub async fn commit(&self, group: &str, offsets: &[(&str, i32, i64)]) {
         let mut list = TopicPartitionList::new();
         for (topic, partition, offset) in offsets {
-            list.add_partition_offset(topic, *partition, Offset::Offset(*offset)).expect("offset");
+            list.add_partition(topic, *partition).set_offset(Offset::Offset(*offset)).expect("offset");
         }
         let bootstrap = self.bootstrap.clone();
         let group = group.to_owned();

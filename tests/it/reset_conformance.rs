@@ -142,7 +142,10 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
         Case {
             committed: false,
             name: "datetime-for-a-new-group",
-            ebb: format!("      topics: [{a}]\n      partitions: [1, 2]\n      strategy: {{ to_datetime: \"{}\" }}", datetime.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            ebb: format!(
+                "      topics: [{a}]\n      partitions: [1, 2]\n      strategy: {{ to_datetime: \"{}\" }}",
+                datetime.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ),
             scope: s(&["--topic", &format!("{a}:1,2")]),
             strategy: s(&["--to-datetime", &datetime.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()]),
         },

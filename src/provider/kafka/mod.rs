@@ -6,6 +6,7 @@
 //! leader (ListOffsets) or per group coordinator (OffsetFetch): round trips grow
 //! with the number of brokers, not partitions.
 
+mod chunks;
 mod errors;
 mod group_admin;
 mod request_counts;
@@ -243,14 +244,18 @@ impl Inner {
         if partitions.is_empty() {
             return Ok(Vec::new());
         }
-        retry::within(self.timeout.duration, || self.list_offsets_once(partitions, spec))
+        chunks::concurrently(partitions, |chunk| {
+            retry::within(self.timeout.duration, || self.list_offsets_once(chunk, spec))
+        })
     }
 
     fn list_offsets_once(&self, partitions: &[TopicPartition], spec: Offset) -> Result<Vec<Option<i64>>, Failed> {
         const OPERATION: &str = "listing offsets";
         let mut request = TopicPartitionList::with_capacity(partitions.len());
         for tp in partitions {
-            request.add_partition_offset(&tp.topic, tp.partition, spec).map_err(|e| self.failed(OPERATION, e))?;
+            // Set on the new element: `add_partition_offset` searches the whole
+            // list for it, which makes building a list quadratic.
+            request.add_partition(&tp.topic, tp.partition).set_offset(spec).map_err(|e| self.failed(OPERATION, e))?;
         }
         let response =
             self.reader.offsets_for_times(request, self.timeout.duration).map_err(|e| self.failed(OPERATION, e))?;
@@ -310,36 +315,37 @@ impl Inner {
 
     fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
         let described = self.describe_topics(topics)?;
-        let mut request = TopicPartitionList::new();
-        for topic in &described {
-            for p in &topic.partitions {
-                request.add_partition(&topic.name, p.partition);
-            }
-        }
-        if request.count() == 0 {
+        let partitions: Vec<TopicPartition> = described.iter().flat_map(TopicDescription::topic_partitions).collect();
+        if partitions.is_empty() {
             return Ok(Vec::new());
         }
         let client = self.group_client(group)?;
         const OPERATION: &str = "fetching committed offsets";
-        let mut offsets = retry::within(self.timeout.duration, || {
-            let response = client
-                .committed_offsets(request.clone(), self.timeout.duration)
-                .map_err(|e| self.failed(OPERATION, e))?;
-            let mut offsets = Vec::new();
-            for elem in response.elements() {
-                if let Err(e) = elem.error() {
-                    let subject = format!("group {group} on {}:{}", elem.topic(), elem.partition());
-                    return Err(self.failed_on(OPERATION, &subject, e));
-                }
-                if let Offset::Offset(offset) = elem.offset() {
-                    offsets.push(CommittedOffset {
-                        topic: elem.topic().to_owned(),
-                        partition: elem.partition(),
-                        offset,
-                    });
-                }
+        let mut offsets = chunks::concurrently(&partitions, |chunk| {
+            let mut request = TopicPartitionList::with_capacity(chunk.len());
+            for tp in chunk {
+                request.add_partition(&tp.topic, tp.partition);
             }
-            Ok(offsets)
+            retry::within(self.timeout.duration, || {
+                let response = client
+                    .committed_offsets(request.clone(), self.timeout.duration)
+                    .map_err(|e| self.failed(OPERATION, e))?;
+                let mut offsets = Vec::new();
+                for elem in response.elements() {
+                    if let Err(e) = elem.error() {
+                        let subject = format!("group {group} on {}:{}", elem.topic(), elem.partition());
+                        return Err(self.failed_on(OPERATION, &subject, e));
+                    }
+                    if let Offset::Offset(offset) = elem.offset() {
+                        offsets.push(CommittedOffset {
+                            topic: elem.topic().to_owned(),
+                            partition: elem.partition(),
+                            offset,
+                        });
+                    }
+                }
+                Ok(offsets)
+            })
         })?;
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         Ok(offsets)
@@ -347,17 +353,22 @@ impl Inner {
 
     fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
         const OPERATION: &str = "committing offsets";
-        let mut request = TopicPartitionList::with_capacity(offsets.len());
-        for (tp, offset) in offsets {
-            request
-                .add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
-                .map_err(|e| self.request_error(OPERATION, &e))?;
-        }
         let client = self.group_client(group)?;
-        // Committing the same offsets again is harmless, so passing failures are retried.
-        retry::within(self.timeout.duration, || {
-            client.commit(&request, CommitMode::Sync).map_err(|e| self.failed(OPERATION, e))
-        })
+        chunks::concurrently(offsets, |chunk| {
+            let mut request = TopicPartitionList::with_capacity(chunk.len());
+            for (tp, offset) in chunk {
+                request
+                    .add_partition(&tp.topic, tp.partition)
+                    .set_offset(Offset::Offset(*offset))
+                    .map_err(|e| self.request_error(OPERATION, &e))?;
+            }
+            // Committing the same offsets again is harmless, so passing failures are retried.
+            retry::within(self.timeout.duration, || {
+                client.commit(&request, CommitMode::Sync).map_err(|e| self.failed(OPERATION, e))
+            })?;
+            Ok(Vec::<()>::new())
+        })?;
+        Ok(())
     }
 
     fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
