@@ -13,7 +13,7 @@ use super::{OutputFormat, connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
-use crate::engine::{Applied, Mode, Plan, RunInfo, sha256_hex};
+use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
 use crate::provider::kafka::KafkaProvider;
 
 #[derive(Debug, Args)]
@@ -51,6 +51,10 @@ pub async fn apply_and_report(
     let applied = crate::engine::apply(plan, provider, sha256_now.as_deref(), &run, force).await;
     if output == OutputFormat::Table {
         std::io::stdout().lock().write_all(plan_view::render_applied(&applied).as_bytes())?;
+    }
+    if let Some(reason) = &applied.reason {
+        let word = if applied.status == RunStatus::Refused { "refused" } else { "error" };
+        eprintln!("{word}: {}", reason.lines().next().unwrap_or_default());
     }
     let code = ExitCode::from(applied.status.exit_code());
     Ok((applied, code))

@@ -89,5 +89,18 @@ pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Err
             }
         }
     }
+    report_stop(&plan);
     Ok(plan_exit_code(&plan, args.detailed_exitcode))
+}
+
+/// Says on stderr why a plan stopped, so scripts see it whatever the output format.
+pub fn report_stop(plan: &Plan) {
+    let word = match plan.status {
+        PlanStatus::Planned => return,
+        PlanStatus::Refused => "refused",
+        PlanStatus::Failed => "error",
+    };
+    if let Some(step) = plan.steps.last() {
+        eprintln!("{word}: step `{}`: {}", step.id, step.reason.as_deref().unwrap_or("stopped"));
+    }
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::apply::apply_and_report;
-use super::plan::{make_plan, plan_exit_code, print_json};
+use super::plan::{make_plan, plan_exit_code, print_json, report_stop};
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
@@ -46,6 +46,7 @@ pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error
         if !table {
             print_json(&RunReport { plan: &plan, applied: None })?;
         }
+        report_stop(&plan);
         return Ok(plan_exit_code(&plan, false));
     }
     if !args.yes {

@@ -98,7 +98,13 @@ async fn guards_and_checks_refuse_with_exit_3_and_change_nothing() {
         (", max_partitions: 1", "would change 2 partition(s), above max_partitions 1"),
     ] {
         let text = to_latest(&group, &topic, extra);
-        ebb().file("rb.yaml", &text).args(["plan", "rb.yaml"]).run().code(3).stdout_contains(expected);
+        ebb()
+            .file("rb.yaml", &text)
+            .args(["plan", "rb.yaml", "--output", "json"])
+            .run()
+            .code(3)
+            .stdout_contains(expected)
+            .stderr_contains(&format!("refused: step `reset`: the reset of group \"{group}\" would"));
         ebb().file("rb.yaml", &text).args(["run", "rb.yaml", "--yes"]).run().code(3).stdout_contains(expected);
     }
     ebb().file("rb.yaml", &to_latest(&group, &topic, ", max_skip: 40")).args(["plan", "rb.yaml"]).run().success();
@@ -165,7 +171,8 @@ async fn bad_input_fails_before_any_commit() {
         .args(["run", "rb.yaml", "--yes"])
         .run()
         .code(1)
-        .stdout_contains(&format!("topic \"{missing}\" does not exist"));
+        .stdout_contains(&format!("topic \"{missing}\" does not exist"))
+        .stderr_contains("error: step `targets`: cluster local: topic");
 
     // Without a terminal, `run` needs --yes; nothing is applied.
     let text = to_latest(&group, &topic, "");
