@@ -217,3 +217,40 @@ async fn when_false_skips_and_no_changes_exit_0() {
     ebb().file("rb.yaml", &text).args(["run", "rb.yaml"]).run().success();
     assert_eq!(committed(&group).await, before(&topic));
 }
+
+/// Runs `ebb run RUNBOOK` on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn run_on_a_terminal(runbook_text: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(unique("ebb-tty"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ebb.yaml"), config_for(&shared_cluster().bootstrap)).unwrap();
+    std::fs::write(dir.join("rb.yaml"), runbook_text).unwrap();
+    let command = format!("{} --config ebb.yaml run rb.yaml", env!("CARGO_BIN_EXE_ebb"));
+    let mut child = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` gives ebb a terminal");
+    child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_run_asks_and_applies_only_after_yes() {
+    let (topic, group) = topic_and_group("tty").await;
+    let text = to_latest(&group, &topic, "");
+    let (code, out) = run_on_a_terminal(&text, "no");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Apply 2 change(s) to cluster local? Type yes to apply:"), "{out}");
+    assert!(out.contains("Not applied: nothing was changed."), "{out}");
+    assert_eq!(committed(&group).await, before(&topic));
+
+    let (code, out) = run_on_a_terminal(&text, "yes");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Succeeded: 2 partition(s) committed and verified."), "{out}");
+    assert_eq!(committed(&group).await, BTreeMap::from([((topic.clone(), 0), 30), ((topic, 1), 30)]));
+}
