@@ -16,17 +16,27 @@ pub struct LiveMember {
 }
 
 impl LiveMember {
-    /// Joins `group` on `topic` as client id `client_id`, and returns once it
-    /// has partitions assigned (so the group is Stable), or panics after 60 s.
+    /// Joins `group` on `topic` as client id `client_id` with the classic
+    /// protocol, and returns once it has partitions assigned (so the group is
+    /// Stable), or panics after 60 s.
     pub fn join(bootstrap: &str, group: &str, topic: &str, client_id: &str) -> Self {
-        let consumer: BaseConsumer = ClientConfig::new()
+        Self::join_with_protocol(bootstrap, group, topic, client_id, "classic")
+    }
+
+    /// Like `join`; `protocol` is `classic` or `consumer` (KIP-848).
+    pub fn join_with_protocol(bootstrap: &str, group: &str, topic: &str, client_id: &str, protocol: &str) -> Self {
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", bootstrap)
             .set("group.id", group)
             .set("client.id", client_id)
+            .set("group.protocol", protocol)
             .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .expect("a consumer");
+            .set("auto.offset.reset", "earliest");
+        if protocol == "classic" {
+            config.set("session.timeout.ms", "10000");
+        }
+        let consumer: BaseConsumer = config.create().expect("a consumer");
         consumer.subscribe(&[topic]).expect("subscribe");
         let stop = Arc::new(AtomicBool::new(false));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();

@@ -2,17 +2,13 @@
 //! with Apache's `kafka-get-offsets` and `kafka-consumer-groups` on the same state.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ebb::config::KafkaClusterConfig;
 use ebb::provider::kafka::KafkaProvider;
 use ebb::provider::{GroupState, Provider, ProviderError, TopicPartition};
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb::testkit::{LiveMember, Seeder, apache, shared_cluster, unique};
 use ebb::time::HumanDuration;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 
 fn provider() -> KafkaProvider {
     KafkaProvider::connect("test", &shared_cluster().config()).expect("provider")
@@ -162,48 +158,6 @@ async fn committed_offsets_equal_apache_describe_for_all_topics_and_a_scope() {
     assert!(never.is_empty());
 }
 
-/// A real member of a group, polling on its own thread until dropped.
-struct LiveMember {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl LiveMember {
-    /// `protocol` is `classic` or `consumer` (KIP-848).
-    fn join(bootstrap: &str, group: &str, topic: &str, client_id: &str, protocol: &str) -> Self {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", bootstrap)
-            .set("group.id", group)
-            .set("client.id", client_id)
-            .set("group.protocol", protocol);
-        if protocol == "classic" {
-            config.set("session.timeout.ms", "10000");
-        }
-        let consumer: BaseConsumer = config.create().expect("member");
-        consumer.subscribe(&[topic]).expect("subscribe");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = consumer.poll(Duration::from_millis(100));
-            }
-            consumer.unsubscribe();
-            drop(consumer);
-        });
-        LiveMember { stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for LiveMember {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 async fn wait_for_state<P: Provider>(p: &P, group: &str, state: GroupState) -> ebb::provider::GroupDescription {
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
@@ -227,8 +181,11 @@ async fn a_live_member_is_seen_like_apache_sees_it(protocol: &str) {
     let group = unique(&format!("group-live-{protocol}"));
     let client_id = format!("ebb-live-{protocol}");
     let p = provider();
+    // A committed offset keeps the group known after its last member leaves
+    // (the member never commits).
+    Seeder::new(&cluster.bootstrap).commit(&group, &[(&topic, 0, 0)]).await;
 
-    let member = LiveMember::join(&cluster.bootstrap, &group, &topic, &client_id, protocol);
+    let member = LiveMember::join_with_protocol(&cluster.bootstrap, &group, &topic, &client_id, protocol);
     let stable = wait_for_state(&p, &group, GroupState::Stable).await;
     assert_eq!(stable.group_type, protocol);
     assert!(!stable.state.is_inactive());

@@ -91,6 +91,28 @@ async fn a_live_member_refuses_the_reset_naming_state_and_members() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_emptied_group_of_the_kip848_protocol_is_reset() {
+    let (topic, group) = topic_and_group("kip848").await;
+    let member =
+        LiveMember::join_with_protocol(&shared_cluster().bootstrap, &group, &topic, "modern-worker", "consumer");
+    let text = to_latest(&group, &topic, "");
+    ebb()
+        .file("rb.yaml", &text)
+        .args(["run", "rb.yaml", "--yes"])
+        .run()
+        .code(3)
+        .stdout_contains("modern-worker on 127.0.0.1");
+    drop(member);
+    ebb()
+        .file("rb.yaml", &to_latest(&group, &topic, ", wait_for_inactive: 60s"))
+        .args(["run", "rb.yaml", "--yes"])
+        .run()
+        .success()
+        .stdout_contains("Succeeded: 2 partition(s) committed and verified.");
+    assert_eq!(committed(&group).await, BTreeMap::from([((topic.clone(), 0), 30), ((topic, 1), 30)]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn guards_and_checks_refuse_with_exit_3_and_change_nothing() {
     let (topic, group) = topic_and_group("guard").await;
     for (extra, expected) in [
