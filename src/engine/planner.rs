@@ -12,13 +12,14 @@ use crate::provider::Provider;
 use crate::runbook::spec::{CheckSpec, NotifyStepSpec, ResetOffsetsSpec, StepKind, StepSpec};
 use crate::runbook::templates::{Renderer, is_truthy};
 use crate::steps::compute_offsets::ComputeOutput;
+use crate::steps::query_messages::QueryOutput;
 
 use super::compile::CompiledRunbook;
 use super::context::{RunInfo, TemplateContext};
 use super::gate;
 use super::guards::{self, Movement};
 use super::plan::{PLAN_FORMAT, Plan, PlanStatus, PlannedStep, ResetPlan, StepDetail, StepStatus};
-use super::resolve::Fields;
+use super::resolve::{Fields, Queries};
 use super::step_control::controlled;
 use super::step_error::StepError;
 
@@ -34,11 +35,12 @@ struct StepPlan {
     /// What later templates see as `steps.<id>.output`.
     output: Option<Value>,
     computed: Option<ComputeOutput>,
+    queried: Option<QueryOutput>,
 }
 
 impl StepPlan {
     fn new(status: StepStatus, detail: StepDetail) -> Self {
-        StepPlan { status, detail, reason: None, warnings: Vec::new(), output: None, computed: None }
+        StepPlan { status, detail, reason: None, warnings: Vec::new(), output: None, computed: None, queried: None }
     }
 }
 
@@ -47,12 +49,19 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
     let renderer = Renderer::default();
     let mut context = TemplateContext::new(runbook, run);
     let mut computed = Computed::new();
+    let mut queries = Queries::new();
     let base_dir = runbook.path.parent().unwrap_or(Path::new("."));
     let mut steps = Vec::with_capacity(runbook.spec.steps.len());
     let mut status = PlanStatus::Planned;
     for spec in &runbook.spec.steps {
-        let fields =
-            Fields { renderer: &renderer, context: context.value(), step: &spec.id, now: run.started_at, base_dir };
+        let fields = Fields {
+            renderer: &renderer,
+            context: context.value(),
+            step: &spec.id,
+            now: run.started_at,
+            base_dir,
+            queries: &queries,
+        };
         let outcome = match should_run(&fields, spec) {
             Ok(false) => Ok(StepPlan {
                 reason: Some("`when` rendered false".to_owned()),
@@ -77,8 +86,14 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
                 )
             },
         };
-        if let StepKind::ComputeOffsets(_) = spec.kind {
-            computed.insert(spec.id.clone(), step.computed.clone());
+        match spec.kind {
+            StepKind::ComputeOffsets(_) => {
+                computed.insert(spec.id.clone(), step.computed.clone());
+            }
+            StepKind::QueryMessages(_) => {
+                queries.insert(spec.id.clone(), step.queried.clone());
+            }
+            _ => {}
         }
         context.record(&spec.id, step.status, step.output.clone());
         let stop = match step.status {
@@ -151,7 +166,16 @@ async fn plan_step<P: Provider>(
         StepKind::ResetOffsets(reset) => plan_reset(fields, reset, provider, computed).await,
         StepKind::Check(check) => plan_check(fields, check),
         StepKind::Notify(notify) => plan_notify(fields, notify),
-        StepKind::QueryMessages(_) | StepKind::PurgeMessages(_) => Err(StepError::Invalid(format!(
+        StepKind::QueryMessages(query) => {
+            let output = fields.query_messages(query)?.run(provider).await?;
+            let value = serde_json::to_value(&output).expect("outputs are JSON");
+            Ok(StepPlan {
+                output: Some(value.clone()),
+                queried: Some(output),
+                ..StepPlan::new(StepStatus::Ok, StepDetail::QueryMessages { output: Some(value) })
+            })
+        }
+        StepKind::PurgeMessages(_) => Err(StepError::Invalid(format!(
             "step `{}`: {} is not available in this build of ebb yet",
             spec.id,
             spec.kind.name()

@@ -10,10 +10,19 @@ use serde_json::Value;
 
 use crate::provider::TopicPartition;
 use crate::runbook::spec::values::{Leaf, is_template};
-use crate::runbook::spec::{ComputeOffsetsSpec, Partition, ResetOffsetsSpec, Strategy, Templated};
+use crate::runbook::spec::{
+    ComputeOffsetsSpec, Order as OrderSpec, Partition, QueryMessagesSpec, ResetOffsetsSpec, Strategy, Templated,
+};
 use crate::runbook::templates::Renderer;
 use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
 use crate::steps::offsets_file::parse_offsets_file;
+use crate::steps::query_messages::{Filter, Order, Position, QueryMessages, QueryOutput};
+
+/// Outputs of the `query_messages` steps so far; `None` for one that was skipped.
+pub type Queries = std::collections::HashMap<String, Option<QueryOutput>>;
+
+/// Messages a query keeps when it names no `limit`.
+const DEFAULT_LIMIT: usize = 100;
 
 use super::plan::Guards;
 use super::step_error::StepError;
@@ -27,6 +36,8 @@ pub struct Fields<'a> {
     pub now: DateTime<Utc>,
     /// The runbook file's directory: relative file paths are read from there.
     pub base_dir: &'a Path,
+    /// Outputs of earlier `query_messages` steps, for `after_messages` and `at_messages`.
+    pub queries: &'a Queries,
 }
 
 impl Fields<'_> {
@@ -114,14 +125,96 @@ impl Fields<'_> {
                 Targeting::Given(offsets)
             }
             Strategy::FromGroup(other) => Targeting::FromGroup(self.text("strategy.from_group", other)?),
-            Strategy::AfterMessages(query) | Strategy::AtMessages(query) => {
-                return Err(StepError::Invalid(format!(
-                    "step `{}`: targets from query step `{query}` need query_messages, which this build of ebb cannot run yet",
-                    self.step
-                )));
-            }
+            Strategy::AfterMessages(query) => Targeting::AfterMatches(self.matches(query, |(_, last)| last)?),
+            Strategy::AtMessages(query) => Targeting::AtMatches(self.matches(query, |(first, _)| first)?),
         };
         Ok(ComputeOffsets { group, topics: self.topics(topics)?, partitions: self.partitions(partitions)?, targeting })
+    }
+
+    /// First or last match per partition of an earlier query step.
+    fn matches(
+        &self,
+        query: &str,
+        pick: impl Fn((i64, i64)) -> i64,
+    ) -> Result<BTreeMap<TopicPartition, i64>, StepError> {
+        match self.queries.get(query) {
+            Some(Some(output)) => Ok(output.matches().into_iter().map(|(tp, m)| (tp, pick(m))).collect()),
+            Some(None) => Ok(BTreeMap::new()),
+            None => Err(StepError::Invalid(format!(
+                "step `{}`: `{query}` is not an earlier query_messages step",
+                self.step
+            ))),
+        }
+    }
+
+    /// A `query_messages` step, resolved: its position turned into one of the
+    /// four kinds, a window's times pinned to the run's start.
+    pub fn query_messages(&self, spec: &QueryMessagesSpec) -> Result<QueryMessages, StepError> {
+        let time = |field: &str, value: &Templated<crate::time::TimeSpec>| {
+            self.leaf(field, value).map(|t| t.resolve(self.now).timestamp_millis())
+        };
+        let position = if spec.from.is_some() || spec.to.is_some() {
+            Position::Window {
+                from: spec.from.as_ref().map(|f| time("from", f)).transpose()?,
+                to: Some(spec.to.as_ref().map_or(Ok(self.now.timestamp_millis()), |t| time("to", t))?),
+            }
+        } else if let (Some(partition), Some(offset)) = (&spec.partition, &spec.offset) {
+            Position::Exact { partition: self.leaf("partition", partition)?.0, offset: self.leaf("offset", offset)? }
+        } else if spec.from_offset.is_some() || spec.to_offset.is_some() {
+            Position::Offsets {
+                from: spec.from_offset.as_ref().map(|o| self.leaf("from_offset", o)).transpose()?,
+                to: spec.to_offset.as_ref().map(|o| self.leaf("to_offset", o)).transpose()?,
+            }
+        } else if let Some(last) = &spec.last {
+            Position::Last(self.leaf("last", last)?.0)
+        } else {
+            return Err(StepError::Invalid(format!("step `{}`: a query needs a position", self.step)));
+        };
+        let case_insensitive =
+            spec.case_insensitive.as_ref().map(|c| self.leaf("case_insensitive", c)).transpose()?.unwrap_or(false);
+        let value_regex = match &spec.value_regex {
+            Some(text) => {
+                let text = self.text("value_regex", text)?;
+                Some(regex::RegexBuilder::new(&text).case_insensitive(case_insensitive).build().map_err(|e| {
+                    StepError::Invalid(format!(
+                        "step `{}`, field `value_regex`: invalid regex {text:?}: {e}",
+                        self.step
+                    ))
+                })?)
+            }
+            None => None,
+        };
+        let mut headers = BTreeMap::new();
+        for (name, value) in &spec.headers {
+            headers.insert(name.clone(), self.text(&format!("headers.{name}"), value)?);
+        }
+        Ok(QueryMessages {
+            topic: self.text("topic", &spec.topic)?,
+            partitions: self.partitions(spec.partitions.as_deref())?,
+            position,
+            filter: Filter {
+                contains: spec.contains.as_ref().map(|c| self.text("contains", c)).transpose()?,
+                key: spec.key.as_ref().map(|k| self.text("key", k)).transpose()?,
+                value_regex,
+                headers,
+                case_insensitive,
+            },
+            limit: spec
+                .limit
+                .as_ref()
+                .map(|l| self.leaf("limit", l))
+                .transpose()?
+                .map_or(DEFAULT_LIMIT, |c| usize::try_from(c.0).unwrap_or(usize::MAX)),
+            order: match spec.order {
+                Some(OrderSpec::Desc) => Order::Desc,
+                _ => Order::Asc,
+            },
+            download: spec
+                .download
+                .as_ref()
+                .map(|d| self.text("download", d).map(|d| self.base_dir.join(d)))
+                .transpose()?,
+        })
     }
 
     /// The guards of a `reset_offsets` step.

@@ -4,6 +4,7 @@
 use crate::provider::ProviderError;
 use crate::runbook::templates::RenderError;
 use crate::steps::compute_offsets::ComputeError;
+use crate::steps::query_messages::QueryError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -11,6 +12,8 @@ pub enum StepError {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Compute(#[from] ComputeError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A value that only turned out wrong once rendered, or a step that cannot run.
@@ -31,7 +34,9 @@ impl StepError {
     /// Time-outs, leader changes, a coordinator still loading, throttling.
     pub fn is_retryable(&self) -> bool {
         match self {
-            StepError::Provider(e) | StepError::Compute(ComputeError::Provider(e)) => e.is_retryable(),
+            StepError::Provider(e)
+            | StepError::Compute(ComputeError::Provider(e))
+            | StepError::Query(QueryError::Provider(e)) => e.is_retryable(),
             StepError::Timeout(_) => true,
             _ => false,
         }

@@ -13,11 +13,14 @@ use std::future::Future;
 pub use capabilities::unsupported_step;
 pub use error::ProviderError;
 pub use model::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, OffsetForTime,
-    PartitionInfo, TopicDescription, TopicPartition, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
+    OffsetRange, PartitionInfo, TopicDescription, TopicPartition, Watermarks,
 };
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// What `Provider::scan` hands each record to; false stops the scan.
+pub type Visitor = std::sync::Arc<dyn Fn(Message) -> bool + Send + Sync>;
 
 /// Reads a provider offers. Batched calls take many partitions at once so a
 /// provider can group its requests (per broker for Kafka, per page for cloud APIs).
@@ -65,6 +68,12 @@ pub trait Provider: Send + Sync {
         group: &str,
         offsets: &[(TopicPartition, i64)],
     ) -> impl Future<Output = ProviderResult<()>> + Send;
+
+    /// Reads every record in the ranges, all of one topic (partitions in
+    /// parallel, each in offset order), and hands each to `visit` on a thread
+    /// that may block; `visit` returns false to stop early. Never joins a group
+    /// or commits. Returns how many records were read.
+    fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> impl Future<Output = ProviderResult<u64>> + Send;
 
     /// A topic's `cleanup.policy`.
     fn cleanup_policy(&self, topic: &str) -> impl Future<Output = ProviderResult<CleanupPolicy>> + Send;

@@ -145,3 +145,34 @@ impl CleanupPolicy {
         self.policy.split(',').any(|p| p.trim() == "delete")
     }
 }
+
+/// Offsets `[start, end)` of one partition to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OffsetRange {
+    pub topic: String,
+    pub partition: i32,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// One record as read from a partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// Epoch milliseconds, when the record has a timestamp.
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Message {
+    /// Bytes of key, value and headers.
+    pub fn size(&self) -> usize {
+        self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + self.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+    }
+}

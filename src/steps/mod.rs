@@ -5,3 +5,4 @@
 
 pub mod compute_offsets;
 pub mod offsets_file;
+pub mod query_messages;

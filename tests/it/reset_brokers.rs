@@ -10,8 +10,8 @@ use std::path::Path;
 use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, plan};
 use ebb::provider::kafka::{KafkaProvider, sent_between};
 use ebb::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, Provider, ProviderResult,
-    TopicDescription, TopicPartition, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
+    ProviderResult, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use ebb::runbook::Catalog;
 use ebb::testkit::{PrivateCluster, Seeder, apache, shared_three_broker_cluster, unique};
@@ -111,6 +111,9 @@ impl Provider for KilledBeforeCommit<'_> {
     async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
         self.broker.kill();
         self.inner.commit_offsets(group, offsets).await
+    }
+    async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
+        self.inner.scan(ranges, visit).await
     }
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
         self.inner.cleanup_policy(topic).await

@@ -11,6 +11,8 @@ mod errors;
 mod group_admin;
 mod request_counts;
 pub(crate) mod retry;
+mod scan;
+pub use scan::SCAN_GROUP;
 mod settings;
 
 use request_counts::ReaderContext;
@@ -29,8 +31,8 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, PartitionInfo, Provider,
-    ProviderError, ProviderResult, TopicDescription, TopicPartition, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, PartitionInfo,
+    Provider, ProviderError, ProviderResult, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use crate::time::HumanDuration;
 
@@ -482,6 +484,11 @@ impl Provider for KafkaProvider {
         let group = group.to_owned();
         let offsets = offsets.to_vec();
         self.blocking("committing offsets", move |inner| inner.commit_offsets(&group, &offsets)).await
+    }
+
+    async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
+        let ranges = ranges.to_vec();
+        self.blocking("reading messages", move |inner| inner.scan(&ranges, &visit)).await
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {

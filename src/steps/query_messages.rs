@@ -1,0 +1,359 @@
+//! `query_messages`: the records of one topic in a window of time or offsets,
+//! filtered, counted, and kept up to a limit (SPEC §3.1). Positions become
+//! offset ranges before anything is read (a time window through
+//! ListOffsets-by-timestamp), so a scan never reads outside them. Every match is
+//! counted; only `limit` are kept (the oldest or newest by timestamp), so
+//! memory stays bounded whatever the window; `download` streams every match to
+//! a JSON Lines file.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use regex::Regex;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
+
+/// Where to read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Position {
+    /// From the first record at or after `from` to the first at or after `to`
+    /// (epoch ms); log start and log end when absent.
+    Window { from: Option<i64>, to: Option<i64> },
+    /// One record.
+    Exact { partition: i32, offset: i64 },
+    /// `[from, to)`; log start and log end when absent.
+    Offsets { from: Option<i64>, to: Option<i64> },
+    /// The newest N records of each partition.
+    Last(u64),
+}
+
+/// Filters, all of which a record must pass.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub contains: Option<String>,
+    pub key: Option<String>,
+    pub value_regex: Option<Regex>,
+    pub headers: BTreeMap<String, String>,
+    pub case_insensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+/// A resolved `query_messages` step.
+#[derive(Debug, Clone)]
+pub struct QueryMessages {
+    pub topic: String,
+    pub partitions: Option<Vec<i32>>,
+    pub position: Position,
+    pub filter: Filter,
+    pub limit: usize,
+    pub order: Order,
+    pub download: Option<PathBuf>,
+}
+
+/// Matches in one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionMatches {
+    pub partition: i32,
+    pub first_match: i64,
+    pub last_match: i64,
+    pub matches: u64,
+}
+
+/// `steps.<id>.output` of a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryOutput {
+    pub topic: String,
+    /// The kept matches, in `order`.
+    pub messages: Vec<Value>,
+    /// Every match, kept or not.
+    pub count: u64,
+    /// Records read.
+    pub scanned: u64,
+    /// Partitions with matches, by partition.
+    pub partitions: Vec<PartitionMatches>,
+}
+
+impl QueryOutput {
+    /// First and last match per partition, for `at_messages` and `after_messages`.
+    pub fn matches(&self) -> BTreeMap<TopicPartition, (i64, i64)> {
+        self.partitions
+            .iter()
+            .map(|p| (TopicPartition::new(self.topic.clone(), p.partition), (p.first_match, p.last_match)))
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("{topic}:{partition} has no offset {offset}: its log holds [{log_start}, {log_end})")]
+    OffsetOutOfRange { topic: String, partition: i32, offset: i64, log_start: i64, log_end: i64 },
+    #[error("from_offset {from} is after to_offset {to}")]
+    Backwards { from: i64, to: i64 },
+    #[error("partition {partition} is not among the partitions the query reads")]
+    PartitionNotInScope { partition: i32 },
+    #[error("cannot write {path}: {reason}")]
+    Download { path: String, reason: String },
+}
+
+impl Filter {
+    pub fn accepts(&self, m: &Message) -> bool {
+        let fold = |bytes: &[u8]| -> String {
+            let text = String::from_utf8_lossy(bytes);
+            if self.case_insensitive { text.to_lowercase() } else { text.into_owned() }
+        };
+        let wanted = |text: &str| if self.case_insensitive { text.to_lowercase() } else { text.to_owned() };
+        if let Some(needle) = &self.contains {
+            let needle = wanted(needle);
+            let in_key = m.key.as_deref().is_some_and(|k| fold(k).contains(&needle));
+            let in_value = m.value.as_deref().is_some_and(|v| fold(v).contains(&needle));
+            if !in_key && !in_value {
+                return false;
+            }
+        }
+        if let Some(key) = &self.key
+            && m.key.as_deref().is_none_or(|k| fold(k) != wanted(key))
+        {
+            return false;
+        }
+        if let Some(regex) = &self.value_regex
+            && !m.value.as_deref().is_some_and(|v| regex.is_match(&String::from_utf8_lossy(v)))
+        {
+            return false;
+        }
+        self.headers.iter().all(|(name, value)| m.headers.iter().any(|(n, v)| n == name && fold(v) == wanted(value)))
+    }
+}
+
+/// A kept match, ordered by timestamp, then partition and offset.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Kept {
+    at: (i64, i32, i64),
+    json: String,
+}
+
+struct Collector {
+    order: Order,
+    limit: usize,
+    /// For `asc` the largest kept is on top (to drop it first); for `desc` the smallest.
+    kept: BinaryHeap<std::cmp::Reverse<Kept>>,
+    kept_asc: BinaryHeap<Kept>,
+    count: u64,
+    partitions: BTreeMap<i32, PartitionMatches>,
+    download: Option<std::io::BufWriter<std::fs::File>>,
+    download_error: Option<String>,
+}
+
+impl Collector {
+    fn take(&mut self, m: &Message) {
+        self.count += 1;
+        let entry = self.partitions.entry(m.partition).or_insert(PartitionMatches {
+            partition: m.partition,
+            first_match: m.offset,
+            last_match: m.offset,
+            matches: 0,
+        });
+        entry.first_match = entry.first_match.min(m.offset);
+        entry.last_match = entry.last_match.max(m.offset);
+        entry.matches += 1;
+        let json = message_json(m);
+        if let Some(file) = &mut self.download
+            && self.download_error.is_none()
+            && let Err(e) = writeln!(file, "{json}")
+        {
+            self.download_error = Some(e.to_string());
+        }
+        if self.limit == 0 {
+            return;
+        }
+        let kept = Kept { at: (m.timestamp.unwrap_or(-1), m.partition, m.offset), json: json.to_string() };
+        match self.order {
+            Order::Asc => {
+                self.kept_asc.push(kept);
+                if self.kept_asc.len() > self.limit {
+                    self.kept_asc.pop();
+                }
+            }
+            Order::Desc => {
+                self.kept.push(std::cmp::Reverse(kept));
+                if self.kept.len() > self.limit {
+                    self.kept.pop();
+                }
+            }
+        }
+    }
+
+    fn messages(&mut self) -> Vec<Value> {
+        let mut kept: Vec<Kept> = match self.order {
+            Order::Asc => std::mem::take(&mut self.kept_asc).into_vec(),
+            Order::Desc => std::mem::take(&mut self.kept).into_iter().map(|r| r.0).collect(),
+        };
+        kept.sort();
+        if self.order == Order::Desc {
+            kept.reverse();
+        }
+        kept.into_iter().map(|k| serde_json::from_str(&k.json).expect("written as JSON")).collect()
+    }
+}
+
+/// A record as JSON: text where it is UTF-8, else base64 with `encoding: base64`.
+pub fn message_json(m: &Message) -> Value {
+    let all_text = m.key.as_deref().is_none_or(|k| std::str::from_utf8(k).is_ok())
+        && m.value.as_deref().is_none_or(|v| std::str::from_utf8(v).is_ok())
+        && m.headers.iter().all(|(_, v)| std::str::from_utf8(v).is_ok());
+    let show = |bytes: &[u8]| -> Value {
+        if all_text {
+            Value::String(String::from_utf8_lossy(bytes).into_owned())
+        } else {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+    };
+    let headers: Map<String, Value> = m.headers.iter().map(|(k, v)| (k.clone(), show(v))).collect();
+    let mut json = json!({
+        "topic": m.topic,
+        "partition": m.partition,
+        "offset": m.offset,
+        "timestamp": m.timestamp,
+        "key": m.key.as_deref().map(show),
+        "value": m.value.as_deref().map(show),
+        "headers": headers,
+        "size": m.size(),
+    });
+    if !all_text {
+        json["encoding"] = "base64".into();
+    }
+    json
+}
+
+impl QueryMessages {
+    /// The offset ranges the query reads, one per partition with anything to read.
+    pub async fn ranges<P: Provider>(&self, provider: &P) -> Result<Vec<OffsetRange>, QueryError> {
+        let described = provider.topic(&self.topic).await?;
+        let scope: Vec<TopicPartition> = match &self.partitions {
+            Some(wanted) => wanted.iter().map(|p| TopicPartition::new(self.topic.clone(), *p)).collect(),
+            None => described.topic_partitions().collect(),
+        };
+        let marks = provider.watermarks(&scope).await?;
+        let scope = &scope;
+        let lookup = |time: Option<i64>| async move {
+            match time {
+                Some(ms) => provider.offsets_for_timestamp(scope, ms).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let mut ranges = Vec::with_capacity(scope.len());
+        match &self.position {
+            Position::Window { from, to } => {
+                let (starts, ends) = (lookup(*from).await?, lookup(*to).await?);
+                for (i, w) in marks.iter().enumerate() {
+                    let start = starts.as_ref().map_or(w.log_start, |s| s[i].offset.unwrap_or(w.log_end));
+                    let end = ends.as_ref().map_or(w.log_end, |e| e[i].offset.unwrap_or(w.log_end));
+                    ranges.push(self.range(w.partition, start.max(w.log_start), end.min(w.log_end)));
+                }
+            }
+            Position::Exact { partition, offset } => {
+                let w = marks
+                    .iter()
+                    .find(|w| w.partition == *partition)
+                    .ok_or(QueryError::PartitionNotInScope { partition: *partition })?;
+                if *offset < w.log_start || *offset >= w.log_end {
+                    return Err(self.out_of_range(*partition, *offset, w.log_start, w.log_end));
+                }
+                ranges.push(self.range(*partition, *offset, offset + 1));
+            }
+            Position::Offsets { from, to } => {
+                if let (Some(from), Some(to)) = (from, to)
+                    && from > to
+                {
+                    return Err(QueryError::Backwards { from: *from, to: *to });
+                }
+                for w in &marks {
+                    for offset in [from, to].into_iter().flatten() {
+                        if *offset > w.log_end {
+                            return Err(self.out_of_range(w.partition, *offset, w.log_start, w.log_end));
+                        }
+                    }
+                    let start = from.unwrap_or(w.log_start).max(w.log_start);
+                    ranges.push(self.range(w.partition, start, to.unwrap_or(w.log_end)));
+                }
+            }
+            Position::Last(n) => {
+                for w in &marks {
+                    let start = (w.log_end - i64::try_from(*n).unwrap_or(i64::MAX)).max(w.log_start);
+                    ranges.push(self.range(w.partition, start, w.log_end));
+                }
+            }
+        }
+        ranges.retain(|r| r.start < r.end);
+        Ok(ranges)
+    }
+
+    fn range(&self, partition: i32, start: i64, end: i64) -> OffsetRange {
+        OffsetRange { topic: self.topic.clone(), partition, start, end }
+    }
+
+    fn out_of_range(&self, partition: i32, offset: i64, log_start: i64, log_end: i64) -> QueryError {
+        QueryError::OffsetOutOfRange { topic: self.topic.clone(), partition, offset, log_start, log_end }
+    }
+
+    pub async fn run<P: Provider>(&self, provider: &P) -> Result<QueryOutput, QueryError> {
+        let ranges = self.ranges(provider).await?;
+        let download = match &self.download {
+            Some(path) => Some(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .map_err(|e| QueryError::Download { path: path.display().to_string(), reason: e.to_string() })?,
+            )),
+            None => None,
+        };
+        let collector = Arc::new(Mutex::new(Collector {
+            order: self.order,
+            limit: self.limit,
+            kept: BinaryHeap::new(),
+            kept_asc: BinaryHeap::new(),
+            count: 0,
+            partitions: BTreeMap::new(),
+            download,
+            download_error: None,
+        }));
+        let filter = self.filter.clone();
+        let sink = Arc::clone(&collector);
+        let scanned = provider
+            .scan(
+                &ranges,
+                Arc::new(move |m: Message| {
+                    if filter.accepts(&m) {
+                        sink.lock().unwrap_or_else(|p| p.into_inner()).take(&m);
+                    }
+                    true
+                }),
+            )
+            .await?;
+        let mut collector = collector.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(file) = &mut collector.download
+            && let Err(e) = file.flush()
+        {
+            collector.download_error.get_or_insert(e.to_string());
+        }
+        if let (Some(reason), Some(path)) = (collector.download_error.take(), &self.download) {
+            return Err(QueryError::Download { path: path.display().to_string(), reason });
+        }
+        Ok(QueryOutput {
+            topic: self.topic.clone(),
+            messages: collector.messages(),
+            count: collector.count,
+            scanned,
+            partitions: collector.partitions.values().cloned().collect(),
+        })
+    }
+}
