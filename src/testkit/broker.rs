@@ -18,11 +18,16 @@ pub struct TestCluster {
 impl TestCluster {
     /// `ebb.yaml` settings for this cluster.
     pub fn config(&self) -> KafkaClusterConfig {
-        KafkaClusterConfig {
-            bootstrap_servers: self.bootstrap.clone(),
-            properties: Default::default(),
-            timeout: HumanDuration::parse("15s").expect("literal"),
-        }
+        cluster_config(&self.bootstrap)
+    }
+}
+
+/// `ebb.yaml` settings for a test cluster at `bootstrap`.
+pub fn cluster_config(bootstrap: &str) -> KafkaClusterConfig {
+    KafkaClusterConfig {
+        bootstrap_servers: bootstrap.to_owned(),
+        properties: Default::default(),
+        timeout: HumanDuration::parse("15s").expect("literal"),
     }
 }
 
@@ -45,28 +50,41 @@ fn obtain(variable: &str, brokers: usize) -> TestCluster {
         return TestCluster { bootstrap, brokers };
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
-    start(&dir, brokers, &format!("set {variable} to use a running one"))
+    start(&dir, brokers, &format!("set {variable} to use a running one")).0
 }
 
-fn start(dir: &Path, brokers: usize, hint: &str) -> TestCluster {
-    let output = Command::new(repo_root().join("scripts/kafka"))
-        .args(["start", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
-        .arg(std::process::id().to_string())
-        .arg("--dir")
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run scripts/kafka: {e}"));
-    if !output.status.success() {
-        panic!(
-            "a real Kafka is required for this test and could not be started \
-             (Java 17+ and Maven are needed; {hint}):\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+/// Starts a cluster; returns it and the directory it runs in.
+fn start(dir: &Path, brokers: usize, hint: &str) -> (TestCluster, PathBuf) {
+    // Two clusters starting at once may pick the same free port; that start
+    // fails to bind and is tried again in a directory of its own.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let dir = if attempt == 1 { dir.to_path_buf() } else { dir.with_extension(format!("retry{attempt}")) };
+        let output = Command::new(repo_root().join("scripts/kafka"))
+            .args(["start", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
+            .arg(std::process::id().to_string())
+            .arg("--dir")
+            .arg(&dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run scripts/kafka: {e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            if attempt < 3 && stderr.contains("Address already in use") {
+                let _ =
+                    Command::new(repo_root().join("scripts/kafka")).args(["stop", "--now", "--dir"]).arg(&dir).status();
+                continue;
+            }
+            panic!(
+                "a real Kafka is required for this test and could not be started \
+                 (Java 17+ and Maven are needed; {hint}):\n{stderr}"
+            );
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_owned();
+        assert!(!bootstrap.is_empty(), "scripts/kafka start printed no bootstrap address");
+        return (TestCluster { bootstrap, brokers }, dir);
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_owned();
-    assert!(!bootstrap.is_empty(), "scripts/kafka start printed no bootstrap address");
-    TestCluster { bootstrap, brokers }
 }
 
 /// A one-broker cluster of a test's own, for tests that stop it. Stopped and
@@ -79,7 +97,7 @@ pub struct PrivateCluster {
 impl PrivateCluster {
     pub fn start(name: &str) -> Self {
         let dir = std::env::temp_dir().join(crate::testkit::unique(&format!("ebb-private-kafka-{name}")));
-        let cluster = start(&dir, 1, "this test stops its own broker, so it cannot use a running one");
+        let (cluster, dir) = start(&dir, 1, "this test stops its own broker, so it cannot use a running one");
         PrivateCluster { cluster, dir }
     }
 

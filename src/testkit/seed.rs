@@ -186,6 +186,15 @@ impl Seeder {
         self.produce(topic, partition, records).await
     }
 
+    /// What `group` has committed, on every topic, read through ebb's provider.
+    pub async fn committed(&self, group: &str) -> std::collections::BTreeMap<(String, i32), i64> {
+        use crate::provider::Provider;
+        let config = super::broker::cluster_config(&self.bootstrap);
+        let provider = crate::provider::kafka::KafkaProvider::connect("seeded", &config).expect("provider");
+        let offsets = provider.committed_offsets(group, None).await.expect("committed offsets");
+        offsets.into_iter().map(|c| ((c.topic, c.partition), c.offset)).collect()
+    }
+
     /// Commits offsets for `group` as a client that never joins it (so the group stays Empty).
     pub async fn commit(&self, group: &str, offsets: &[(&str, i32, i64)]) {
         let mut list = TopicPartitionList::new();

@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use ebb::provider::Provider;
-use ebb::provider::kafka::KafkaProvider;
 use ebb::testkit::{Record, Seeder, shared_cluster, unique};
 use serde_json::Value;
 
@@ -168,8 +166,11 @@ async fn after_messages_moves_the_group_past_poison_messages() {
         .run()
         .success()
         .stdout_contains("Succeeded: 1 partition(s) committed and verified.");
-    let p = KafkaProvider::connect("check", &shared_cluster().config()).unwrap();
-    let committed: BTreeMap<i32, i64> =
-        p.committed_offsets(&group, None).await.unwrap().into_iter().map(|c| (c.partition, c.offset)).collect();
+    let committed: BTreeMap<i32, i64> = Seeder::new(&shared_cluster().bootstrap)
+        .committed(&group)
+        .await
+        .into_iter()
+        .map(|((_, partition), offset)| (partition, offset))
+        .collect();
     assert_eq!(committed, BTreeMap::from([(0, 36), (1, 10)]), "past the last poison (35) on 0; 1 had no match");
 }

@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use ebb::provider::Provider;
-use ebb::provider::kafka::KafkaProvider;
 use ebb::testkit::{Seeder, apache, shared_cluster, unique};
 
 use crate::cli_harness::{Ebb, config_for, now_ms};
@@ -29,8 +27,7 @@ struct Case {
 type Offsets = BTreeMap<(String, i32), i64>;
 
 async fn committed(group: &str) -> Offsets {
-    let p = KafkaProvider::connect("check", &shared_cluster().config()).unwrap();
-    p.committed_offsets(group, None).await.unwrap().into_iter().map(|c| ((c.topic, c.partition), c.offset)).collect()
+    Seeder::new(&shared_cluster().bootstrap).committed(group).await
 }
 
 fn runbook(name: &str, group: &str, compute: &str) -> String {

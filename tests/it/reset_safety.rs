@@ -6,8 +6,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ebb::provider::Provider;
-use ebb::provider::kafka::KafkaProvider;
 use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
 
 use crate::cli_harness::{Ebb, config_for, now_ms};
@@ -15,8 +13,7 @@ use crate::cli_harness::{Ebb, config_for, now_ms};
 type Offsets = BTreeMap<(String, i32), i64>;
 
 async fn committed(group: &str) -> Offsets {
-    let p = KafkaProvider::connect("check", &shared_cluster().config()).unwrap();
-    p.committed_offsets(group, None).await.unwrap().into_iter().map(|c| ((c.topic, c.partition), c.offset)).collect()
+    Seeder::new(&shared_cluster().bootstrap).committed(group).await
 }
 
 /// A topic of 2 partitions × 30 messages and a group committed at 10 on both.
