@@ -30,13 +30,16 @@ pub struct ApplyArgs {
 pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
-    let format = serde_json::from_str::<serde_json::Value>(&text)
-        .map_err(|e| Error::Usage(format!("{} is not a plan: {e}", path.display())))?["format"]
-        .clone();
-    if format != PLAN_FORMAT {
-        return Err(Error::Usage(format!("{} is not an {PLAN_FORMAT} plan (format: {format})", path.display())));
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is not a plan: {e}", path.display())))?;
+    if value["format"] != PLAN_FORMAT {
+        return Err(Error::Usage(format!(
+            "{} is not an {PLAN_FORMAT} plan (format: {})",
+            path.display(),
+            value["format"]
+        )));
     }
-    serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))
+    serde_json::from_value(value).map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))
 }
 
 /// Applies a plan and prints the outcome; shared by `apply` and `run`.

@@ -72,7 +72,7 @@ fn render_step(out: &mut String, step: &PlannedStep) {
 
 fn render_reset(out: &mut String, id: &str, reset: &ResetPlan) {
     let mut table = Table::new(RESET_HEADER.to_vec());
-    for c in &reset.changes {
+    for c in reset.changes.iter().map(|c| &c.planned) {
         table.row(vec![
             c.topic.clone(),
             c.partition.to_string(),

@@ -236,35 +236,30 @@ async fn apply_reset<P: Provider>(reset: &ResetPlan, provider: &P) -> (Result<()
         .map(|tp| SnapshotEntry { offset: before.get(&tp).copied(), topic: tp.topic, partition: tp.partition })
         .collect();
     let mut record = ResetApplied { group: reset.group.clone(), snapshot, results: Vec::new() };
-    let key = |topic: &str, partition| TopicPartition::new(topic, partition);
-    let movement =
-        Movement::of(reset.changes.iter().map(|c| (before.get(&key(&c.topic, c.partition)).copied(), c.target)));
+    let planned: Vec<(TopicPartition, i64)> =
+        reset.changes.iter().map(|c| (c.planned.topic_partition(), c.planned.target)).collect();
+    let movement = Movement::of(planned.iter().map(|(tp, target)| (before.get(tp).copied(), *target)));
     if let Err(refusal) = guards::check(&reset.guards, &reset.group, movement) {
         return (Err(refusal), Some(record));
     }
-    let to_commit: Vec<(TopicPartition, i64)> = reset
-        .changes
-        .iter()
-        .map(|c| (key(&c.topic, c.partition), c.target))
-        .filter(|(tp, target)| before.get(tp) != Some(target))
-        .collect();
+    let to_commit: Vec<(TopicPartition, i64)> =
+        planned.iter().filter(|(tp, target)| before.get(tp) != Some(target)).cloned().collect();
     let committed = provider.commit_offsets(&reset.group, &to_commit).await;
     let after = drift::committed(provider, &reset.group, &topics).await;
-    for change in &reset.changes {
-        let tp = key(&change.topic, change.partition);
+    for (tp, target) in planned {
         let was = before.get(&tp).copied();
         let now = after.as_ref().ok().and_then(|a| a.get(&tp).copied());
         let outcome = match (&committed, &after) {
-            _ if was == Some(change.target) => Outcome::Unchanged,
-            (_, Ok(_)) if now == Some(change.target) => Outcome::Committed,
+            _ if was == Some(target) => Outcome::Unchanged,
+            (_, Ok(_)) if now == Some(target) => Outcome::Committed,
             (Ok(()), Err(_)) => Outcome::Unverified,
             _ => Outcome::NotCommitted,
         };
         record.results.push(PartitionResult {
-            topic: change.topic.clone(),
-            partition: change.partition,
+            topic: tp.topic,
+            partition: tp.partition,
             before: was,
-            target: change.target,
+            target,
             after: if outcome == Outcome::Unchanged { was } else { now },
             outcome,
         });

@@ -78,7 +78,7 @@ pub async fn find<P: Provider>(
         let planned = reset
             .changes
             .iter()
-            .map(|c| (TopicPartition::new(c.topic.clone(), c.partition), c.current))
+            .map(|c| (c.planned.topic_partition(), c.planned.current))
             .chain(reset.unchanged.iter().map(|u| (TopicPartition::new(u.topic.clone(), u.partition), u.current)));
         for (tp, planned) in planned {
             let current = now.get(&tp).copied();

@@ -147,18 +147,12 @@ pub struct Guards {
     pub max_partitions: Option<u64>,
 }
 
+/// One partition whose committed offset changes: its computed target, and the group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetChange {
     pub group: String,
-    pub topic: String,
-    pub partition: i32,
-    pub current: Option<i64>,
-    pub target: i64,
-    pub log_start: i64,
-    pub log_end: i64,
-    pub lag_before: Option<i64>,
-    pub lag_after: i64,
-    pub note: Option<String>,
+    #[serde(flatten)]
+    pub planned: PartitionTarget,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,18 +173,7 @@ impl ResetPlan {
             group: group.to_owned(),
             changes: changing
                 .into_iter()
-                .map(|t| ResetChange {
-                    group: group.to_owned(),
-                    topic: t.topic.clone(),
-                    partition: t.partition,
-                    current: t.current,
-                    target: t.target,
-                    log_start: t.log_start,
-                    log_end: t.log_end,
-                    lag_before: t.lag_before,
-                    lag_after: t.lag_after,
-                    note: t.note.clone(),
-                })
+                .map(|t| ResetChange { group: group.to_owned(), planned: t.clone() })
                 .collect(),
             unchanged: same
                 .into_iter()
@@ -214,7 +197,7 @@ impl ResetPlan {
         let all: BTreeSet<TopicPartition> = self
             .changes
             .iter()
-            .map(|c| TopicPartition::new(c.topic.clone(), c.partition))
+            .map(|c| c.planned.topic_partition())
             .chain(self.unchanged.iter().map(|u| TopicPartition::new(u.topic.clone(), u.partition)))
             .collect();
         all.into_iter().collect()

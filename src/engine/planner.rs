@@ -217,7 +217,7 @@ async fn plan_reset<P: Provider>(
         "total_skip": reset.total_skip,
         "total_rewind": reset.total_rewind,
     });
-    let movement = Movement::of(reset.changes.iter().map(|c| (c.current, c.target)));
+    let movement = Movement::of(reset.changes.iter().map(|c| (c.planned.current, c.planned.target)));
     let refusal = guards::check(&reset.guards, &reset.group, movement).err();
     let mut warnings = Vec::new();
     if !reset.changes.is_empty() {

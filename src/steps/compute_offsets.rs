@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::provider::{CommittedOffset, Provider, ProviderError, TopicPartition, Watermarks};
 
@@ -45,7 +45,7 @@ pub struct ComputeOffsets {
 }
 
 /// One partition's target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionTarget {
     pub topic: String,
     pub partition: i32,

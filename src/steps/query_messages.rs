@@ -136,19 +136,39 @@ impl Filter {
     }
 }
 
-/// A kept match, ordered by timestamp, then partition and offset.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// A kept match. Its rank is (timestamp, partition, offset), negated for
+/// `desc`, so in either order the heap's top is the match to drop first and
+/// the kept matches sort into output order by rank.
 struct Kept {
-    at: (i64, i32, i64),
-    json: String,
+    rank: (i64, i64, i64),
+    json: Value,
+}
+
+impl PartialEq for Kept {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank
+    }
+}
+
+impl Eq for Kept {}
+
+impl PartialOrd for Kept {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
 }
 
 struct Collector {
     order: Order,
     limit: usize,
-    /// For `asc` the largest kept is on top (to drop it first); for `desc` the smallest.
-    kept: BinaryHeap<std::cmp::Reverse<Kept>>,
-    kept_asc: BinaryHeap<Kept>,
+    /// At most `limit` matches; the top is the first to drop.
+    kept: BinaryHeap<Kept>,
     count: u64,
     partitions: BTreeMap<i32, PartitionMatches>,
     download: Option<std::io::BufWriter<std::fs::File>>,
@@ -177,33 +197,19 @@ impl Collector {
         if self.limit == 0 {
             return;
         }
-        let kept = Kept { at: (m.timestamp.unwrap_or(-1), m.partition, m.offset), json: json.to_string() };
-        match self.order {
-            Order::Asc => {
-                self.kept_asc.push(kept);
-                if self.kept_asc.len() > self.limit {
-                    self.kept_asc.pop();
-                }
-            }
-            Order::Desc => {
-                self.kept.push(std::cmp::Reverse(kept));
-                if self.kept.len() > self.limit {
-                    self.kept.pop();
-                }
-            }
+        let rank = (m.timestamp.unwrap_or(-1), i64::from(m.partition), m.offset);
+        let rank = match self.order {
+            Order::Asc => rank,
+            Order::Desc => (-rank.0, -rank.1, -rank.2),
+        };
+        self.kept.push(Kept { rank, json });
+        if self.kept.len() > self.limit {
+            self.kept.pop();
         }
     }
 
     fn messages(&mut self) -> Vec<Value> {
-        let mut kept: Vec<Kept> = match self.order {
-            Order::Asc => std::mem::take(&mut self.kept_asc).into_vec(),
-            Order::Desc => std::mem::take(&mut self.kept).into_iter().map(|r| r.0).collect(),
-        };
-        kept.sort();
-        if self.order == Order::Desc {
-            kept.reverse();
-        }
-        kept.into_iter().map(|k| serde_json::from_str(&k.json).expect("written as JSON")).collect()
+        std::mem::take(&mut self.kept).into_sorted_vec().into_iter().map(|k| k.json).collect()
     }
 }
 
@@ -320,7 +326,6 @@ impl QueryMessages {
             order: self.order,
             limit: self.limit,
             kept: BinaryHeap::new(),
-            kept_asc: BinaryHeap::new(),
             count: 0,
             partitions: BTreeMap::new(),
             download,
