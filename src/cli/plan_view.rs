@@ -5,7 +5,12 @@ use std::fmt::Write;
 
 use super::table::Table;
 use crate::engine::apply::Outcome;
-use crate::engine::{Applied, Plan, PlanStatus, PlannedStep, ResetPlan, RunStatus, StepDetail, StepStatus};
+use crate::engine::{
+    Applied, Plan, PlanStatus, PlannedStep, PurgeApplied, PurgeOutcome, ResetPlan, RunStatus, StepDetail, StepStatus,
+};
+use crate::steps::purge_messages::PurgePlan;
+
+const PURGE_HEADER: [&str; 6] = ["PARTITION", "LOG-START", "NEW-LOG-START", "DELETED", "CAPPED-BY", "NOTE"];
 
 const RESET_HEADER: [&str; 9] =
     ["TOPIC", "PARTITION", "CURRENT", "TARGET", "LOG-START", "LOG-END", "LAG-BEFORE", "LAG-AFTER", "NOTE"];
@@ -65,6 +70,11 @@ fn render_step(out: &mut String, step: &PlannedStep) {
     {
         render_reset(out, &step.id, reset);
     }
+    if let StepDetail::PurgeMessages(purge) = &step.detail
+        && !purge.topic.is_empty()
+    {
+        render_purge(out, &step.id, purge);
+    }
     for warning in &step.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
@@ -97,6 +107,67 @@ fn render_reset(out: &mut String, id: &str, reset: &ResetPlan) {
         reset.total_rewind,
         reset.unchanged.len()
     );
+}
+
+fn render_purge(out: &mut String, id: &str, purge: &PurgePlan) {
+    let mut table = Table::new(PURGE_HEADER.to_vec());
+    let mut rows: Vec<_> = purge.rows().collect();
+    rows.sort_by_key(|r| r.partition);
+    for r in rows {
+        table.row(vec![
+            r.partition.to_string(),
+            r.log_start.to_string(),
+            r.new_log_start.to_string(),
+            r.deleted.to_string(),
+            r.capped_by.clone().unwrap_or_else(|| "-".to_owned()),
+            r.note.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    if !table.is_empty() {
+        let _ =
+            writeln!(out, "topic {} (IRREVERSIBLE: deleted records cannot be restored or rolled back)", purge.topic);
+        out.push_str(&table.render());
+    }
+    let protection = if purge.allow_unconsumed {
+        "allow_unconsumed: protection off".to_owned()
+    } else if purge.protected_by.is_empty() {
+        "no group protects it".to_owned()
+    } else {
+        format!("protected by {}", purge.protected_by.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{id}: delete {} record(s) from {} partition(s) of topic {:?}, {} untouched; {protection}",
+        purge.total_deleted,
+        purge.changes.len(),
+        purge.topic,
+        purge.untouched.len()
+    );
+}
+
+fn render_purge_applied(out: &mut String, purge: &PurgeApplied) {
+    let mut table = Table::new(vec!["PARTITION", "LOG-START-BEFORE", "TARGET", "LOG-START-AFTER", "DELETED", "RESULT"]);
+    for r in &purge.results {
+        let result = match r.outcome {
+            PurgeOutcome::Deleted => "deleted".to_owned(),
+            PurgeOutcome::Unchanged => "unchanged".to_owned(),
+            PurgeOutcome::NotDeleted => match &r.error {
+                Some(e) => format!("NOT DELETED ({e})"),
+                None => "NOT DELETED".to_owned(),
+            },
+            PurgeOutcome::Unverified => "unverified".to_owned(),
+        };
+        table.row(vec![
+            r.partition.to_string(),
+            r.log_start_before.to_string(),
+            r.target.to_string(),
+            opt(r.log_start_after),
+            r.deleted.to_string(),
+            result,
+        ]);
+    }
+    let _ = writeln!(out, "topic {}", purge.topic);
+    out.push_str(&table.render());
 }
 
 pub fn render_applied(applied: &Applied) -> String {
@@ -136,6 +207,11 @@ pub fn render_applied(applied: &Applied) -> String {
             }
             out.push_str(&table.render());
         }
+        if let Some(purge) = &step.purge
+            && !purge.results.is_empty()
+        {
+            render_purge_applied(&mut out, purge);
+        }
         if let Some(reason) = &step.reason {
             let _ = writeln!(out, "  {reason}");
         }
@@ -148,7 +224,13 @@ pub fn render_applied(applied: &Applied) -> String {
         .flat_map(|r| &r.results)
         .filter(|r| r.outcome == Outcome::Committed)
         .count();
+    let deleted: i64 =
+        applied.steps.iter().filter_map(|s| s.purge.as_ref()).flat_map(|p| &p.results).map(|r| r.deleted).sum();
     let _ = match applied.status {
+        RunStatus::Succeeded if deleted > 0 => writeln!(
+            out,
+            "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
+        ),
         RunStatus::Succeeded => writeln!(out, "Succeeded: {committed} partition(s) committed and verified."),
         RunStatus::Refused => writeln!(out, "Refused: {}", applied.reason.as_deref().unwrap_or("")),
         RunStatus::Failed => writeln!(out, "Failed: {}", applied.reason.as_deref().unwrap_or("")),

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::provider::{Provider, TopicPartition};
+use crate::time::HumanDuration;
 
 use super::context::RunInfo;
 use super::drift::{self, Drift};
 use super::gate;
 use super::guards::{self, Movement};
 use super::plan::{Plan, PlanStatus, ResetPlan, StepDetail, StepStatus};
+use super::purge_apply::{PurgeApplied, apply_purge};
 use super::step_error::StepError;
 
 /// How a run ended.
@@ -68,6 +70,8 @@ pub struct AppliedStep {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset: Option<ResetApplied>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge: Option<PurgeApplied>,
 }
 
 /// What a reset did: the snapshot taken before any commit, and each partition's fate.
@@ -169,31 +173,18 @@ pub async fn apply<P: Provider>(
             status: step.status,
             reason: None,
             reset: None,
+            purge: None,
         };
         match (&step.detail, step.status) {
             (StepDetail::ResetOffsets(reset), StepStatus::Planned) => {
-                let limit = step.timeout.as_ref().map(|t| t.duration);
-                let outcome = match limit {
-                    Some(limit) => {
-                        tokio::time::timeout(limit, apply_reset(reset, provider)).await.unwrap_or_else(|_| {
-                            (
-                                Err(StepError::Timeout(
-                                    step.timeout.as_ref().map(|t| t.text.clone()).unwrap_or_default(),
-                                )),
-                                None,
-                            )
-                        })
-                    }
-                    None => apply_reset(reset, provider).await,
-                };
-                record.reset = outcome.1;
-                match outcome.0 {
-                    Ok(()) => record.status = StepStatus::Applied,
-                    Err(e) => {
-                        record.status = if e.is_refusal() { StepStatus::Refused } else { StepStatus::Failed };
-                        record.reason = Some(e.to_string());
-                    }
-                }
+                let (result, applied) = within_timeout(step.timeout.as_ref(), apply_reset(reset, provider)).await;
+                record.reset = applied;
+                record.settle(result);
+            }
+            (StepDetail::PurgeMessages(purge), StepStatus::Planned) => {
+                let (result, applied) = within_timeout(step.timeout.as_ref(), apply_purge(purge, provider)).await;
+                record.purge = applied;
+                record.settle(result);
             }
             (StepDetail::Notify { .. }, StepStatus::Planned) => {
                 record.status = StepStatus::Skipped;
@@ -213,6 +204,31 @@ pub async fn apply<P: Provider>(
         }
     }
     finish(applied, RunStatus::Succeeded, None)
+}
+
+impl AppliedStep {
+    fn settle(&mut self, result: Result<(), StepError>) {
+        match result {
+            Ok(()) => self.status = StepStatus::Applied,
+            Err(e) => {
+                self.status = if e.is_refusal() { StepStatus::Refused } else { StepStatus::Failed };
+                self.reason = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// A mutating step under its `timeout`, run once: its record is lost if it times out.
+async fn within_timeout<T>(
+    timeout: Option<&HumanDuration>,
+    work: impl Future<Output = (Result<(), StepError>, Option<T>)>,
+) -> (Result<(), StepError>, Option<T>) {
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit.duration, work)
+            .await
+            .unwrap_or_else(|_| (Err(StepError::Timeout(limit.text.clone())), None)),
+        None => work.await,
+    }
 }
 
 /// One reset: gate, snapshot, guards, commit, read back. The snapshot is kept

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::provider::TopicPartition;
 use crate::runbook::spec::RetrySpec;
 use crate::steps::compute_offsets::PartitionTarget;
+use crate::steps::purge_messages::PurgePlan;
 use crate::time::HumanDuration;
 
 pub const PLAN_FORMAT: &str = "ebb.plan/v1";
@@ -91,7 +92,7 @@ pub enum StepDetail {
         output: Option<Value>,
     },
     ResetOffsets(Box<ResetPlan>),
-    PurgeMessages {},
+    PurgeMessages(Box<PurgePlan>),
     Check {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
@@ -109,7 +110,7 @@ impl StepDetail {
             StepDetail::QueryMessages { .. } => "query_messages",
             StepDetail::ComputeOffsets { .. } => "compute_offsets",
             StepDetail::ResetOffsets(_) => "reset_offsets",
-            StepDetail::PurgeMessages {} => "purge_messages",
+            StepDetail::PurgeMessages(_) => "purge_messages",
             StepDetail::Check { .. } => "check",
             StepDetail::Notify { .. } => "notify",
         }
@@ -218,6 +219,7 @@ impl Plan {
             .filter(|s| s.status == StepStatus::Planned)
             .map(|s| match &s.detail {
                 StepDetail::ResetOffsets(reset) => reset.changes.len(),
+                StepDetail::PurgeMessages(purge) => purge.changes.len(),
                 _ => 0,
             })
             .sum()

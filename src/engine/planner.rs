@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::provider::Provider;
-use crate::runbook::spec::{CheckSpec, NotifyStepSpec, ResetOffsetsSpec, StepKind, StepSpec};
+use crate::runbook::spec::{CheckSpec, NotifyStepSpec, PurgeMessagesSpec, ResetOffsetsSpec, StepKind, StepSpec};
 use crate::runbook::templates::{Renderer, is_truthy};
 use crate::steps::compute_offsets::ComputeOutput;
 use crate::steps::query_messages::QueryOutput;
@@ -141,7 +141,7 @@ fn empty_detail(kind: &StepKind) -> StepDetail {
         StepKind::QueryMessages(_) => StepDetail::QueryMessages { output: None },
         StepKind::ComputeOffsets(_) => StepDetail::ComputeOffsets { output: None },
         StepKind::ResetOffsets(_) => StepDetail::ResetOffsets(Box::default()),
-        StepKind::PurgeMessages(_) => StepDetail::PurgeMessages {},
+        StepKind::PurgeMessages(_) => StepDetail::PurgeMessages(Box::default()),
         StepKind::Check(_) => StepDetail::Check { message: None },
         StepKind::Notify(n) => StepDetail::Notify { to: n.to.clone(), message: None },
     }
@@ -175,12 +175,34 @@ async fn plan_step<P: Provider>(
                 ..StepPlan::new(StepStatus::Ok, StepDetail::QueryMessages { output: Some(value) })
             })
         }
-        StepKind::PurgeMessages(_) => Err(StepError::Invalid(format!(
-            "step `{}`: {} is not available in this build of ebb yet",
-            spec.id,
-            spec.kind.name()
-        ))),
+        StepKind::PurgeMessages(purge) => plan_purge(fields, purge, provider).await,
     }
+}
+
+/// A purge: each partition's new log start, the `max_delete` guard, and a
+/// warning naming every group that would lose records it has not consumed.
+async fn plan_purge<P: Provider>(
+    fields: &Fields<'_>,
+    spec: &PurgeMessagesSpec,
+    provider: &P,
+) -> Result<StepPlan, StepError> {
+    let purge = fields.purge_messages(spec)?.plan(provider).await?;
+    let warnings = purge
+        .unconsumed()
+        .into_iter()
+        .map(|(group, partitions)| {
+            let list: Vec<String> = partitions.iter().map(|p| format!("{}:{p}", purge.topic)).collect();
+            format!("allow_unconsumed: deletes records group {group:?} has not consumed on {}", list.join(", "))
+        })
+        .collect();
+    let refusal = guards::check_delete(purge.max_delete, &purge.topic, purge.total_deleted).err();
+    Ok(StepPlan {
+        status: if refusal.is_some() { StepStatus::Refused } else { StepStatus::Planned },
+        reason: refusal.map(|e| e.to_string()),
+        warnings,
+        output: Some(purge.output()),
+        ..StepPlan::new(StepStatus::Planned, StepDetail::PurgeMessages(Box::new(purge)))
+    })
 }
 
 async fn plan_reset<P: Provider>(

@@ -11,11 +11,14 @@ use serde_json::Value;
 use crate::provider::TopicPartition;
 use crate::runbook::spec::values::{Leaf, is_template};
 use crate::runbook::spec::{
-    ComputeOffsetsSpec, Order as OrderSpec, Partition, QueryMessagesSpec, ResetOffsetsSpec, Strategy, Templated,
+    Before, ComputeOffsetsSpec, Order as OrderSpec, Partition, ProtectGroups, ProtectKeyword, PurgeMessagesSpec,
+    QueryMessagesSpec, ResetOffsetsSpec, Strategy, Templated,
 };
 use crate::runbook::templates::Renderer;
 use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
 use crate::steps::offsets_file::parse_offsets_file;
+use crate::steps::protection::Protection;
+use crate::steps::purge_messages::{PurgeMessages, PurgePoint};
 use crate::steps::query_messages::{Filter, Order, Position, QueryMessages, QueryOutput};
 
 /// Outputs of the `query_messages` steps so far; `None` for one that was skipped.
@@ -214,6 +217,55 @@ impl Fields<'_> {
                 .as_ref()
                 .map(|d| self.text("download", d).map(|d| self.base_dir.join(d)))
                 .transpose()?,
+        })
+    }
+
+    /// A `purge_messages` step, resolved: `before` as one point, times pinned to the run's start.
+    pub fn purge_messages(&self, spec: &PurgeMessagesSpec) -> Result<PurgeMessages, StepError> {
+        let before = match &spec.before {
+            Before::Offset(n) => PurgePoint::Offset(self.leaf("before.offset", n)?),
+            Before::Offsets(given) => {
+                let mut offsets = BTreeMap::new();
+                for (partition, offset) in &given.0 {
+                    let partition = Partition::from_text(partition)
+                        .map_err(|e| StepError::Invalid(format!("step `{}`, field `before.offsets`: {e}", self.step)))?
+                        .0;
+                    offsets.insert(partition, self.leaf(&format!("before.offsets.{partition}"), offset)?);
+                }
+                PurgePoint::Offsets(offsets)
+            }
+            Before::Datetime(t) => {
+                PurgePoint::Time(self.leaf("before.datetime", t)?.resolve(self.now).timestamp_millis())
+            }
+            Before::OlderThan(d) => {
+                let d = self.leaf("before.older_than", d)?;
+                let back = chrono::Duration::from_std(d.duration).unwrap_or(chrono::Duration::MAX);
+                PurgePoint::Time((self.now - back).timestamp_millis())
+            }
+            Before::CommittedBy(groups) => PurgePoint::CommittedBy(
+                groups.iter().map(|g| self.text("before.committed_by", g)).collect::<Result<_, _>>()?,
+            ),
+            Before::HighWatermark(_) => PurgePoint::HighWatermark,
+        };
+        let protection = match &spec.protect_groups {
+            None | Some(ProtectGroups::Keyword(ProtectKeyword::All)) => Protection::All,
+            Some(ProtectGroups::Keyword(ProtectKeyword::None)) => Protection::None,
+            Some(ProtectGroups::Groups(groups)) => {
+                Protection::Groups(groups.iter().map(|g| self.text("protect_groups", g)).collect::<Result<_, _>>()?)
+            }
+        };
+        Ok(PurgeMessages {
+            topic: self.text("topic", &spec.topic)?,
+            partitions: self.partitions(spec.partitions.as_deref())?,
+            before,
+            protection,
+            allow_unconsumed: spec
+                .allow_unconsumed
+                .as_ref()
+                .map(|a| self.leaf("allow_unconsumed", a))
+                .transpose()?
+                .unwrap_or(false),
+            max_delete: spec.max_delete.as_ref().map(|m| self.leaf("max_delete", m).map(|c| c.0)).transpose()?,
         })
     }
 

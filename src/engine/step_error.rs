@@ -4,6 +4,7 @@
 use crate::provider::ProviderError;
 use crate::runbook::templates::RenderError;
 use crate::steps::compute_offsets::ComputeError;
+use crate::steps::purge_messages::PurgeError;
 use crate::steps::query_messages::QueryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,8 @@ pub enum StepError {
     Compute(#[from] ComputeError),
     #[error(transparent)]
     Query(#[from] QueryError),
+    #[error(transparent)]
+    Purge(#[from] PurgeError),
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A value that only turned out wrong once rendered, or a step that cannot run.
@@ -36,7 +39,8 @@ impl StepError {
         match self {
             StepError::Provider(e)
             | StepError::Compute(ComputeError::Provider(e))
-            | StepError::Query(QueryError::Provider(e)) => e.is_retryable(),
+            | StepError::Query(QueryError::Provider(e))
+            | StepError::Purge(PurgeError::Provider(e)) => e.is_retryable(),
             StepError::Timeout(_) => true,
             _ => false,
         }

@@ -14,7 +14,7 @@ pub use capabilities::unsupported_step;
 pub use error::ProviderError;
 pub use model::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
-    OffsetRange, PartitionInfo, TopicDescription, TopicPartition, Watermarks,
+    OffsetRange, PartitionInfo, RecordsDeleted, TopicDescription, TopicPartition, Watermarks,
 };
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
@@ -74,6 +74,14 @@ pub trait Provider: Send + Sync {
     /// that may block; `visit` returns false to stop early. Never joins a group
     /// or commits. Returns how many records were read.
     fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> impl Future<Output = ProviderResult<u64>> + Send;
+
+    /// Deletes every record below the given offset of each partition (DeleteRecords,
+    /// one request per partition leader). Irreversible. A partition the leader
+    /// refuses is reported in its outcome, not as an error of the whole call.
+    fn delete_records(
+        &self,
+        below: &[(TopicPartition, i64)],
+    ) -> impl Future<Output = ProviderResult<Vec<RecordsDeleted>>> + Send;
 
     /// A topic's `cleanup.policy`.
     fn cleanup_policy(&self, topic: &str) -> impl Future<Output = ProviderResult<CleanupPolicy>> + Send;

@@ -176,3 +176,13 @@ impl Message {
             + self.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
     }
 }
+
+/// What DeleteRecords did to one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordsDeleted {
+    pub topic: String,
+    pub partition: i32,
+    /// The partition's log start after the deletion, as its leader reported
+    /// it; or why the leader refused.
+    pub outcome: Result<i64, String>,
+}

@@ -109,7 +109,7 @@ impl<'s> Walker<'s> {
             return;
         }
         let candidates: Vec<_> = branches.into_iter().filter(|b| b.get("type") != Some(&Json::from("null"))).collect();
-        let fitting = candidates.iter().find(|b| b.get("type").is_none_or(|t| type_matches(t, node)));
+        let fitting = candidates.iter().find(|b| fits(b, node));
         match (candidates.as_slice(), fitting) {
             ([only], _) => self.node(node, only, path),
             (_, Some(branch)) => self.node(node, branch, path),
@@ -191,6 +191,21 @@ impl<'s> Walker<'s> {
 }
 
 /// `enum`, or a `oneOf` of documented `const`s (how schemars writes an enum whose variants have docs).
+/// Whether a node is of the kind a branch of a choice takes: its `type`, or the
+/// kind of its listed values (`all | none` takes text, not a list).
+fn fits(branch: &Map<String, Json>, node: &Node) -> bool {
+    if let Some(t) = branch.get("type") {
+        return type_matches(t, node);
+    }
+    match enum_values(branch) {
+        Some(options) => {
+            let kind = std::mem::discriminant(&node.to_json());
+            options.iter().any(|o| std::mem::discriminant(o) == kind)
+        }
+        None => true,
+    }
+}
+
 fn enum_values(schema: &Map<String, Json>) -> Option<Vec<Json>> {
     if let Some(Json::Array(options)) = schema.get("enum") {
         return Some(options.clone());

@@ -5,4 +5,6 @@
 
 pub mod compute_offsets;
 pub mod offsets_file;
+pub mod protection;
+pub mod purge_messages;
 pub mod query_messages;

@@ -13,12 +13,33 @@ use crate::time::HumanDuration;
 pub struct TestCluster {
     pub bootstrap: String,
     pub brokers: usize,
+    /// Where it runs, when this process started it (its brokers log every request there).
+    pub dir: Option<PathBuf>,
 }
 
 impl TestCluster {
     /// `ebb.yaml` settings for this cluster.
     pub fn config(&self) -> KafkaClusterConfig {
         cluster_config(&self.bootstrap)
+    }
+
+    /// How many requests of API `api_key` (21 is DeleteRecords) that mention
+    /// `needle` each broker has completed, by broker id, from the brokers' own
+    /// request logs. Only for clusters this process started.
+    pub fn requests_logged(&self, api_key: i32, needle: &str) -> std::collections::BTreeMap<i32, usize> {
+        let dir = self.dir.as_ref().expect(
+            "this test reads the brokers' request logs, so it needs a cluster it starts itself: \
+             unset EBB_TEST_BOOTSTRAP / EBB_TEST_BOOTSTRAP_3",
+        );
+        let key = format!("\"requestApiKey\":{api_key},");
+        (1..=self.brokers as i32)
+            .map(|id| {
+                let log = dir.join(format!("node-{id}/logs/requests.log"));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                (id, text.lines().filter(|l| l.contains(&key) && l.contains(needle)).count())
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 }
 
@@ -47,7 +68,7 @@ pub fn shared_three_broker_cluster() -> &'static TestCluster {
 
 fn obtain(variable: &str, brokers: usize) -> TestCluster {
     if let Some(bootstrap) = std::env::var(variable).ok().filter(|b| !b.is_empty()) {
-        return TestCluster { bootstrap, brokers };
+        return TestCluster { bootstrap, brokers, dir: None };
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
     start(&dir, brokers, &format!("set {variable} to use a running one")).0
@@ -62,7 +83,7 @@ fn start(dir: &Path, brokers: usize, hint: &str) -> (TestCluster, PathBuf) {
         attempt += 1;
         let dir = if attempt == 1 { dir.to_path_buf() } else { dir.with_extension(format!("retry{attempt}")) };
         let output = Command::new(repo_root().join("scripts/kafka"))
-            .args(["start", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
+            .args(["start", "--log-requests", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
             .arg(std::process::id().to_string())
             .arg("--dir")
             .arg(&dir)
@@ -83,7 +104,7 @@ fn start(dir: &Path, brokers: usize, hint: &str) -> (TestCluster, PathBuf) {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_owned();
         assert!(!bootstrap.is_empty(), "scripts/kafka start printed no bootstrap address");
-        return (TestCluster { bootstrap, brokers }, dir);
+        return (TestCluster { bootstrap, brokers, dir: Some(dir.clone()) }, dir);
     }
 }
 

@@ -6,6 +6,7 @@
 mod cli_describe;
 mod cli_harness;
 mod cli_validate;
+mod messages_purge;
 mod messages_query;
 mod offsets_compute;
 mod offsets_conformance;

@@ -11,7 +11,7 @@ use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, plan};
 use ebb::provider::kafka::{KafkaProvider, sent_between};
 use ebb::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
-    ProviderResult, TopicDescription, TopicPartition, Visitor, Watermarks,
+    ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use ebb::runbook::Catalog;
 use ebb::testkit::{PrivateCluster, Seeder, apache, shared_three_broker_cluster, unique};
@@ -117,6 +117,9 @@ impl Provider for KilledBeforeCommit<'_> {
     }
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
         self.inner.cleanup_policy(topic).await
+    }
+    async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {
+        self.inner.delete_records(below).await
     }
 }
 

@@ -404,3 +404,18 @@ fn a_valid_runbook_loads_as_typed_spec() {
     assert_eq!(spec.steps[2].kind.name(), "reset_offsets");
     assert_eq!(spec.params["topic"].default, Some(serde_json::json!("orders")));
 }
+
+#[test]
+fn protect_groups_takes_a_keyword_or_a_list_of_groups() {
+    for protect in ["all", "none", "[billing, audit]"] {
+        let yaml = format!(
+            "name: purge\ncluster: local\nsteps:\n  - id: purge\n    purge_messages:\n      topic: orders\n      before: {{ older_than: 7d }}\n      protect_groups: {protect}\n"
+        );
+        let checked = check_text(Path::new("purge.yaml"), &yaml, &catalog());
+        assert!(checked.problems.is_empty(), "{protect}: {:#?}", checked.problems);
+    }
+    let yaml = "name: purge\ncluster: local\nsteps:\n  - id: purge\n    purge_messages:\n      topic: orders\n      before: { older_than: 7d }\n      protect_groups: some\n";
+    let checked = check_text(Path::new("purge.yaml"), yaml, &catalog());
+    assert_eq!(checked.problems.len(), 1, "{:#?}", checked.problems);
+    assert!(checked.problems[0].message.contains("must be one of all, none"), "{:#?}", checked.problems);
+}

@@ -7,6 +7,7 @@
 //! with the number of brokers, not partitions.
 
 mod chunks;
+mod delete_records;
 mod errors;
 mod group_admin;
 mod request_counts;
@@ -32,7 +33,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, PartitionInfo,
-    Provider, ProviderError, ProviderResult, TopicDescription, TopicPartition, Visitor, Watermarks,
+    Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use crate::time::HumanDuration;
 
@@ -489,6 +490,13 @@ impl Provider for KafkaProvider {
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
         let ranges = ranges.to_vec();
         self.blocking("reading messages", move |inner| inner.scan(&ranges, &visit)).await
+    }
+
+    async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {
+        if below.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.delete_records_below(below).await
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {

@@ -1,0 +1,88 @@
+//! DeleteRecords: moving partitions' log start forward. librdkafka looks up
+//! each partition's leader and sends one request per leader with all of that
+//! leader's partitions. Asking again for the same offsets is harmless, so
+//! partitions that failed for a passing reason (a leader moving) are asked
+//! again until the cluster's timeout is spent; the rest keep their error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::AdminOptions;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::provider::{ProviderResult, RecordsDeleted, TopicPartition};
+
+use super::KafkaProvider;
+use super::errors::{code_of, is_retryable_code};
+
+impl KafkaProvider {
+    pub(super) async fn delete_records_below(
+        &self,
+        below: &[(TopicPartition, i64)],
+    ) -> ProviderResult<Vec<RecordsDeleted>> {
+        const OPERATION: &str = "deleting records";
+        let inner = &self.inner;
+        let timeout = inner.timeout.duration;
+        let options = AdminOptions::new().request_timeout(Some(timeout)).operation_timeout(Some(timeout));
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(50);
+        let mut outcomes: BTreeMap<(String, i32), Result<i64, String>> = BTreeMap::new();
+        let mut pending: Vec<(TopicPartition, i64)> = below.to_vec();
+        while !pending.is_empty() {
+            let mut request = TopicPartitionList::with_capacity(pending.len());
+            for (tp, offset) in &pending {
+                request
+                    .add_partition(&tp.topic, tp.partition)
+                    .set_offset(Offset::Offset(*offset))
+                    .map_err(|e| inner.request_error(OPERATION, &e))?;
+            }
+            let may_retry = Instant::now() + pause < deadline;
+            let response = match inner.admin.delete_records(&request, &options).await {
+                Ok(response) => response,
+                Err(e) if may_retry && code_of(&e).is_some_and(is_retryable_code) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+                Err(e) => return Err(inner.request_error(OPERATION, &e)),
+            };
+            let asked: HashMap<(String, i32), i64> =
+                pending.iter().map(|(tp, offset)| ((tp.topic.clone(), tp.partition), *offset)).collect();
+            let mut again = Vec::new();
+            for elem in response.elements() {
+                let key = (elem.topic().to_owned(), elem.partition());
+                let outcome = match (elem.error(), elem.offset()) {
+                    (Ok(()), Offset::Offset(low)) => Ok(low),
+                    (Ok(()), other) => Err(format!("the leader answered without a log start ({other:?})")),
+                    (Err(e), _) => {
+                        let code = code_of(&e);
+                        if may_retry
+                            && code.is_some_and(is_retryable_code)
+                            && let Some(offset) = asked.get(&key)
+                        {
+                            again.push((TopicPartition::new(key.0, key.1), *offset));
+                            continue;
+                        }
+                        Err(code.map_or_else(|| e.to_string(), |c| c.to_string()))
+                    }
+                };
+                outcomes.insert(key, outcome);
+            }
+            if !again.is_empty() {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            pending = again;
+        }
+        Ok(below
+            .iter()
+            .map(|(tp, _)| RecordsDeleted {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                outcome: outcomes
+                    .remove(&(tp.topic.clone(), tp.partition))
+                    .unwrap_or_else(|| Err("the cluster did not answer for this partition".to_owned())),
+            })
+            .collect())
+    }
+}
