@@ -9,11 +9,13 @@
 //! (`EBB_TEST_BOOTSTRAP` reuses a running broker; the benchmark deletes its
 //! topics at the end). Results go in docs/BENCHMARKS.md.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
 
 use ebb::testkit::{Seeder, repo_root, shared_cluster, unique};
+use support::{Workdir, median_with, ms};
 
 const ROUNDS: usize = 5;
 const PARTITIONS_PER_TOPIC: i32 = 1_000;
@@ -23,16 +25,7 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let cluster = shared_cluster();
     let seeder = Seeder::new(&cluster.bootstrap);
-    let dir = std::env::temp_dir().join(unique("ebb-bench-reset"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(
-        dir.join("ebb.yaml"),
-        format!(
-            "clusters:\n  local:\n    kafka:\n      bootstrap_servers: {}\n      timeout: 60s\n",
-            cluster.bootstrap
-        ),
-    )
-    .expect("ebb.yaml");
+    let dir = Workdir::new("ebb-bench-reset", cluster);
 
     println!("reset of one group to the earliest offsets, process start to exit, median of {ROUNDS}");
     println!(
@@ -56,15 +49,13 @@ fn main() {
                 runtime.block_on(seeder.commit(group, &offsets));
             }
         };
-        let runbook = dir.join(format!("reset-{total}.yaml"));
-        std::fs::write(
-            &runbook,
-            format!(
+        let runbook = dir.file(
+            &format!("reset-{total}.yaml"),
+            &format!(
                 "name: bench-reset\ncluster: local\nsteps:\n  - id: reset\n    reset_offsets:\n      group: {ours}\n      topics: [{}]\n      strategy: {{ to_earliest: true }}\n",
                 topics.join(", ")
             ),
-        )
-        .expect("runbook");
+        );
         let mut apache_args: Vec<String> =
             ["--bootstrap-server", &cluster.bootstrap, "--reset-offsets", "--group", &theirs, "--to-earliest"]
                 .map(String::from)
@@ -74,10 +65,15 @@ fn main() {
         }
 
         reseed();
-        let ebb_plan = median(|| ebb(&dir, &["plan", runbook.to_str().unwrap(), "--output", "json"]));
+        let ebb_plan = median(|| {
+            dir.ebb(&["plan", &runbook, "--output", "json"]);
+        });
         let apache_dry = median(|| apache(&[&apache_args[..], &["--dry-run".to_owned()]].concat()));
-        let ebb_run = median_with(&reseed, || ebb(&dir, &["run", runbook.to_str().unwrap(), "--yes"]));
-        let apache_exec = median_with(&reseed, || apache(&[&apache_args[..], &["--execute".to_owned()]].concat()));
+        let ebb_run = median_with(ROUNDS, &reseed, || {
+            dir.ebb(&["run", &runbook, "--yes"]);
+        });
+        let apache_exec =
+            median_with(ROUNDS, &reseed, || apache(&[&apache_args[..], &["--execute".to_owned()]].concat()));
         println!(
             "{total:>10}  {:>12}  {:>12}  {:>5.1}×  {:>12}  {:>12}  {:>5.1}×",
             ms(ebb_plan),
@@ -92,28 +88,6 @@ fn main() {
     for topic in &topics {
         runtime.block_on(seeder.delete_topic(topic));
     }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn ms(d: Duration) -> String {
-    format!("{} ms", d.as_millis())
-}
-
-fn ebb(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ebb"))
-        .current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("ebb.yaml"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ebb");
-    assert!(
-        output.status.success(),
-        "ebb {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn apache(args: &[String]) {
@@ -131,19 +105,5 @@ fn apache(args: &[String]) {
 }
 
 fn median(run: impl FnMut()) -> Duration {
-    median_with(&|| {}, run)
-}
-
-/// Runs `prepare` untimed before each timed `run`.
-fn median_with(prepare: &dyn Fn(), mut run: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..ROUNDS)
-        .map(|_| {
-            prepare();
-            let started = Instant::now();
-            run();
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[ROUNDS / 2]
+    median_with(ROUNDS, &|| {}, run)
 }

@@ -19,7 +19,7 @@ use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
 use crate::steps::offsets_file::parse_offsets_file;
 use crate::steps::protection::Protection;
 use crate::steps::purge_messages::{PurgeMessages, PurgePoint};
-use crate::steps::query_messages::{Filter, Order, Position, QueryMessages, QueryOutput};
+use crate::steps::query_messages::{Filter, Needle, Order, Position, QueryMessages, QueryOutput};
 
 /// Outputs of the `query_messages` steps so far; `None` for one that was skipped.
 pub type Queries = std::collections::HashMap<String, Option<QueryOutput>>;
@@ -196,7 +196,17 @@ impl Fields<'_> {
             partitions: self.partitions(spec.partitions.as_deref())?,
             position,
             filter: Filter {
-                contains: spec.contains.as_ref().map(|c| self.text("contains", c)).transpose()?,
+                contains: match &spec.contains {
+                    Some(text) => {
+                        let text = self.text("contains", text)?;
+                        Some(
+                            Needle::new(&text, case_insensitive).map_err(|e| {
+                                StepError::Invalid(format!("step `{}`, field `contains`: {e}", self.step))
+                            })?,
+                        )
+                    }
+                    None => None,
+                },
                 key: spec.key.as_ref().map(|k| self.text("key", k)).transpose()?,
                 value_regex,
                 headers,

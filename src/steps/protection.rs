@@ -7,7 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use futures_util::StreamExt;
+
 use crate::provider::{Provider, ProviderResult};
+
+/// How many groups' offsets are read at once.
+const GROUPS_AT_ONCE: usize = 8;
 
 /// The groups whose unconsumed records a purge keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,15 +66,20 @@ pub async fn caps<P: Provider>(
         Protection::Groups(groups) => groups.clone(),
         Protection::All => provider.list_groups().await?.into_iter().map(|g| g.group).collect(),
     };
+    // A few groups at a time: a cluster may have hundreds.
+    let topics = &topics;
+    let reads: Vec<(String, ProviderResult<Vec<crate::provider::CommittedOffset>>)> =
+        futures_util::stream::iter(named.into_iter().map(|group| async move {
+            let offsets = provider.committed_offsets(&group, Some(topics)).await;
+            (group, offsets)
+        }))
+        .buffered(GROUPS_AT_ONCE)
+        .collect()
+        .await;
     let mut committed: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
     let mut without_commits = Vec::new();
-    for group in named {
-        let offsets: BTreeMap<i32, i64> = provider
-            .committed_offsets(&group, Some(&topics))
-            .await?
-            .into_iter()
-            .map(|c| (c.partition, c.offset))
-            .collect();
+    for (group, offsets) in reads {
+        let offsets: BTreeMap<i32, i64> = offsets?.into_iter().map(|c| (c.partition, c.offset)).collect();
         match protection {
             Protection::All if offsets.is_empty() => continue,
             _ if offsets.is_empty() => without_commits.push(group.clone()),

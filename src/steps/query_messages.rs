@@ -32,10 +32,30 @@ pub enum Position {
     Last(u64),
 }
 
+/// Text to find in a key or value, compiled once: found in the record's
+/// bytes, so a scan never copies a record to look into it.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    pub text: String,
+    matcher: regex::bytes::Regex,
+}
+
+impl Needle {
+    pub fn new(text: &str, case_insensitive: bool) -> Result<Self, regex::Error> {
+        let matcher =
+            regex::bytes::RegexBuilder::new(&regex::escape(text)).case_insensitive(case_insensitive).build()?;
+        Ok(Needle { text: text.to_owned(), matcher })
+    }
+
+    fn found_in(&self, bytes: &[u8]) -> bool {
+        self.matcher.is_match(bytes)
+    }
+}
+
 /// Filters, all of which a record must pass.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub contains: Option<String>,
+    pub contains: Option<Needle>,
     pub key: Option<String>,
     pub value_regex: Option<Regex>,
     pub headers: BTreeMap<String, String>,
@@ -101,6 +121,8 @@ pub enum QueryError {
     OffsetOutOfRange { topic: String, partition: i32, offset: i64, log_start: i64, log_end: i64 },
     #[error("from_offset {from} is after to_offset {to}")]
     Backwards { from: i64, to: i64 },
+    #[error("the window starts at {from} (`from`), after it ends at {to} (`to`)")]
+    WindowBackwards { from: String, to: String },
     #[error("partition {partition} is not among the partitions the query reads")]
     PartitionNotInScope { partition: i32 },
     #[error("cannot write {path}: {reason}")]
@@ -115,9 +137,8 @@ impl Filter {
         };
         let wanted = |text: &str| if self.case_insensitive { text.to_lowercase() } else { text.to_owned() };
         if let Some(needle) = &self.contains {
-            let needle = wanted(needle);
-            let in_key = m.key.as_deref().is_some_and(|k| fold(k).contains(&needle));
-            let in_value = m.value.as_deref().is_some_and(|v| fold(v).contains(&needle));
+            let in_key = m.key.as_deref().is_some_and(|k| needle.found_in(k));
+            let in_value = m.value.as_deref().is_some_and(|v| needle.found_in(v));
             if !in_key && !in_value {
                 return false;
             }
@@ -261,6 +282,15 @@ impl QueryMessages {
         let mut ranges = Vec::with_capacity(scope.len());
         match &self.position {
             Position::Window { from, to } => {
+                if let (Some(f), Some(t)) = (from, to)
+                    && f > t
+                {
+                    let text = |ms: i64| {
+                        chrono::DateTime::from_timestamp_millis(ms)
+                            .map_or_else(|| ms.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    };
+                    return Err(QueryError::WindowBackwards { from: text(*f), to: text(*t) });
+                }
                 let (starts, ends) = (lookup(*from).await?, lookup(*to).await?);
                 for (i, w) in marks.iter().enumerate() {
                     let start = starts.as_ref().map_or(w.log_start, |s| s[i].offset.unwrap_or(w.log_end));

@@ -159,6 +159,31 @@ impl Seeder {
         offsets
     }
 
+    /// Produces `each` records (`prefix-N`) to every partition of a topic, all
+    /// sent before any delivery is awaited: fast across thousands of partitions.
+    pub async fn produce_everywhere(&self, topic: &str, partitions: i32, each: usize, prefix: &str) {
+        let mut pending: Vec<DeliveryFuture> = Vec::new();
+        for p in 0..partitions {
+            for i in 0..each {
+                let value = format!("{prefix}-{i}");
+                loop {
+                    let record = FutureRecord::<[u8], [u8]>::to(topic).partition(p).payload(value.as_bytes());
+                    match self.producer.send_result(record) {
+                        Ok(delivery) => {
+                            pending.push(delivery);
+                            break;
+                        }
+                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                            Self::settle(&mut pending).await;
+                        }
+                        Err((e, _)) => panic!("cannot produce to {topic}:{p}: {e}"),
+                    }
+                }
+            }
+        }
+        Self::settle(&mut pending).await;
+    }
+
     async fn settle(pending: &mut Vec<DeliveryFuture>) -> Vec<i64> {
         let mut offsets = Vec::with_capacity(pending.len());
         for delivery in pending.drain(..) {

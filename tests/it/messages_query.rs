@@ -135,6 +135,7 @@ async fn bad_positions_are_clear_errors() {
         ("      from_offset: 0\n      to_offset: 500", &format!("{topic}:0 has no offset 500")),
         ("      partitions: [7]\n      last: 1", &format!("topic {topic:?} has no partition 7")),
         ("      last: 1\n      value_regex: \"a(\"", &"value_regex".to_owned()),
+        ("      from: -1h\n      to: -2h", &"after it ends at".to_owned()),
     ] {
         let out = Ebb::new()
             .config(&config_for(&shared_cluster().bootstrap))

@@ -16,6 +16,14 @@ use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Visit
 
 const OPERATION: &str = "reading messages";
 
+/// How far librdkafka reads ahead, unless the cluster's `properties` say
+/// otherwise: 10,000 records a partition and at most 16 MiB in all wait in the
+/// queue, which bounds a scan's memory whatever its window, and a partition
+/// whose queue is full is fetched again after 10 ms (librdkafka's default, one
+/// second, stalls a scan that keeps pace with the broker).
+const PREFETCH: [(&str, &str); 3] =
+    [("queued.min.messages", "10000"), ("queued.max.messages.kbytes", "16384"), ("fetch.queue.backoff.ms", "10")];
+
 /// The group id of scanning clients, which never join it or commit.
 pub const SCAN_GROUP: &str = "ebb-scan-never-joined";
 
@@ -30,6 +38,11 @@ impl Inner {
         // and never committed to (auto commit is off), so no group appears.
         let mut config = settings::for_group(&self.base, SCAN_GROUP);
         config.set("enable.partition.eof", "true").set("auto.offset.reset", "error");
+        for (key, value) in PREFETCH {
+            if config.get(key).is_none() {
+                config.set(key, value);
+            }
+        }
         let consumer: BaseConsumer = config.create().map_err(|e| self.request_error(OPERATION, &e))?;
         let mut assignment = TopicPartitionList::with_capacity(ranges.len());
         for r in &ranges {
