@@ -7,6 +7,7 @@ mod cluster;
 mod connect;
 mod plan;
 mod plan_view;
+mod progress_bar;
 mod run;
 mod runbook_arg;
 mod schema;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{OutputFormat, connect, plan_view, runbook_arg};
+use super::{OutputFormat, connect, plan_view, progress_bar, runbook_arg};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
@@ -45,7 +45,7 @@ pub async fn make_plan(
     let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
     let provider = connect::provider(config, &compiled.spec.cluster)?;
-    let run = RunInfo::cli(mode);
+    let run = RunInfo::cli(mode).with_progress(progress_bar::ProgressBar::on_terminal());
     let plan = crate::engine::plan(&compiled, &provider, &run).await;
     Ok((plan, provider))
 }

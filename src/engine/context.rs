@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::compile::CompiledRunbook;
 use super::plan::StepStatus;
+use crate::steps::progress::ProgressSink;
 
 /// Whether a run only plans or also applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,13 +35,26 @@ pub struct RunInfo {
     pub trigger: String,
     pub mode: Mode,
     pub started_at: DateTime<Utc>,
+    /// Where long reads report how far they got, if anyone shows it.
+    pub progress: Option<ProgressSink>,
 }
 
 impl RunInfo {
     /// A run started now from the command line.
     pub fn cli(mode: Mode) -> Self {
         let started_at = Utc::now();
-        RunInfo { id: super::new_run_id(started_at.timestamp_millis()), trigger: "cli".to_owned(), mode, started_at }
+        RunInfo {
+            id: super::new_run_id(started_at.timestamp_millis()),
+            trigger: "cli".to_owned(),
+            mode,
+            started_at,
+            progress: None,
+        }
+    }
+
+    pub fn with_progress(mut self, progress: Option<ProgressSink>) -> Self {
+        self.progress = progress;
+        self
     }
 }
 

@@ -61,6 +61,7 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
             now: run.started_at,
             base_dir,
             queries: &queries,
+            progress: run.progress.as_ref(),
         };
         let outcome = match should_run(&fields, spec) {
             Ok(false) => Ok(StepPlan {

@@ -17,6 +17,7 @@ use crate::runbook::spec::{
 use crate::runbook::templates::Renderer;
 use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
 use crate::steps::offsets_file::parse_offsets_file;
+use crate::steps::progress::ProgressSink;
 use crate::steps::protection::Protection;
 use crate::steps::purge_messages::{PurgeMessages, PurgePoint};
 use crate::steps::query_messages::{Filter, Needle, Order, Position, QueryMessages, QueryOutput};
@@ -41,6 +42,8 @@ pub struct Fields<'a> {
     pub base_dir: &'a Path,
     /// Outputs of earlier `query_messages` steps, for `after_messages` and `at_messages`.
     pub queries: &'a Queries,
+    /// Where reads report how far they got.
+    pub progress: Option<&'a ProgressSink>,
 }
 
 impl Fields<'_> {
@@ -227,6 +230,7 @@ impl Fields<'_> {
                 .as_ref()
                 .map(|d| self.text("download", d).map(|d| self.base_dir.join(d)))
                 .transpose()?,
+            progress: self.progress.cloned().map(|sink| (self.step.to_owned(), sink)),
         })
     }
 

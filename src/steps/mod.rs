@@ -5,6 +5,7 @@
 
 pub mod compute_offsets;
 pub mod offsets_file;
+pub mod progress;
 pub mod protection;
 pub mod purge_messages;
 pub mod query_messages;

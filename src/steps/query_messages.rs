@@ -16,6 +16,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::progress::{ProgressSink, REPORT_EVERY};
 use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
 
 /// Where to read.
@@ -78,6 +79,8 @@ pub struct QueryMessages {
     pub limit: usize,
     pub order: Order,
     pub download: Option<PathBuf>,
+    /// The step's id and where to report how far the scan got.
+    pub progress: Option<(String, ProgressSink)>,
 }
 
 /// Matches in one partition.
@@ -363,17 +366,34 @@ impl QueryMessages {
         }));
         let filter = self.filter.clone();
         let sink = Arc::clone(&collector);
+        let total: u64 = ranges.iter().map(|r| (r.end - r.start).max(0) as u64).sum();
+        let progress = self.progress.clone();
+        if let Some((step, report)) = &progress {
+            report.advance(step, 0, total);
+        }
+        let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = Arc::clone(&read);
         let scanned = provider
             .scan(
                 &ranges,
                 Arc::new(move |m: Message| {
+                    let done = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if let Some((step, report)) = &progress
+                        && done.is_multiple_of(REPORT_EVERY)
+                    {
+                        report.advance(step, done, total);
+                    }
                     if filter.accepts(&m) {
                         sink.lock().unwrap_or_else(|p| p.into_inner()).take(&m);
                     }
                     true
                 }),
             )
-            .await?;
+            .await;
+        if let Some((step, report)) = &self.progress {
+            report.finish(step, read.load(std::sync::atomic::Ordering::Relaxed), total);
+        }
+        let scanned = scanned?;
         let mut collector = collector.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(file) = &mut collector.download
             && let Err(e) = file.flush()

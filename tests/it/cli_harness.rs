@@ -13,6 +13,27 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as i64
 }
 
+/// Runs `ebb --config ebb.yaml ARGS` on a pseudo-terminal (util-linux
+/// `script`) in a directory holding `ebb.yaml` for `bootstrap` and `rb.yaml`,
+/// typing `input`. Returns the exit code and everything the terminal showed.
+pub fn on_a_terminal(bootstrap: &str, runbook_text: &str, args: &str, input: &str) -> (i32, String) {
+    use std::io::Write;
+    let dir = tempdir::Dir::new();
+    std::fs::write(dir.path().join("ebb.yaml"), config_for(bootstrap)).unwrap();
+    std::fs::write(dir.path().join("rb.yaml"), runbook_text).unwrap();
+    let command = format!("{} --config ebb.yaml {args}", env!("CARGO_BIN_EXE_ebb"));
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` gives ebb a terminal");
+    child.stdin.take().unwrap().write_all(format!("{input}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 pub struct Ebb {
     dir: tempdir::Dir,
     args: Vec<String>,

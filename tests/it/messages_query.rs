@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use ebb::testkit::{Record, Seeder, shared_cluster, unique};
 use serde_json::Value;
 
-use crate::cli_harness::{Ebb, config_for, now_ms};
+use crate::cli_harness::{Ebb, config_for, now_ms, on_a_terminal};
 
 const MINUTE: i64 = 60_000;
 
@@ -127,6 +127,24 @@ async fn download_streams_every_match_past_the_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_progress_bar_shows_on_a_terminal_only() {
+    let (topic, _) = seeded().await;
+    let runbook = query(&topic, "      from_offset: 0\n      contains: POISON");
+    let (code, screen) = on_a_terminal(&shared_cluster().bootstrap, &runbook, "plan rb.yaml", "");
+    assert_eq!(code, 0, "{screen}");
+    let bar = format!("find [{}] 100%  121/121 records", "#".repeat(30));
+    assert!(screen.contains(&bar), "{screen}");
+
+    let piped = Ebb::new()
+        .config(&config_for(&shared_cluster().bootstrap))
+        .file("rb.yaml", &runbook)
+        .args(["plan", "rb.yaml"])
+        .run()
+        .success();
+    assert!(!piped.stderr.contains("records") && !piped.stdout.contains("121/121"), "{}{}", piped.stdout, piped.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_positions_are_clear_errors() {
     let (topic, _) = seeded().await;
     for (fields, expected) in [
@@ -135,7 +153,8 @@ async fn bad_positions_are_clear_errors() {
         ("      from_offset: 0\n      to_offset: 500", &format!("{topic}:0 has no offset 500")),
         ("      partitions: [7]\n      last: 1", &format!("topic {topic:?} has no partition 7")),
         ("      last: 1\n      value_regex: \"a(\"", &"value_regex".to_owned()),
-        ("      from: -1h\n      to: -2h", &"after it ends at".to_owned()),
+        ("      from: -1h\n      to: -2h", &"`from` (-3600s) is not before `to` (-7200s)".to_owned()),
+        ("      from: \"{{#if true}}-1h{{/if}}\"\n      to: -2h", &"after it ends at".to_owned()),
     ] {
         let out = Ebb::new()
             .config(&config_for(&shared_cluster().bootstrap))

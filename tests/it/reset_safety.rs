@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
 
-use crate::cli_harness::{Ebb, config_for, now_ms};
+use crate::cli_harness::{Ebb, config_for, now_ms, on_a_terminal};
 
 type Offsets = BTreeMap<(String, i32), i64>;
 
@@ -237,25 +237,8 @@ async fn when_false_skips_and_no_changes_exit_0() {
     assert_eq!(committed(&group).await, before(&topic));
 }
 
-/// Runs `ebb run RUNBOOK` on a pseudo-terminal (util-linux `script`), typing `answer`.
 fn run_on_a_terminal(runbook_text: &str, answer: &str) -> (i32, String) {
-    use std::io::Write;
-    let dir = std::env::temp_dir().join(unique("ebb-tty"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ebb.yaml"), config_for(&shared_cluster().bootstrap)).unwrap();
-    std::fs::write(dir.join("rb.yaml"), runbook_text).unwrap();
-    let command = format!("{} --config ebb.yaml run rb.yaml", env!("CARGO_BIN_EXE_ebb"));
-    let mut child = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .current_dir(&dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` gives ebb a terminal");
-    child.stdin.take().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
+    on_a_terminal(&shared_cluster().bootstrap, runbook_text, "run rb.yaml", answer)
 }
 
 #[tokio::test(flavor = "multi_thread")]
