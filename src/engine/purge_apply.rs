@@ -90,19 +90,21 @@ pub async fn apply_purge<P: Provider>(
     let after = provider.watermarks(&asked).await;
     for (i, (change, before)) in purge.changes.iter().zip(&now).enumerate() {
         // Watermarks come in the order asked.
-        let log_start_after = after.as_ref().ok().and_then(|a| a.get(i)).map(|w| w.log_start);
-        let outcome = match (&sent, log_start_after) {
+        let read_back = after.as_ref().ok().and_then(|a| a.get(i)).map(|w| w.log_start);
+        let outcome = match (&sent, read_back) {
             _ if before.log_start >= change.new_log_start => PurgeOutcome::Unchanged,
             (_, Some(start)) if start >= change.new_log_start => PurgeOutcome::Deleted,
             (Ok(_), None) if !refused.contains_key(&change.partition) => PurgeOutcome::Unverified,
             _ => PurgeOutcome::NotDeleted,
         };
+        // Nothing was sent for an unchanged partition: it reports the log start it was left at.
+        let log_start_after = if outcome == PurgeOutcome::Unchanged { Some(before.log_start) } else { read_back };
         record.results.push(PurgeResult {
             topic: change.topic.clone(),
             partition: change.partition,
             log_start_before: before.log_start,
             target: change.new_log_start,
-            log_start_after: if outcome == PurgeOutcome::Unchanged { Some(before.log_start) } else { log_start_after },
+            log_start_after,
             deleted: log_start_after.map_or(0, |after| (after - before.log_start).max(0)),
             outcome,
             error: refused.get(&change.partition).cloned(),

@@ -190,7 +190,6 @@ impl<'s> Walker<'s> {
     }
 }
 
-/// `enum`, or a `oneOf` of documented `const`s (how schemars writes an enum whose variants have docs).
 /// Whether a node is of the kind a branch of a choice takes: its `type`, or the
 /// kind of its listed values (`all | none` takes text, not a list).
 fn fits(branch: &Map<String, Json>, node: &Node) -> bool {
@@ -206,6 +205,7 @@ fn fits(branch: &Map<String, Json>, node: &Node) -> bool {
     }
 }
 
+/// `enum`, or a `oneOf` of documented `const`s (how schemars writes an enum whose variants have docs).
 fn enum_values(schema: &Map<String, Json>) -> Option<Vec<Json>> {
     if let Some(Json::Array(options)) = schema.get("enum") {
         return Some(options.clone());

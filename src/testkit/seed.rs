@@ -132,28 +132,17 @@ impl Seeder {
             for (name, value) in &record.headers {
                 headers = headers.insert(Header { key: name, value: Some(value) });
             }
-            loop {
-                let mut future = FutureRecord::<[u8], [u8]>::to(topic).partition(partition).headers(headers.clone());
-                if let Some(k) = &record.key {
-                    future = future.key(k);
-                }
-                if let Some(v) = &record.value {
-                    future = future.payload(v);
-                }
-                if let Some(ts) = record.timestamp {
-                    future = future.timestamp(ts);
-                }
-                match self.producer.send_result(future) {
-                    Ok(delivery) => {
-                        pending.push(delivery);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        offsets.extend(Self::settle(&mut pending).await);
-                    }
-                    Err((e, _)) => panic!("cannot produce to {topic}:{partition}: {e}"),
-                }
+            let mut future = FutureRecord::<[u8], [u8]>::to(topic).partition(partition).headers(headers);
+            if let Some(k) = &record.key {
+                future = future.key(k);
             }
+            if let Some(v) = &record.value {
+                future = future.payload(v);
+            }
+            if let Some(ts) = record.timestamp {
+                future = future.timestamp(ts);
+            }
+            offsets.extend(self.enqueue(future, &mut pending).await);
         }
         offsets.extend(Self::settle(&mut pending).await);
         offsets
@@ -166,22 +155,30 @@ impl Seeder {
         for p in 0..partitions {
             for i in 0..each {
                 let value = format!("{prefix}-{i}");
-                loop {
-                    let record = FutureRecord::<[u8], [u8]>::to(topic).partition(p).payload(value.as_bytes());
-                    match self.producer.send_result(record) {
-                        Ok(delivery) => {
-                            pending.push(delivery);
-                            break;
-                        }
-                        Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                            Self::settle(&mut pending).await;
-                        }
-                        Err((e, _)) => panic!("cannot produce to {topic}:{p}: {e}"),
-                    }
-                }
+                let record = FutureRecord::<[u8], [u8]>::to(topic).partition(p).payload(value.as_bytes());
+                self.enqueue(record, &mut pending).await;
             }
         }
         Self::settle(&mut pending).await;
+    }
+
+    /// Queues one record, settling what is pending whenever librdkafka's queue
+    /// is full; returns the offsets settled meanwhile.
+    async fn enqueue(&self, mut record: FutureRecord<'_, [u8], [u8]>, pending: &mut Vec<DeliveryFuture>) -> Vec<i64> {
+        let mut settled = Vec::new();
+        loop {
+            match self.producer.send_result(record) {
+                Ok(delivery) => {
+                    pending.push(delivery);
+                    return settled;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    settled.extend(Self::settle(pending).await);
+                }
+                Err((e, back)) => panic!("cannot produce to {}:{:?}: {e}", back.topic, back.partition),
+            }
+        }
     }
 
     async fn settle(pending: &mut Vec<DeliveryFuture>) -> Vec<i64> {
