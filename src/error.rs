@@ -14,6 +14,8 @@ pub enum Error {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Runbook(#[from] crate::engine::CompileError),
+    #[error(transparent)]
+    History(#[from] crate::history::StoreError),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write output: {0}")]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 mod error;
+pub mod history;
 pub mod provider;
 pub mod runbook;
 pub mod schedule;

@@ -14,6 +14,7 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
+use crate::history::{DataDir, apply_recorded};
 use crate::provider::kafka::KafkaProvider;
 
 #[derive(Debug, Args)]
@@ -42,22 +43,32 @@ pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
     serde_json::from_value(value).map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))
 }
 
-/// Applies a plan and prints the outcome; shared by `apply` and `run`.
+/// Applies a plan as run `run`, recorded in history, and prints the outcome;
+/// shared by `apply`, `run` and `rollback`.
 pub async fn apply_and_report(
     plan: &Plan,
     provider: &KafkaProvider,
+    run: &RunInfo,
     force: bool,
     output: OutputFormat,
+    data: &DataDir,
 ) -> Result<(Applied, ExitCode), Error> {
-    let sha256_now = std::fs::read(&plan.runbook_path).ok().map(|bytes| sha256_hex(&bytes));
-    let run = RunInfo::cli(Mode::Apply);
-    let applied = crate::engine::apply(plan, provider, sha256_now.as_deref(), &run, force).await;
+    // A rollback plan has no runbook file behind it: what it restores comes from history.
+    let sha256_now = match plan.rollback_of {
+        Some(_) => Some(plan.runbook_sha256.clone()),
+        None => std::fs::read(&plan.runbook_path).ok().map(|bytes| sha256_hex(&bytes)),
+    };
+    let recorded = apply_recorded(plan, provider, sha256_now.as_deref(), run, force, data).await?;
+    let applied = recorded.applied;
     if output == OutputFormat::Table {
         std::io::stdout().lock().write_all(plan_view::render_applied(&applied).as_bytes())?;
     }
     if let Some(reason) = &applied.reason {
         let word = if applied.status == RunStatus::Refused { "refused" } else { "error" };
         eprintln!("{word}: {}", reason.lines().next().unwrap_or_default());
+    }
+    if let Some(e) = recorded.unsaved {
+        eprintln!("warning: run {} is not in history as it ended: {e}", applied.run_id);
     }
     let code = ExitCode::from(applied.status.exit_code());
     Ok((applied, code))
@@ -66,7 +77,9 @@ pub async fn apply_and_report(
 pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, Error> {
     let plan = read_plan(&args.plan)?;
     let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
-    let (applied, code) = apply_and_report(&plan, &provider, args.force, args.output).await?;
+    let data = DataDir::from_config(&config.config);
+    let run = RunInfo::cli(Mode::Apply);
+    let (applied, code) = apply_and_report(&plan, &provider, &run, args.force, args.output, &data).await?;
     if args.output == OutputFormat::Json {
         print_json(&applied)?;
     }

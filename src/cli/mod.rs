@@ -5,12 +5,15 @@
 mod apply;
 mod cluster;
 mod connect;
+mod history;
 mod plan;
 mod plan_view;
 mod progress_bar;
+mod rollback;
 mod run;
 mod runbook_arg;
 mod schema;
+mod show;
 mod table;
 mod validate;
 
@@ -45,6 +48,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Apply a plan saved with `ebb plan --out`, unless the cluster drifted.
     Apply(apply::ApplyArgs),
+    /// Stored runs, newest first: plans, applies and rollbacks.
+    History(history::HistoryArgs),
+    /// One stored run: its plan, each step's outcome, and its rollback snapshot.
+    Show(show::ShowArgs),
+    /// Restore the offsets a run changed, from the snapshot it took before committing.
+    Rollback(rollback::RollbackArgs),
     /// Check runbooks and print every problem with file:line:column.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
@@ -74,6 +83,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Plan(args) => plan::plan(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Run(args) => run::run(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Apply(args) => apply::apply(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::History(args) => history::history(&crate::config::load(cli.config.as_deref())?, args),
+        Command::Show(args) => show::show(&crate::config::load(cli.config.as_deref())?, args),
+        Command::Rollback(args) => rollback::rollback(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
     }

@@ -13,6 +13,7 @@ use super::{OutputFormat, connect, plan_view, progress_bar, runbook_arg};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
+use crate::history::{DataDir, RunRecord, Store};
 use crate::provider::kafka::KafkaProvider;
 use crate::runbook::Catalog;
 use crate::runbook::params::parse_sets;
@@ -34,20 +35,29 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-/// Compiles and plans a runbook; shared by `plan` and `run`.
+/// Compiles and plans a runbook as run `run`; shared by `plan` and `run`.
 pub async fn make_plan(
     config: &LoadedConfig,
     runbook: &str,
     sets: &[String],
-    mode: Mode,
+    run: &RunInfo,
 ) -> Result<(Plan, KafkaProvider), Error> {
     let path = runbook_arg::locate(runbook, config)?;
     let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
     let provider = connect::provider(config, &compiled.spec.cluster)?;
-    let run = RunInfo::cli(mode).with_progress(progress_bar::ProgressBar::on_terminal());
+    let run = run.clone().with_progress(progress_bar::ProgressBar::on_terminal());
     let plan = crate::engine::plan(&compiled, &provider, &run).await;
     Ok((plan, provider))
+}
+
+/// Saves a run that ends without applying anything (a plan, a refusal, a
+/// plan without changes, a declined prompt). Nothing changed, so a store that
+/// cannot be written is a warning, not an error.
+pub fn record_unapplied(data: &DataDir, record: &RunRecord) {
+    if let Err(e) = data.save(record) {
+        eprintln!("warning: run {} is not in history: {e}", record.id);
+    }
 }
 
 /// The exit code a plan alone ends with.
@@ -74,8 +84,10 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
 }
 
 pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Error> {
-    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, Mode::Plan).await?;
+    let run = RunInfo::cli(Mode::Plan);
+    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let _provider = connect::keep_until_exit(provider);
+    record_unapplied(&DataDir::from_config(&config.config), &RunRecord::planned(&run, &plan));
     if let Some(path) = &args.out {
         save(&plan, path)?;
     }

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use super::table::Table;
 use crate::engine::apply::Outcome;
 use crate::engine::{
-    Applied, Plan, PlanStatus, PlannedStep, PurgeApplied, PurgeOutcome, ResetPlan, RunStatus, StepDetail, StepStatus,
+    Applied, AppliedStep, Plan, PlanStatus, PlannedStep, PurgeApplied, PurgeOutcome, ResetPlan, RunStatus, StepDetail,
+    StepStatus,
 };
 use crate::steps::purge_messages::PurgePlan;
 
@@ -25,9 +26,13 @@ fn opt(value: Option<i64>) -> String {
 
 pub fn render_plan(plan: &Plan) -> String {
     let mut out = String::new();
+    let what = match &plan.rollback_of {
+        Some(of) => format!("Rollback plan for run {of} of runbook"),
+        None => "Plan for runbook".to_owned(),
+    };
     let _ = writeln!(
         out,
-        "Plan for runbook {} on cluster {} (run {}, {})",
+        "{what} {} on cluster {} (run {}, {})",
         plan.runbook,
         plan.cluster,
         plan.run_id,
@@ -36,6 +41,12 @@ pub fn render_plan(plan: &Plan) -> String {
     for step in &plan.steps {
         out.push('\n');
         render_step(&mut out, step);
+    }
+    if !plan.notes.is_empty() {
+        out.push('\n');
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "note: {note}");
     }
     out.push('\n');
     let _ = match plan.status {
@@ -183,7 +194,32 @@ pub fn render_applied(applied: &Applied) -> String {
             let _ = writeln!(out, "  - {drift}");
         }
     }
-    for step in &applied.steps {
+    render_applied_steps(&mut out, &applied.steps);
+    out.push('\n');
+    let committed: usize = applied
+        .steps
+        .iter()
+        .filter_map(|s| s.reset.as_ref())
+        .flat_map(|r| &r.results)
+        .filter(|r| r.outcome == Outcome::Committed)
+        .count();
+    let deleted: i64 =
+        applied.steps.iter().filter_map(|s| s.purge.as_ref()).flat_map(|p| &p.results).map(|r| r.deleted).sum();
+    let _ = match applied.status {
+        RunStatus::Succeeded if deleted > 0 => writeln!(
+            out,
+            "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
+        ),
+        RunStatus::Succeeded => writeln!(out, "Succeeded: {committed} partition(s) committed and verified."),
+        RunStatus::Refused => writeln!(out, "Refused: {}", applied.reason.as_deref().unwrap_or("")),
+        RunStatus::Failed => writeln!(out, "Failed: {}", applied.reason.as_deref().unwrap_or("")),
+    };
+    out
+}
+
+/// Each applied step: its status, what it committed or deleted, and why it stopped.
+pub fn render_applied_steps(out: &mut String, steps: &[AppliedStep]) {
+    for step in steps {
         let _ = writeln!(out, "\nstep {} ({}): {}", step.id, step.kind, status_name(step.status));
         if let Some(reset) = &step.reset
             && !reset.results.is_empty()
@@ -210,30 +246,10 @@ pub fn render_applied(applied: &Applied) -> String {
         if let Some(purge) = &step.purge
             && !purge.results.is_empty()
         {
-            render_purge_applied(&mut out, purge);
+            render_purge_applied(out, purge);
         }
         if let Some(reason) = &step.reason {
             let _ = writeln!(out, "  {reason}");
         }
     }
-    out.push('\n');
-    let committed: usize = applied
-        .steps
-        .iter()
-        .filter_map(|s| s.reset.as_ref())
-        .flat_map(|r| &r.results)
-        .filter(|r| r.outcome == Outcome::Committed)
-        .count();
-    let deleted: i64 =
-        applied.steps.iter().filter_map(|s| s.purge.as_ref()).flat_map(|p| &p.results).map(|r| r.deleted).sum();
-    let _ = match applied.status {
-        RunStatus::Succeeded if deleted > 0 => writeln!(
-            out,
-            "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
-        ),
-        RunStatus::Succeeded => writeln!(out, "Succeeded: {committed} partition(s) committed and verified."),
-        RunStatus::Refused => writeln!(out, "Refused: {}", applied.reason.as_deref().unwrap_or("")),
-        RunStatus::Failed => writeln!(out, "Failed: {}", applied.reason.as_deref().unwrap_or("")),
-    };
-    out
 }

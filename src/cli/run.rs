@@ -1,6 +1,7 @@
 //! `ebb run RUNBOOK`: plan, show the plan, and apply that same plan — after a
 //! `yes` on a terminal, or at once with `--yes`. Without a terminal `--yes` is
-//! required, so a script never applies by accident.
+//! required, so a script never applies by accident. The run is one record in
+//! history, whether it applied, stopped at the plan, or was declined.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,11 +10,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::apply::apply_and_report;
-use super::plan::{make_plan, plan_exit_code, print_json, report_stop};
+use super::plan::{make_plan, plan_exit_code, print_json, record_unapplied, report_stop};
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
-use crate::engine::{Applied, Mode, Plan, PlanStatus};
+use crate::engine::{Applied, Mode, Plan, PlanStatus, RunInfo};
+use crate::history::{DataDir, RunRecord, RunState};
+use crate::provider::kafka::KafkaProvider;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -36,26 +39,49 @@ struct RunReport<'a> {
 }
 
 pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error> {
-    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, Mode::Apply).await?;
+    let run = RunInfo::cli(Mode::Apply);
+    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let provider = super::connect::keep_until_exit(provider);
-    let table = args.output == OutputFormat::Table;
+    let data = DataDir::from_config(&config.config);
+    show_confirm_apply(&plan, &provider, &run, args.yes, args.output, &data).await
+}
+
+/// Shows `plan`, asks (unless `yes`), applies it as run `run` and reports;
+/// shared by `run` and `rollback`.
+pub async fn show_confirm_apply(
+    plan: &Plan,
+    provider: &KafkaProvider,
+    run: &RunInfo,
+    yes: bool,
+    output: OutputFormat,
+    data: &DataDir,
+) -> Result<ExitCode, Error> {
+    let table = output == OutputFormat::Table;
     if table {
-        std::io::stdout().lock().write_all(plan_view::render_plan(&plan).as_bytes())?;
+        std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
     }
     if plan.status != PlanStatus::Planned || !plan.has_changes() {
+        record_unapplied(data, &RunRecord::planned(run, plan));
         if !table {
-            print_json(&RunReport { plan: &plan, applied: None })?;
+            print_json(&RunReport { plan, applied: None })?;
         }
-        report_stop(&plan);
-        return Ok(plan_exit_code(&plan, false));
+        report_stop(plan);
+        return Ok(plan_exit_code(plan, false));
     }
-    if !args.yes {
+    if !yes {
+        let declined = |data: &DataDir| {
+            let mut record = RunRecord::start(run, plan);
+            record.finish(RunState::Failed, Some("not confirmed: nothing was changed".to_owned()));
+            record_unapplied(data, &record);
+        };
         if !std::io::stdin().is_terminal() {
+            declined(data);
             return Err(Error::Usage(
                 "not applied: stdin is not a terminal, so ebb cannot ask; pass --yes to apply this plan".to_owned(),
             ));
         }
-        if !confirm(&plan)? {
+        if !confirm(plan)? {
+            declined(data);
             println!("Not applied: nothing was changed.");
             return Ok(ExitCode::from(1));
         }
@@ -63,9 +89,9 @@ pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error
     if table {
         println!();
     }
-    let (applied, code) = apply_and_report(&plan, &provider, false, args.output).await?;
+    let (applied, code) = apply_and_report(plan, provider, run, false, output, data).await?;
     if !table {
-        print_json(&RunReport { plan: &plan, applied: Some(&applied) })?;
+        print_json(&RunReport { plan, applied: Some(&applied) })?;
     }
     Ok(code)
 }

@@ -26,6 +26,9 @@ pub struct Config {
     /// Directory of the sled history store, relative to this file. Default `./.ebb`.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// How long runs stay in history.
+    #[serde(default)]
+    pub history: HistoryConfig,
     /// Named connection targets that runbooks refer to by name.
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterConfig>,
@@ -43,6 +46,34 @@ fn default_runbooks() -> PathBuf {
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from(".ebb")
+}
+
+/// Retention of run history (SPEC §5): runs older than `max_age`, and beyond
+/// the newest `max_runs` of each runbook, are deleted when ebb opens the store
+/// and periodically while the daemon runs; a run still going is never deleted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// Default `90d`.
+    #[serde(default = "default_max_age")]
+    pub max_age: HumanDuration,
+    /// Runs kept per runbook; default 1000.
+    #[serde(default = "default_max_runs")]
+    pub max_runs: u64,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig { max_age: default_max_age(), max_runs: default_max_runs() }
+    }
+}
+
+fn default_max_age() -> HumanDuration {
+    HumanDuration::parse("90d").expect("a valid duration")
+}
+
+fn default_max_runs() -> u64 {
+    1000
 }
 
 /// One cluster: exactly one provider key.
@@ -336,6 +367,7 @@ mod tests {
     const FULL: &str = r#"
 runbooks: ./runbooks
 data_dir: ./.ebb
+history: { max_age: 30d, max_runs: 200 }
 clusters:
   local:
     kafka:
@@ -367,6 +399,7 @@ notify:
         let loaded = parse(Path::new("conf/ebb.yaml"), FULL, &env).unwrap();
         let c = &loaded.config;
         assert_eq!(c.runbooks, Path::new("conf/runbooks"));
+        assert_eq!((c.history.max_age.text.as_str(), c.history.max_runs), ("30d", 200));
         let ClusterConfig::Kafka(k) = &c.clusters["local"] else { panic!("kafka") };
         assert_eq!(k.properties["sasl.password"], "value-of-KAFKA_PASSWORD");
         assert_eq!(k.timeout.duration.as_secs(), 5);

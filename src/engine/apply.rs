@@ -116,6 +116,45 @@ pub enum Outcome {
     Unverified,
 }
 
+/// Where an apply saves its progress (SPEC §5): called once before the first
+/// change, again when a reset's snapshot is taken and before it commits, and
+/// after every step. An error stops the run before its next change.
+pub type Journal<'a> = &'a (dyn Fn(&Applied) -> Result<(), String> + Sync);
+
+/// A journal that keeps nothing.
+pub fn no_journal(_: &Applied) -> Result<(), String> {
+    Ok(())
+}
+
+impl Applied {
+    /// The record of an apply of `plan` by `run` that has not started.
+    pub fn new(plan: &Plan, run: &RunInfo, force: bool) -> Self {
+        Applied {
+            run_id: run.id.clone(),
+            plan_run_id: plan.run_id.clone(),
+            runbook: plan.runbook.clone(),
+            runbook_sha256: plan.runbook_sha256.clone(),
+            cluster: plan.cluster.clone(),
+            params: plan.params.clone(),
+            started_at: run.started_at,
+            finished_at: run.started_at,
+            status: RunStatus::Succeeded,
+            reason: None,
+            forced: force,
+            drift: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Ends the record with `status`.
+    pub fn finish(mut self, status: RunStatus, reason: Option<String>) -> Self {
+        self.status = status;
+        self.reason = reason;
+        self.finished_at = Utc::now();
+        self
+    }
+}
+
 /// Applies `plan`. `sha256_now` is the runbook file's fingerprint now (`None`: gone).
 pub async fn apply<P: Provider>(
     plan: &Plan,
@@ -123,40 +162,23 @@ pub async fn apply<P: Provider>(
     sha256_now: Option<&str>,
     run: &RunInfo,
     force: bool,
+    journal: Journal<'_>,
 ) -> Applied {
-    let mut applied = Applied {
-        run_id: run.id.clone(),
-        plan_run_id: plan.run_id.clone(),
-        runbook: plan.runbook.clone(),
-        runbook_sha256: plan.runbook_sha256.clone(),
-        cluster: plan.cluster.clone(),
-        params: plan.params.clone(),
-        started_at: run.started_at,
-        finished_at: run.started_at,
-        status: RunStatus::Succeeded,
-        reason: None,
-        forced: force,
-        drift: Vec::new(),
-        steps: Vec::new(),
-    };
-    let finish = |mut applied: Applied, status: RunStatus, reason: Option<String>| {
-        applied.status = status;
-        applied.reason = reason;
-        applied.finished_at = Utc::now();
-        applied
-    };
+    let mut applied = Applied::new(plan, run, force);
     match plan.status {
         PlanStatus::Planned => {}
         PlanStatus::Refused => {
-            return finish(applied, RunStatus::Refused, Some("the plan was refused: there is nothing to apply".into()));
+            return applied.finish(RunStatus::Refused, Some("the plan was refused: there is nothing to apply".into()));
         }
         PlanStatus::Failed => {
-            return finish(applied, RunStatus::Failed, Some("the plan failed: there is nothing to apply".into()));
+            return applied.finish(RunStatus::Failed, Some("the plan failed: there is nothing to apply".into()));
         }
     }
     match drift::find(plan, provider, sha256_now).await {
         Ok(found) => applied.drift = found,
-        Err(e) => return finish(applied, RunStatus::Failed, Some(format!("cannot check the plan for drift: {e}"))),
+        Err(e) => {
+            return applied.finish(RunStatus::Failed, Some(format!("cannot check the plan for drift: {e}")));
+        }
     }
     if !applied.drift.is_empty() && !force {
         let list: Vec<String> = applied.drift.iter().map(|d| format!("  - {d}")).collect();
@@ -164,7 +186,11 @@ pub async fn apply<P: Provider>(
             "the plan is stale; nothing was changed:\n{}\nmake a new plan, or pass --force to apply this one anyway",
             list.join("\n")
         );
-        return finish(applied, RunStatus::Refused, Some(reason));
+        return applied.finish(RunStatus::Refused, Some(reason));
+    }
+    let unrecorded = |e: String| format!("cannot record the run in history, so it stops before changing more: {e}");
+    if let Err(e) = journal(&applied) {
+        return applied.finish(RunStatus::Failed, Some(unrecorded(e)));
     }
     for step in &plan.steps {
         let mut record = AppliedStep {
@@ -175,9 +201,27 @@ pub async fn apply<P: Provider>(
             reset: None,
             purge: None,
         };
+        let mutating = matches!(step.detail, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_));
+        if mutating && step.status == StepStatus::Planned {
+            let mut going = applied.clone();
+            going.steps.push(AppliedStep { status: StepStatus::Running, ..record.clone() });
+            if let Err(e) = journal(&going) {
+                return applied.finish(RunStatus::Failed, Some(unrecorded(e)));
+            }
+        }
         match (&step.detail, step.status) {
             (StepDetail::ResetOffsets(reset), StepStatus::Planned) => {
-                let (result, applied) = within_timeout(step.timeout.as_ref(), apply_reset(reset, provider)).await;
+                let snapshot_taken = |taken: &ResetApplied| {
+                    let mut going = applied.clone();
+                    going.steps.push(AppliedStep {
+                        status: StepStatus::Running,
+                        reset: Some(taken.clone()),
+                        ..record.clone()
+                    });
+                    journal(&going).map_err(unrecorded)
+                };
+                let work = apply_reset(reset, provider, &snapshot_taken);
+                let (result, applied) = within_timeout(step.timeout.as_ref(), work).await;
                 record.reset = applied;
                 record.settle(result);
             }
@@ -200,10 +244,13 @@ pub async fn apply<P: Provider>(
         let reason = record.reason.clone().map(|r| format!("step `{}`: {r}", record.id));
         applied.steps.push(record);
         if let Some(status) = stop {
-            return finish(applied, status, reason);
+            return applied.finish(status, reason);
+        }
+        if mutating && let Err(e) = journal(&applied) {
+            return applied.finish(RunStatus::Failed, Some(unrecorded(e)));
         }
     }
-    finish(applied, RunStatus::Succeeded, None)
+    applied.finish(RunStatus::Succeeded, None)
 }
 
 impl AppliedStep {
@@ -231,9 +278,14 @@ async fn within_timeout<T>(
     }
 }
 
-/// One reset: gate, snapshot, guards, commit, read back. The snapshot is kept
-/// whatever happens after it is taken.
-async fn apply_reset<P: Provider>(reset: &ResetPlan, provider: &P) -> (Result<(), StepError>, Option<ResetApplied>) {
+/// One reset: gate, snapshot (saved through `snapshot_taken` before anything
+/// is committed), guards, commit, read back. The snapshot is kept whatever
+/// happens after it is taken.
+async fn apply_reset<P: Provider>(
+    reset: &ResetPlan,
+    provider: &P,
+    snapshot_taken: &(dyn Fn(&ResetApplied) -> Result<(), String> + Sync),
+) -> (Result<(), StepError>, Option<ResetApplied>) {
     // Nothing to commit needs no gate: an active group is left alone either way.
     if !reset.changes.is_empty() {
         let wait = reset.wait_for_inactive.as_ref().map(|w| w.duration);
@@ -252,6 +304,9 @@ async fn apply_reset<P: Provider>(reset: &ResetPlan, provider: &P) -> (Result<()
         .map(|tp| SnapshotEntry { offset: before.get(&tp).copied(), topic: tp.topic, partition: tp.partition })
         .collect();
     let mut record = ResetApplied { group: reset.group.clone(), snapshot, results: Vec::new() };
+    if let Err(e) = snapshot_taken(&record) {
+        return (Err(StepError::Invalid(e)), Some(record));
+    }
     let planned: Vec<(TopicPartition, i64)> =
         reset.changes.iter().map(|c| (c.planned.topic_partition(), c.planned.target)).collect();
     let movement = Movement::of(planned.iter().map(|(tp, target)| (before.get(tp).copied(), *target)));

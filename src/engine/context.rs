@@ -35,6 +35,10 @@ pub struct RunInfo {
     pub trigger: String,
     pub mode: Mode,
     pub started_at: DateTime<Utc>,
+    /// The schedule slot a `schedule` run is for.
+    pub slot: Option<DateTime<Utc>>,
+    /// The run a `rollback` run undoes.
+    pub rollback_of: Option<String>,
     /// Where long reads report how far they got, if anyone shows it.
     pub progress: Option<ProgressSink>,
 }
@@ -42,14 +46,26 @@ pub struct RunInfo {
 impl RunInfo {
     /// A run started now from the command line.
     pub fn cli(mode: Mode) -> Self {
+        RunInfo::now("cli", mode)
+    }
+
+    /// A run started now by `trigger`.
+    pub fn now(trigger: &str, mode: Mode) -> Self {
         let started_at = Utc::now();
         RunInfo {
             id: super::new_run_id(started_at.timestamp_millis()),
-            trigger: "cli".to_owned(),
+            trigger: trigger.to_owned(),
             mode,
             started_at,
+            slot: None,
+            rollback_of: None,
             progress: None,
         }
+    }
+
+    /// A run started now to roll back run `of`.
+    pub fn rollback(mode: Mode, of: &str) -> Self {
+        RunInfo { rollback_of: Some(of.to_owned()), ..RunInfo::now("rollback", mode) }
     }
 
     pub fn with_progress(mut self, progress: Option<ProgressSink>) -> Self {

@@ -8,7 +8,7 @@
 pub mod apply;
 mod compile;
 mod context;
-mod drift;
+pub mod drift;
 mod gate;
 mod guards;
 pub mod plan;
@@ -19,12 +19,15 @@ mod run_id;
 mod step_control;
 mod step_error;
 
-pub use apply::{Applied, AppliedStep, PartitionResult, ResetApplied, RunStatus, SnapshotEntry, apply};
+pub use apply::{
+    Applied, AppliedStep, Journal, PartitionResult, ResetApplied, RunStatus, SnapshotEntry, apply, no_journal,
+};
 pub use compile::{CompileError, CompiledRunbook, compile, sha256_hex};
 pub use context::{Mode, RunInfo};
 pub use drift::Drift;
+pub use gate::activity as gate_activity;
 pub use plan::{Plan, PlanStatus, PlannedStep, ResetChange, ResetPlan, StepDetail, StepStatus, Unchanged};
 pub use planner::plan;
 pub use purge_apply::{PurgeApplied, PurgeOutcome, PurgeResult};
-pub use run_id::new_run_id;
+pub use run_id::{new_run_id, time_prefix};
 pub use step_error::StepError;

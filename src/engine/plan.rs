@@ -32,6 +32,12 @@ pub struct Plan {
     pub status: PlanStatus,
     /// The steps reached, in order; a refused or failed step is the last.
     pub steps: Vec<PlannedStep>,
+    /// A rollback plan: the run it undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    /// What the plan cannot do, said once for the whole plan (a rollback's purges).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// How planning ended.
@@ -59,6 +65,10 @@ pub enum StepStatus {
     Skipped,
     Refused,
     Failed,
+    /// In a run record: the apply was working on this step when last saved.
+    Running,
+    /// In a run record: the process stopped while this step ran.
+    Interrupted,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,6 +303,8 @@ mod tests {
                     retries: None,
                 },
             ],
+            rollback_of: None,
+            notes: vec![],
         }
     }
 

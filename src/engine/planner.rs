@@ -127,6 +127,8 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
         created_at: run.started_at,
         status,
         steps,
+        rollback_of: None,
+        notes: Vec::new(),
     }
 }
 

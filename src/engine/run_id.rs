@@ -21,6 +21,13 @@ pub fn new_run_id(millis: i64) -> String {
     (0..26).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
 }
 
+/// The first ten characters of every id of a run started at `millis`: ids of
+/// runs started at or after that instant sort at or after it.
+pub fn time_prefix(millis: i64) -> String {
+    let value = millis.max(0) as u64 & ((1 << 48) - 1);
+    (0..10).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +41,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a[..10] == b[..10] && a < c && b < c, "{a} {b} {c}");
         assert!(a.chars().all(|ch| ALPHABET.contains(&(ch as u8))));
+        assert_eq!(time_prefix(1_763_686_800_000), a[..10]);
+        assert!(time_prefix(1_763_686_800_001) > a && time_prefix(1_763_686_800_001) <= c);
     }
 }

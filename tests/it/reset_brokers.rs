@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, plan};
+use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
 use ebb::provider::kafka::{KafkaProvider, sent_between};
 use ebb::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
@@ -57,7 +57,8 @@ async fn a_reset_across_three_leaders_commits_once_to_the_coordinator() {
     assert_eq!(planned.change_count(), 6, "{planned:#?}");
 
     let before = provider.group_request_counts(&group).await.expect("counting");
-    let applied = apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false).await;
+    let applied =
+        apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
     let after = provider.group_request_counts(&group).await.expect("counting");
     assert_eq!(applied.status, RunStatus::Succeeded, "{applied:#?}");
 
@@ -150,7 +151,8 @@ async fn a_broker_lost_during_apply_fails_the_step_and_says_what_was_committed()
     assert_eq!(planned.change_count(), 2, "{planned:#?}");
 
     let started = std::time::Instant::now();
-    let applied = apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false).await;
+    let applied =
+        apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "bounded by the cluster timeout");
     assert_eq!(applied.status, RunStatus::Failed);
     assert_eq!(applied.status.exit_code(), 1);

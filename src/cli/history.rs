@@ -1,0 +1,93 @@
+//! `ebb history`: stored runs, newest first, filtered by runbook, status and
+//! start time. `--output json` prints `ebb.history/v1`: `{"format", "runs":
+//! [summary…]}` (docs/HISTORY.md).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::{SecondsFormat, Utc};
+use clap::Args;
+use serde::Serialize;
+
+use super::OutputFormat;
+use super::plan::print_json;
+use super::table::Table;
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::history::{DataDir, RunQuery, RunState, RunSummary, Store};
+use crate::time::TimeSpec;
+
+pub const HISTORY_FORMAT: &str = "ebb.history/v1";
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only runs of this runbook.
+    #[arg(long)]
+    pub runbook: Option<String>,
+    /// Only runs with this status: running, succeeded, failed, refused, interrupted.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only runs started at or after this time (RFC 3339, epoch ms, or relative like -24h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+#[derive(Serialize)]
+struct HistoryReport<'a> {
+    format: &'static str,
+    runs: &'a [RunSummary],
+}
+
+pub fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Error> {
+    let status = match &args.status {
+        None => None,
+        Some(text) => Some(RunState::parse(text).ok_or_else(|| {
+            let known: Vec<&str> = RunState::ALL.iter().map(|s| s.name()).collect();
+            Error::Usage(format!("--status {text:?} is not a run status (one of: {})", known.join(", ")))
+        })?),
+    };
+    let since = match &args.since {
+        None => None,
+        Some(text) => {
+            Some(TimeSpec::parse(text).map_err(|e| Error::Usage(format!("--since: {e}")))?.resolve(Utc::now()))
+        }
+    };
+    let query = RunQuery { runbook: args.runbook, status, since, limit: Some(args.limit), ..RunQuery::default() };
+    let runs = DataDir::from_config(&config.config).list(&query)?;
+    match args.output {
+        OutputFormat::Json => print_json(&HistoryReport { format: HISTORY_FORMAT, runs: &runs })?,
+        OutputFormat::Table => std::io::stdout().lock().write_all(render(&runs).as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(runs: &[RunSummary]) -> String {
+    if runs.is_empty() {
+        return "No runs in history.\n".to_owned();
+    }
+    let mut table =
+        Table::new(vec!["RUN", "STARTED", "RUNBOOK", "CLUSTER", "TRIGGER", "MODE", "STATUS", "CHANGES", "DURATION"]);
+    for run in runs {
+        let duration = run.finished_at.map_or_else(
+            || "-".to_owned(),
+            |end| format!("{:.1}s", (end - run.started_at).num_milliseconds() as f64 / 1000.0),
+        );
+        table.row(vec![
+            run.id.clone(),
+            run.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            run.runbook.clone(),
+            run.cluster.clone(),
+            run.trigger.clone(),
+            run.mode.name().to_owned(),
+            run.status.name().to_owned(),
+            run.changes.to_string(),
+            duration,
+        ]);
+    }
+    table.render()
+}

@@ -1,0 +1,96 @@
+//! `ebb show RUN`: one run from history — how it started, its plan, what each
+//! step of the apply did, why it stopped, and the snapshot a rollback
+//! restores. RUN is an id or a unique start of one. `--output json` prints the
+//! stored record (`ebb.run/v1`, docs/HISTORY.md).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+
+use chrono::SecondsFormat;
+use clap::Args;
+
+use super::plan::print_json;
+use super::table::Table;
+use super::{OutputFormat, plan_view};
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::history::{DataDir, RunRecord, Store};
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A run id (or the start of one) from `ebb history`.
+    pub run: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+pub fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
+    let record = DataDir::from_config(&config.config).find(&args.run)?;
+    match args.output {
+        OutputFormat::Json => print_json(&record)?,
+        OutputFormat::Table => std::io::stdout().lock().write_all(render(&record).as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(record: &RunRecord) -> String {
+    let mut out = String::new();
+    let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let _ = writeln!(out, "Run {}", record.id);
+    let _ = writeln!(out, "  runbook   {} (sha256 {})", record.runbook, record.runbook_sha256);
+    let _ = writeln!(out, "  cluster   {}", record.cluster);
+    let mut trigger = record.trigger.clone();
+    if let Some(slot) = &record.slot {
+        let _ = write!(trigger, " (slot {})", time(slot));
+    }
+    if let Some(of) = &record.rollback_of {
+        let _ = write!(trigger, " of run {of}");
+    }
+    let _ = writeln!(out, "  trigger   {trigger}");
+    let _ = writeln!(out, "  mode      {}", record.mode.name());
+    let _ = writeln!(out, "  status    {}", record.status.name());
+    let _ = writeln!(out, "  started   {}", time(&record.started_at));
+    if let Some(end) = &record.finished_at {
+        let seconds = (*end - record.started_at).num_milliseconds() as f64 / 1000.0;
+        let _ = writeln!(out, "  finished  {} ({seconds:.1}s)", time(end));
+    }
+    if !record.params.is_empty() {
+        let params: Vec<String> = record.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(out, "  params    {}", params.join(" "));
+    }
+    if let Some(plan_id) = &record.plan_id {
+        let _ = writeln!(out, "  plan      made by run {plan_id}");
+    }
+    if let Some(reason) = &record.reason {
+        let _ = writeln!(out, "  reason    {}", reason.replace('\n', "\n            "));
+    }
+    if let Some(plan) = &record.plan {
+        out.push('\n');
+        out.push_str(&plan_view::render_plan(plan));
+    }
+    if let Some(apply) = &record.apply {
+        let _ = writeln!(out, "\nApply{}:", if apply.forced { " (--force)" } else { "" });
+        for drift in &apply.drift {
+            let _ = writeln!(out, "  drift: {drift}");
+        }
+        plan_view::render_applied_steps(&mut out, &apply.steps);
+    }
+    let mut snapshot = Table::new(vec!["STEP", "GROUP", "TOPIC", "PARTITION", "OFFSET-BEFORE"]);
+    for (step, reset) in record.resets() {
+        for entry in &reset.snapshot {
+            snapshot.row(vec![
+                step.id.clone(),
+                reset.group.clone(),
+                entry.topic.clone(),
+                entry.partition.to_string(),
+                entry.offset.map_or_else(|| "-".to_owned(), |o| o.to_string()),
+            ]);
+        }
+    }
+    if !snapshot.is_empty() {
+        let _ = writeln!(out, "\nSnapshot (what `ebb rollback {}` restores):", record.id);
+        out.push_str(&snapshot.render());
+    }
+    out
+}

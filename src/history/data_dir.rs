@@ -1,0 +1,187 @@
+//! The data dir (`data_dir` in ebb.yaml): the sled store in `history/`, run
+//! locks in `locks/`, and `history.lock`, which says who has the store open.
+//!
+//! sled admits one process per store. CLI commands open it for the moment a
+//! read or write takes and close it again, so any number of them can run side
+//! by side (one waits up to [`BRIEF_WAIT`] for another's moment to pass). A
+//! long-lived holder (the daemon) says so in `history.lock`, and a command
+//! that finds it there stops at once with a message saying who holds it.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::record::{RunRecord, RunSummary};
+use super::recovery::mark_interrupted;
+use super::retention::Retention;
+use super::run_locks::LockDir;
+use super::sled_store::SledStore;
+use super::store::{RunQuery, Store, StoreError};
+use crate::config::Config;
+
+/// How long a command waits for another command to close the store.
+pub const BRIEF_WAIT: Duration = Duration::from_secs(10);
+
+/// Who has the store open, as written in `history.lock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    /// `ebb run`, `ebb daemon`…
+    pub command: String,
+    /// Where a long-lived holder serves the history API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+}
+
+impl Holder {
+    /// This process, holding the store for a moment.
+    pub fn brief() -> Self {
+        let command = std::env::args().nth(1).map_or_else(|| "ebb".to_owned(), |c| format!("ebb {c}"));
+        Holder { pid: std::process::id(), command, api: None }
+    }
+}
+
+pub struct DataDir {
+    root: PathBuf,
+    retention: Retention,
+    retention_done: AtomicBool,
+}
+
+/// The store, open; closed (and `history.lock` released) on drop.
+pub struct OpenStore {
+    store: SledStore,
+    _holder: File,
+}
+
+impl Deref for OpenStore {
+    type Target = SledStore;
+    fn deref(&self) -> &SledStore {
+        &self.store
+    }
+}
+
+impl DataDir {
+    pub fn new(root: PathBuf, retention: Retention) -> Self {
+        DataDir { root, retention, retention_done: AtomicBool::new(false) }
+    }
+
+    pub fn from_config(config: &Config) -> Self {
+        DataDir::new(config.data_dir.clone(), Retention::from(&config.history))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn locks(&self) -> LockDir {
+        LockDir::new(self.root.join("locks"))
+    }
+
+    /// Opens the store for a moment (a command's read or write).
+    pub fn open(&self) -> Result<OpenStore, StoreError> {
+        self.open_as(&Holder::brief(), BRIEF_WAIT)
+    }
+
+    /// Opens the store as `holder`, waiting up to `wait` for a brief holder to
+    /// let go. Runs left `running` by dead processes become `interrupted`;
+    /// retention runs on the first open of this process.
+    pub fn open_as(&self, holder: &Holder, wait: Duration) -> Result<OpenStore, StoreError> {
+        let dir = self.root.display().to_string();
+        let io = |e: std::io::Error| StoreError::Open { dir: dir.clone(), reason: e.to_string() };
+        std::fs::create_dir_all(&self.root).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.root.join("history.lock"))
+            .map_err(io)?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    let other = read_holder(&mut file);
+                    let long_lived = other.as_ref().is_some_and(|h| h.api.is_some());
+                    if long_lived || Instant::now() >= deadline {
+                        return Err(busy(&dir, other.as_ref(), wait));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
+        let text = serde_json::to_string(holder).map_err(|e| io(e.into()))?;
+        file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(text.as_bytes())).map_err(io)?;
+        let store = OpenStore { store: SledStore::open(&self.root.join("history"))?, _holder: file };
+        mark_interrupted(&*store, &self.locks())?;
+        if !self.retention_done.swap(true, Ordering::SeqCst) {
+            let removed = self.retention.apply(&*store, Utc::now())?;
+            if removed > 0 {
+                tracing::info!(removed, "history retention deleted old runs");
+            }
+        }
+        Ok(store)
+    }
+}
+
+fn read_holder(file: &mut File) -> Option<Holder> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn busy(dir: &str, holder: Option<&Holder>, waited: Duration) -> StoreError {
+    let (who, advice) = match holder {
+        Some(Holder { pid, command, api: Some(api) }) => (
+            format!("{command} (pid {pid})"),
+            format!(
+                ", which keeps it open while it runs: use its API at {api} for history, or stop the daemon to use \
+                 this command"
+            ),
+        ),
+        Some(Holder { pid, command, api: None }) => (
+            format!("{command} (pid {pid})"),
+            format!("; waited {}s for it to let go; try again when it has finished", waited.as_secs()),
+        ),
+        None => (
+            "another process".to_owned(),
+            format!("; waited {}s for it to let go; try again when it has finished", waited.as_secs()),
+        ),
+    };
+    StoreError::Busy { dir: dir.to_owned(), holder: who, advice }
+}
+
+/// Each call opens the store for its moment.
+impl Store for DataDir {
+    fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+        self.open()?.save(record)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.open()?.get(id)
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        self.open()?.remove(id)
+    }
+
+    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+        self.open()?.list(query)
+    }
+
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.open()?.ids_with_prefix(prefix, limit)
+    }
+
+    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.open()?.runbook_counts()
+    }
+}

@@ -1,0 +1,24 @@
+//! Run history (SPEC §5): every plan, apply and rollback, kept in sled under
+//! `data_dir` with indexes by time, runbook and status; locks so that one run
+//! at a time changes a group or a topic; recovery of runs whose process died;
+//! retention by age and count.
+
+mod data_dir;
+mod record;
+mod recorded_apply;
+mod recovery;
+mod retention;
+mod rollback_plan;
+mod run_locks;
+mod sled_store;
+mod store;
+
+pub use data_dir::{BRIEF_WAIT, DataDir, Holder, OpenStore};
+pub use record::{ApplyRecord, RUN_FORMAT, RunRecord, RunState, RunSummary};
+pub use recorded_apply::{RecordedApply, apply_recorded, targets};
+pub use recovery::mark_interrupted;
+pub use retention::Retention;
+pub use rollback_plan::plan_rollback;
+pub use run_locks::{Held, LockDir, RunAlive, Target, TargetLocks};
+pub use sled_store::SledStore;
+pub use store::{RunQuery, Store, StoreError};

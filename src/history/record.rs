@@ -1,0 +1,240 @@
+//! What history keeps of a run (SPEC §5), as stored and as `ebb show --output
+//! json` prints it (`ebb.run/v1`: fields may be added, never renamed): who
+//! started it and how, the plan it made or applied, and what the apply did
+//! step by step, including the offsets a rollback restores.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepDetail, StepStatus};
+
+pub const RUN_FORMAT: &str = "ebb.run/v1";
+
+/// One run, planned or applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// `ebb.run/v1`: the schema version of this record.
+    pub format: String,
+    pub id: String,
+    pub runbook: String,
+    pub runbook_sha256: String,
+    pub cluster: String,
+    /// `cli`, `api`, `schedule` or `rollback`.
+    pub trigger: String,
+    /// The schedule slot a `schedule` run was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<DateTime<Utc>>,
+    /// The run a `rollback` run undoes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    /// The run that made the plan, when an apply was given a saved plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    pub params: Map<String, Value>,
+    pub mode: Mode,
+    pub status: RunState,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why the run was refused, failed or interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The plan this run made (mode `plan`) or applied (mode `apply`), as `ebb.plan/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    /// What the apply did; absent for plans and for applies that stopped before changing anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<ApplyRecord>,
+}
+
+/// A run's status (SPEC §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+    Refused,
+    /// Its process stopped before the run finished (found when the store was next opened).
+    Interrupted,
+}
+
+impl RunState {
+    pub const ALL: [RunState; 5] =
+        [RunState::Running, RunState::Succeeded, RunState::Failed, RunState::Refused, RunState::Interrupted];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Refused => "refused",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunState> {
+        RunState::ALL.into_iter().find(|s| s.name() == text)
+    }
+}
+
+impl From<RunStatus> for RunState {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Succeeded => RunState::Succeeded,
+            RunStatus::Failed => RunState::Failed,
+            RunStatus::Refused => RunState::Refused,
+        }
+    }
+}
+
+impl From<PlanStatus> for RunState {
+    fn from(status: PlanStatus) -> Self {
+        match status {
+            PlanStatus::Planned => RunState::Succeeded,
+            PlanStatus::Failed => RunState::Failed,
+            PlanStatus::Refused => RunState::Refused,
+        }
+    }
+}
+
+/// The apply part of a run: drift found, and each step reached, in order. A
+/// step still going has status `running`; its reset snapshot is stored before
+/// the first commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyRecord {
+    pub forced: bool,
+    pub drift: Vec<Drift>,
+    pub steps: Vec<AppliedStep>,
+}
+
+/// One line of `ebb history`: enough to list and filter without reading the
+/// whole record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub runbook: String,
+    pub cluster: String,
+    pub trigger: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    pub mode: Mode,
+    pub status: RunState,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Partitions the plan changes (mode `plan`) or that the apply planned to change.
+    pub changes: usize,
+    /// The first line of the reason, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl RunRecord {
+    /// A run about to plan or apply `plan`, not finished yet.
+    pub fn start(run: &RunInfo, plan: &Plan) -> Self {
+        RunRecord {
+            format: RUN_FORMAT.to_owned(),
+            id: run.id.clone(),
+            runbook: plan.runbook.clone(),
+            runbook_sha256: plan.runbook_sha256.clone(),
+            cluster: plan.cluster.clone(),
+            trigger: run.trigger.clone(),
+            slot: run.slot,
+            rollback_of: run.rollback_of.clone(),
+            plan_id: (plan.run_id != run.id).then(|| plan.run_id.clone()),
+            params: plan.params.clone(),
+            mode: run.mode,
+            status: RunState::Running,
+            started_at: run.started_at,
+            finished_at: None,
+            reason: None,
+            plan: Some(plan.clone()),
+            apply: None,
+        }
+    }
+
+    /// A finished plan-only run.
+    pub fn planned(run: &RunInfo, plan: &Plan) -> Self {
+        let mut record = RunRecord::start(run, plan);
+        record.finish(plan.status.into(), plan_reason(plan));
+        record
+    }
+
+    /// Takes in what an apply did so far (or in the end).
+    pub fn absorb(&mut self, applied: &Applied) {
+        self.apply =
+            Some(ApplyRecord { forced: applied.forced, drift: applied.drift.clone(), steps: applied.steps.clone() });
+    }
+
+    pub fn finish(&mut self, status: RunState, reason: Option<String>) {
+        self.status = status;
+        self.reason = reason;
+        self.finished_at = Some(Utc::now());
+    }
+
+    /// Marks a run whose process died while it ran.
+    pub fn interrupt(&mut self, found_at: DateTime<Utc>) {
+        if let Some(apply) = &mut self.apply {
+            for step in apply.steps.iter_mut().filter(|s| s.status == StepStatus::Running) {
+                step.status = StepStatus::Interrupted;
+            }
+        }
+        self.status = RunState::Interrupted;
+        self.reason = Some(format!(
+            "the process running it stopped before it finished (found {}); steps it finished, and the snapshots \
+             taken, are kept",
+            found_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ));
+        self.finished_at = Some(found_at);
+    }
+
+    /// Partitions the plan changes.
+    pub fn change_count(&self) -> usize {
+        self.plan.as_ref().map_or(0, Plan::change_count)
+    }
+
+    pub fn summary(&self) -> RunSummary {
+        RunSummary {
+            id: self.id.clone(),
+            runbook: self.runbook.clone(),
+            cluster: self.cluster.clone(),
+            trigger: self.trigger.clone(),
+            rollback_of: self.rollback_of.clone(),
+            mode: self.mode,
+            status: self.status,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            changes: self.change_count(),
+            reason: self.reason.as_ref().and_then(|r| r.lines().next()).map(str::to_owned),
+        }
+    }
+
+    /// Every reset this run applied or began, with the snapshot taken before it committed.
+    pub fn resets(&self) -> impl Iterator<Item = (&AppliedStep, &crate::engine::ResetApplied)> {
+        self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.reset.as_ref().map(|r| (s, r)))
+    }
+
+    /// Purges this run applied or began.
+    pub fn purges(&self) -> impl Iterator<Item = (&AppliedStep, &crate::engine::PurgeApplied)> {
+        self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.purge.as_ref().map(|p| (s, p)))
+    }
+
+    /// Purge steps the plan had, whether or not the apply reached them.
+    pub fn planned_purges(&self) -> impl Iterator<Item = &str> {
+        self.plan
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| matches!(s.detail, StepDetail::PurgeMessages(_)) && s.status == StepStatus::Planned)
+            .map(|s| s.id.as_str())
+    }
+}
+
+/// The reason a plan stopped, from its last step.
+fn plan_reason(plan: &Plan) -> Option<String> {
+    if plan.status == PlanStatus::Planned {
+        return None;
+    }
+    plan.steps.last().map(|s| format!("step `{}`: {}", s.id, s.reason.as_deref().unwrap_or("stopped")))
+}

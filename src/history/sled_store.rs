@@ -1,0 +1,208 @@
+//! The sled store. Trees: `runs` (id → record JSON), `summaries` (id → the
+//! line `ebb history` shows), `by_runbook` (`runbook\0id`), `by_status`
+//! (`status\0id`), `counts` (runbook → runs stored) and `meta` (store schema).
+//! Run ids are ULIDs, so key order is start-time order and `runs` is the time
+//! index. Every save updates all trees in one transaction and flushes.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::record::{RUN_FORMAT, RunRecord, RunSummary};
+use super::store::{RunQuery, Store, StoreError};
+use crate::engine::time_prefix;
+
+/// The layout of the trees; bumped when it changes incompatibly.
+const STORE_SCHEMA: u64 = 1;
+
+pub struct SledStore {
+    db: sled::Db,
+    runs: sled::Tree,
+    summaries: sled::Tree,
+    by_runbook: sled::Tree,
+    by_status: sled::Tree,
+    counts: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in `dir`. Fails at once if another
+    /// process has it open.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let open_error = |reason: String| StoreError::Open { dir: dir.display().to_string(), reason };
+        let db = sled::Config::new().path(dir).open().map_err(|e| open_error(e.to_string()))?;
+        SledStore::with_db(db).map_err(|e| open_error(e.to_string()))
+    }
+
+    /// A store that lives in memory only, for tests.
+    pub fn temporary() -> Result<SledStore, StoreError> {
+        SledStore::with_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn with_db(db: sled::Db) -> Result<SledStore, StoreError> {
+        let meta = db.open_tree("meta")?;
+        match meta.get("schema")? {
+            None => {
+                meta.insert("schema", &STORE_SCHEMA.to_be_bytes())?;
+            }
+            Some(bytes) => {
+                let schema = u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0xff; 8]));
+                if schema != STORE_SCHEMA {
+                    return Err(StoreError::Corrupt(format!(
+                        "its layout is version {schema}; this ebb reads version {STORE_SCHEMA} (written by a newer ebb?)"
+                    )));
+                }
+            }
+        }
+        Ok(SledStore {
+            runs: db.open_tree("runs")?,
+            summaries: db.open_tree("summaries")?,
+            by_runbook: db.open_tree("by_runbook")?,
+            by_status: db.open_tree("by_status")?,
+            counts: db.open_tree("counts")?,
+            db,
+        })
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn summary(&self, id: &[u8]) -> Result<Option<RunSummary>, StoreError> {
+        let Some(bytes) = self.summaries.get(id)? else { return Ok(None) };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::Corrupt(format!("summary of a run: {e}")))
+    }
+}
+
+fn index_key(prefix: &str, id: &str) -> Vec<u8> {
+    format!("{prefix}\0{id}").into_bytes()
+}
+
+fn abort(e: impl std::fmt::Display) -> ConflictableTransactionError<String> {
+    ConflictableTransactionError::Abort(e.to_string())
+}
+
+fn transaction_error(e: TransactionError<String>) -> StoreError {
+    match e {
+        TransactionError::Abort(reason) => StoreError::Corrupt(reason),
+        TransactionError::Storage(e) => e.into(),
+    }
+}
+
+impl Store for SledStore {
+    fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(record).map_err(|e| StoreError::Io(e.to_string()))?;
+        let summary = serde_json::to_vec(&record.summary()).map_err(|e| StoreError::Io(e.to_string()))?;
+        let id = record.id.as_str();
+        (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts)
+            .transaction(|(runs, summaries, by_runbook, by_status, counts)| {
+                match summaries.get(id)? {
+                    Some(old) => {
+                        let old: RunSummary = serde_json::from_slice(&old).map_err(abort)?;
+                        by_status.remove(index_key(old.status.name(), id))?;
+                    }
+                    None => {
+                        let count = counts.get(&record.runbook)?.map_or(0, |b| decode_count(&b));
+                        counts.insert(record.runbook.as_bytes(), &(count + 1).to_be_bytes())?;
+                    }
+                }
+                runs.insert(id, body.as_slice())?;
+                summaries.insert(id, summary.as_slice())?;
+                by_runbook.insert(index_key(&record.runbook, id), &[])?;
+                by_status.insert(index_key(record.status.name(), id), &[])?;
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let Some(bytes) = self.runs.get(id)? else { return Ok(None) };
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("run {id}: {e}")))?;
+        if value["format"] != RUN_FORMAT {
+            return Err(StoreError::NewerFormat { id: id.to_owned(), format: value["format"].to_string() });
+        }
+        serde_json::from_value(value).map(Some).map_err(|e| StoreError::Corrupt(format!("run {id}: {e}")))
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        let removed = (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts)
+            .transaction(|(runs, summaries, by_runbook, by_status, counts)| {
+                let Some(old) = summaries.remove(id)? else { return Ok(false) };
+                let old: RunSummary = serde_json::from_slice(&old).map_err(abort)?;
+                runs.remove(id)?;
+                by_runbook.remove(index_key(&old.runbook, id))?;
+                by_status.remove(index_key(old.status.name(), id))?;
+                let count = counts.get(&old.runbook)?.map_or(0, |b| decode_count(&b));
+                if count <= 1 {
+                    counts.remove(old.runbook.as_bytes())?;
+                } else {
+                    counts.insert(old.runbook.as_bytes(), &(count - 1).to_be_bytes())?;
+                }
+                Ok(true)
+            })
+            .map_err(transaction_error)?;
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+        let low = query.since.map_or_else(String::new, |t| time_prefix(t.timestamp_millis()));
+        let high = query.before.map(|t| time_prefix(t.timestamp_millis()));
+        // The index that narrows most: a runbook, else a status, else every run.
+        let (tree, prefix, status_filter) = match (&query.runbook, query.status) {
+            (Some(runbook), status) => (&self.by_runbook, format!("{runbook}\0"), status),
+            (None, Some(status)) => (&self.by_status, format!("{}\0", status.name()), None),
+            (None, None) => (&self.summaries, String::new(), None),
+        };
+        let start = Bound::Included(format!("{prefix}{low}").into_bytes());
+        let end = match &high {
+            Some(high) => Bound::Excluded(format!("{prefix}{high}").into_bytes()),
+            None if prefix.is_empty() => Bound::Unbounded,
+            None => Bound::Excluded(format!("{}\u{1}", &prefix[..prefix.len() - 1]).into_bytes()),
+        };
+        let keys = tree.range::<Vec<u8>, _>((start, end));
+        let keys: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            if query.oldest_first { Box::new(keys) } else { Box::new(keys.rev()) };
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let mut found = Vec::new();
+        for entry in keys {
+            if found.len() >= limit {
+                break;
+            }
+            let (key, _) = entry?;
+            let Some(summary) = self.summary(&key[prefix.len()..])? else { continue };
+            if status_filter.is_none_or(|s| s == summary.status) {
+                found.push(summary);
+            }
+        }
+        Ok(found)
+    }
+
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.runs
+            .scan_prefix(prefix)
+            .keys()
+            .take(limit)
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
+    }
+
+    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.counts
+            .iter()
+            .map(|entry| {
+                let (k, v) = entry?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode_count(&v)))
+            })
+            .collect()
+    }
+}
+
+fn decode_count(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}

@@ -1,0 +1,78 @@
+//! Where run records live, behind a trait: sled on disk by default
+//! (`SledStore`), opened for a moment per operation by CLI commands
+//! (`DataDir`), held open by a long-running process.
+
+use chrono::{DateTime, Utc};
+
+use super::record::{RunRecord, RunState, RunSummary};
+
+/// Which runs `list` returns, newest first unless `oldest_first`.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    pub runbook: Option<String>,
+    pub status: Option<RunState>,
+    /// Runs started at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Runs started before this instant.
+    pub before: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+    pub oldest_first: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the history store at {dir} is in use by {holder}{advice}")]
+    Busy { dir: String, holder: String, advice: String },
+    #[error("cannot open the history store at {dir}: {reason}")]
+    Open { dir: String, reason: String },
+    #[error("the history store failed: {0}")]
+    Io(String),
+    #[error("run {id} is stored in a format this ebb does not read ({format}); it was written by a newer ebb")]
+    NewerFormat { id: String, format: String },
+    #[error("the history store is damaged: {0}")]
+    Corrupt(String),
+    #[error("no run {0} in history")]
+    NotFound(String),
+    #[error("{prefix} matches {count} runs in history; give more of the id")]
+    Ambiguous { prefix: String, count: usize },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Io(e.to_string())
+    }
+}
+
+pub trait Store {
+    /// Inserts a run, or replaces the stored one with the same id; durable when it returns.
+    fn save(&self, record: &RunRecord) -> Result<(), StoreError>;
+
+    fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Removes a run; `false` when there was none.
+    fn remove(&self, id: &str) -> Result<bool, StoreError>;
+
+    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError>;
+
+    /// Ids of stored runs that start with `prefix`, at most `limit`.
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Every runbook with runs stored, and how many.
+    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// The run with this id, or the only one whose id starts with it.
+    fn find(&self, id_or_prefix: &str) -> Result<RunRecord, StoreError> {
+        if let Some(record) = self.get(id_or_prefix)? {
+            return Ok(record);
+        }
+        let ids = if id_or_prefix.is_empty() { Vec::new() } else { self.ids_with_prefix(id_or_prefix, 2)? };
+        match ids.as_slice() {
+            [id] => self.get(id)?.ok_or_else(|| StoreError::NotFound(id_or_prefix.to_owned())),
+            [] => Err(StoreError::NotFound(id_or_prefix.to_owned())),
+            _ => Err(StoreError::Ambiguous {
+                prefix: id_or_prefix.to_owned(),
+                count: self.ids_with_prefix(id_or_prefix, usize::MAX)?.len(),
+            }),
+        }
+    }
+}
