@@ -185,3 +185,39 @@ impl Store for DataDir {
         self.open()?.runbook_counts()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::record::{RunState, sample};
+
+    fn data_dir() -> DataDir {
+        let root = std::env::temp_dir().join(crate::testkit::unique("ebb-data"));
+        DataDir::new(root, Retention { max_age: Duration::from_secs(86_400 * 365 * 100), max_runs: 100 })
+    }
+
+    #[test]
+    fn commands_take_turns_and_a_daemon_holder_is_named_at_once() {
+        let data = data_dir();
+        let run = sample("a", RunState::Succeeded, 1_763_686_800_000);
+        data.save(&run).unwrap();
+        assert_eq!(data.get(&run.id).unwrap(), Some(run.clone()), "each call opens and closes the store");
+
+        let brief = data.open().unwrap();
+        let started = Instant::now();
+        let err = data.open_as(&Holder::brief(), Duration::from_millis(300)).err().unwrap().to_string();
+        assert!(started.elapsed() >= Duration::from_millis(300), "a brief holder is waited for");
+        assert!(err.contains(&format!("pid {}", std::process::id())) && err.contains("waited"), "{err}");
+        drop(brief);
+
+        let daemon = Holder { pid: 4242, command: "ebb daemon".into(), api: Some("http://127.0.0.1:8480".into()) };
+        let held = data.open_as(&daemon, Duration::ZERO).unwrap();
+        let started = Instant::now();
+        let err = data.open().err().unwrap().to_string();
+        assert!(started.elapsed() < BRIEF_WAIT / 2, "a long-lived holder is not waited for");
+        assert!(err.contains("ebb daemon (pid 4242)") && err.contains("use its API at http://127.0.0.1:8480"), "{err}");
+        drop(held);
+        assert!(data.open().is_ok());
+        let _ = std::fs::remove_dir_all(data.root());
+    }
+}

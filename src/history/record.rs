@@ -238,3 +238,28 @@ fn plan_reason(plan: &Plan) -> Option<String> {
     }
     plan.steps.last().map(|s| format!("step `{}`: {}", s.id, s.reason.as_deref().unwrap_or("stopped")))
 }
+
+/// Records for the store's tests: a finished apply of `runbook` started at `millis`.
+#[cfg(test)]
+pub fn sample(runbook: &str, status: RunState, millis: i64) -> RunRecord {
+    let started_at = DateTime::from_timestamp_millis(millis).expect("a time");
+    RunRecord {
+        format: RUN_FORMAT.to_owned(),
+        id: crate::engine::new_run_id(millis),
+        runbook: runbook.to_owned(),
+        runbook_sha256: "ab".repeat(32),
+        cluster: "local".to_owned(),
+        trigger: "cli".to_owned(),
+        slot: None,
+        rollback_of: None,
+        plan_id: None,
+        params: Map::new(),
+        mode: Mode::Apply,
+        status,
+        started_at,
+        finished_at: (status != RunState::Running).then_some(started_at),
+        reason: None,
+        plan: None,
+        apply: None,
+    }
+}

@@ -25,3 +25,42 @@ pub fn mark_interrupted(store: &dyn Store, locks: &LockDir) -> Result<Vec<String
     }
     Ok(marked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{AppliedStep, StepStatus};
+    use crate::history::SledStore;
+    use crate::history::record::{ApplyRecord, sample};
+
+    #[test]
+    fn a_running_run_without_its_process_becomes_interrupted_and_a_live_one_stays() {
+        let store = SledStore::temporary().unwrap();
+        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+        let mut dead = sample("a", RunState::Running, 1_763_686_800_000);
+        dead.apply = Some(ApplyRecord {
+            forced: false,
+            drift: vec![],
+            steps: vec![AppliedStep {
+                id: "reset".into(),
+                kind: "reset_offsets".into(),
+                status: StepStatus::Running,
+                reason: None,
+                reset: None,
+                purge: None,
+            }],
+        });
+        let live = sample("a", RunState::Running, 1_763_686_800_001);
+        store.save(&dead).unwrap();
+        store.save(&live).unwrap();
+        let _alive = locks.hold_run(&live.id).unwrap();
+
+        assert_eq!(mark_interrupted(&store, &locks).unwrap(), [dead.id.clone()]);
+        let dead = store.get(&dead.id).unwrap().unwrap();
+        assert_eq!(dead.status, RunState::Interrupted);
+        assert!(dead.reason.unwrap().contains("stopped before it finished"));
+        assert!(dead.finished_at.is_some());
+        assert_eq!(dead.apply.unwrap().steps[0].status, StepStatus::Interrupted);
+        assert_eq!(store.get(&live.id).unwrap().unwrap().status, RunState::Running);
+    }
+}

@@ -45,3 +45,34 @@ impl Retention {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::SledStore;
+    use crate::history::record::sample;
+
+    const DAY: i64 = 86_400_000;
+    const NOW: i64 = 1_763_686_800_000;
+
+    #[test]
+    fn old_runs_and_runs_beyond_the_count_go_but_never_a_running_one() {
+        let store = SledStore::temporary().unwrap();
+        let old_done = sample("a", RunState::Succeeded, NOW - 40 * DAY);
+        let old_running = sample("a", RunState::Running, NOW - 39 * DAY);
+        let recent: Vec<_> = (0..4).map(|i| sample("a", RunState::Failed, NOW - DAY + i)).collect();
+        let other = sample("b", RunState::Succeeded, NOW - DAY);
+        for run in [&old_done, &old_running, &other].into_iter().chain(&recent) {
+            store.save(run).unwrap();
+        }
+        let retention = Retention { max_age: Duration::from_secs(30 * 86_400), max_runs: 2 };
+        let now = DateTime::from_timestamp_millis(NOW).unwrap();
+        // Gone: the old finished run, then the two oldest recent ones of `a`.
+        assert_eq!(retention.apply(&store, now).unwrap(), 3);
+        let left: Vec<String> = store.list(&RunQuery::default()).unwrap().into_iter().map(|s| s.id).collect();
+        let mut expected = vec![recent[3].id.clone(), recent[2].id.clone(), other.id.clone(), old_running.id.clone()];
+        expected.sort_by(|a, b| b.cmp(a));
+        assert_eq!(left, expected);
+        assert_eq!(retention.apply(&store, now).unwrap(), 0, "a second pass has nothing to do");
+    }
+}

@@ -206,3 +206,120 @@ impl Store for SledStore {
 fn decode_count(bytes: &[u8]) -> u64 {
     bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::history::record::{RunState, sample};
+
+    const T0: i64 = 1_763_686_800_000;
+
+    fn filled() -> (SledStore, Vec<RunRecord>) {
+        let store = SledStore::temporary().unwrap();
+        let runs = vec![
+            sample("nightly", RunState::Succeeded, T0),
+            sample("nightly", RunState::Failed, T0 + 1_000),
+            sample("replay", RunState::Succeeded, T0 + 2_000),
+            sample("nightly", RunState::Running, T0 + 3_000),
+        ];
+        for run in &runs {
+            store.save(run).unwrap();
+        }
+        (store, runs)
+    }
+
+    fn ids(found: Vec<RunSummary>) -> Vec<String> {
+        found.into_iter().map(|s| s.id).collect()
+    }
+
+    #[test]
+    fn a_saved_run_reads_back_whole() {
+        let (store, runs) = filled();
+        assert_eq!(store.get(&runs[2].id).unwrap().as_ref(), Some(&runs[2]));
+        assert_eq!(store.get("01NOPE").unwrap(), None);
+    }
+
+    #[test]
+    fn lists_newest_first_by_runbook_status_time_and_limit() {
+        let (store, runs) = filled();
+        let id = |i: usize| runs[i].id.clone();
+        assert_eq!(ids(store.list(&RunQuery::default()).unwrap()), [id(3), id(2), id(1), id(0)]);
+        let nightly = RunQuery { runbook: Some("nightly".into()), ..RunQuery::default() };
+        assert_eq!(ids(store.list(&nightly).unwrap()), [id(3), id(1), id(0)]);
+        let succeeded = RunQuery { status: Some(RunState::Succeeded), ..RunQuery::default() };
+        assert_eq!(ids(store.list(&succeeded).unwrap()), [id(2), id(0)]);
+        let both = RunQuery { status: Some(RunState::Failed), ..nightly.clone() };
+        assert_eq!(ids(store.list(&both).unwrap()), [id(1)]);
+        let since = RunQuery { since: DateTime::from_timestamp_millis(T0 + 1_000), ..RunQuery::default() };
+        assert_eq!(ids(store.list(&since).unwrap()), [id(3), id(2), id(1)]);
+        let before = RunQuery { before: DateTime::from_timestamp_millis(T0 + 2_000), ..nightly.clone() };
+        assert_eq!(ids(store.list(&before).unwrap()), [id(1), id(0)]);
+        let limited = RunQuery { limit: Some(2), oldest_first: true, ..RunQuery::default() };
+        assert_eq!(ids(store.list(&limited).unwrap()), [id(0), id(1)]);
+        // A runbook whose name starts another's is not mixed in.
+        store.save(&sample("nightly-2", RunState::Succeeded, T0 + 500)).unwrap();
+        assert_eq!(store.list(&nightly).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_status_change_moves_the_run_between_status_indexes() {
+        let (store, mut runs) = filled();
+        runs[3].interrupt(Utc::now());
+        store.save(&runs[3]).unwrap();
+        let running = RunQuery { status: Some(RunState::Running), ..RunQuery::default() };
+        assert!(store.list(&running).unwrap().is_empty());
+        let interrupted = RunQuery { status: Some(RunState::Interrupted), ..RunQuery::default() };
+        assert_eq!(ids(store.list(&interrupted).unwrap()), [runs[3].id.clone()]);
+        assert_eq!(
+            store.runbook_counts().unwrap(),
+            [("nightly".into(), 3), ("replay".into(), 1)],
+            "a resave is no new run"
+        );
+    }
+
+    #[test]
+    fn removal_updates_every_index_and_count() {
+        let (store, runs) = filled();
+        assert!(store.remove(&runs[2].id).unwrap());
+        assert!(!store.remove(&runs[2].id).unwrap());
+        assert_eq!(store.runbook_counts().unwrap(), [("nightly".into(), 3)]);
+        let replay = RunQuery { runbook: Some("replay".into()), ..RunQuery::default() };
+        assert!(store.list(&replay).unwrap().is_empty());
+        assert_eq!(store.list(&RunQuery::default()).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_unique_start_of_an_id_finds_its_run() {
+        let (store, runs) = filled();
+        assert_eq!(store.find(&runs[2].id[..20]).unwrap().id, runs[2].id);
+        let common = &runs[0].id[..6];
+        assert!(matches!(store.find(common), Err(StoreError::Ambiguous { count: 4, .. })), "{common}");
+        assert!(matches!(store.find("ZZZZ"), Err(StoreError::NotFound(_))));
+    }
+
+    #[test]
+    fn a_record_of_a_newer_format_is_refused_by_name() {
+        let (store, runs) = filled();
+        let mut value = serde_json::to_value(&runs[0]).unwrap();
+        value["format"] = "ebb.run/v9".into();
+        store.runs.insert(runs[0].id.as_bytes(), serde_json::to_vec(&value).unwrap()).unwrap();
+        let err = store.get(&runs[0].id).unwrap_err().to_string();
+        assert!(err.contains("ebb.run/v9") && err.contains("newer ebb"), "{err}");
+    }
+
+    #[test]
+    fn the_store_reopens_with_its_runs() {
+        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-store"));
+        let run = sample("nightly", RunState::Succeeded, T0);
+        {
+            let store = SledStore::open(&dir).unwrap();
+            store.save(&run).unwrap();
+        }
+        let store = SledStore::open(&dir).unwrap();
+        assert_eq!(store.get(&run.id).unwrap(), Some(run));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
