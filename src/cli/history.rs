@@ -28,7 +28,7 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub status: Option<String>,
     /// Only runs started at or after this time (RFC 3339, epoch ms, or relative like -24h).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// At most this many runs.
     #[arg(long, default_value_t = 20)]

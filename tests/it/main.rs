@@ -6,6 +6,9 @@
 mod cli_describe;
 mod cli_harness;
 mod cli_validate;
+mod history_runs;
+mod history_safety;
+mod history_support;
 mod messages_purge;
 mod messages_query;
 mod offsets_compute;
