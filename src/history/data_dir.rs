@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -27,6 +27,9 @@ use crate::config::Config;
 
 /// How long a command waits for another command to close the store.
 pub const BRIEF_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a process that keeps using the store applies retention again.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 /// Who has the store open, as written in `history.lock`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +53,9 @@ impl Holder {
 pub struct DataDir {
     root: PathBuf,
     retention: Retention,
-    retention_done: AtomicBool,
+    retention_every: Duration,
+    /// When this process last applied retention.
+    retained_at: Mutex<Option<Instant>>,
 }
 
 /// The store, open; closed (and `history.lock` released) on drop.
@@ -68,7 +73,13 @@ impl Deref for OpenStore {
 
 impl DataDir {
     pub fn new(root: PathBuf, retention: Retention) -> Self {
-        DataDir { root, retention, retention_done: AtomicBool::new(false) }
+        DataDir { root, retention, retention_every: RETENTION_EVERY, retained_at: Mutex::new(None) }
+    }
+
+    /// Applies retention again after `every` (instead of [`RETENTION_EVERY`]).
+    pub fn with_retention_every(mut self, every: Duration) -> Self {
+        self.retention_every = every;
+        self
     }
 
     pub fn from_config(config: &Config) -> Self {
@@ -90,7 +101,8 @@ impl DataDir {
 
     /// Opens the store as `holder`, waiting up to `wait` for a brief holder to
     /// let go. Runs left `running` by dead processes become `interrupted`;
-    /// retention runs on the first open of this process.
+    /// retention runs on the first open of this process, and again on an open
+    /// once `retention_every` has passed.
     pub fn open_as(&self, holder: &Holder, wait: Duration) -> Result<OpenStore, StoreError> {
         let dir = self.root.display().to_string();
         let io = |e: std::io::Error| StoreError::Open { dir: dir.clone(), reason: e.to_string() };
@@ -121,13 +133,21 @@ impl DataDir {
         file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(text.as_bytes())).map_err(io)?;
         let store = OpenStore { store: SledStore::open(&self.root.join("history"))?, _holder: file };
         mark_interrupted(&*store, &self.locks())?;
-        if !self.retention_done.swap(true, Ordering::SeqCst) {
-            let removed = self.retention.apply(&*store, Utc::now())?;
-            if removed > 0 {
-                tracing::info!(removed, "history retention deleted old runs");
-            }
-        }
+        self.retain_if_due(&store)?;
         Ok(store)
+    }
+
+    fn retain_if_due(&self, store: &SledStore) -> Result<(), StoreError> {
+        let mut retained_at = self.retained_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if retained_at.is_some_and(|at| at.elapsed() < self.retention_every) {
+            return Ok(());
+        }
+        let removed = self.retention.apply(store, Utc::now())?;
+        if removed > 0 {
+            tracing::info!(removed, "history retention deleted old runs");
+        }
+        *retained_at = Some(Instant::now());
+        Ok(())
     }
 }
 
@@ -219,5 +239,24 @@ mod tests {
         drop(held);
         assert!(data.open().is_ok());
         let _ = std::fs::remove_dir_all(data.root());
+    }
+
+    #[test]
+    fn retention_runs_at_the_first_open_and_again_when_due() {
+        let root = std::env::temp_dir().join(crate::testkit::unique("ebb-data"));
+        let keep_one = Retention { max_age: Duration::from_secs(86_400 * 365 * 100), max_runs: 1 };
+        let data = DataDir::new(root.clone(), keep_one).with_retention_every(Duration::from_millis(400));
+        let now = Utc::now().timestamp_millis();
+        for i in 0..3 {
+            data.save(&sample("a", RunState::Succeeded, now + i)).unwrap();
+        }
+        assert_eq!(data.runbook_counts().unwrap(), [("a".to_owned(), 3)], "not due yet");
+        std::thread::sleep(Duration::from_millis(450));
+        assert_eq!(data.runbook_counts().unwrap(), [("a".to_owned(), 1)], "due: applied on open");
+        // Another process starting up applies it at once.
+        data.save(&sample("a", RunState::Succeeded, now + 10)).unwrap();
+        let fresh = DataDir::new(root.clone(), keep_one);
+        assert_eq!(fresh.runbook_counts().unwrap(), [("a".to_owned(), 1)]);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
