@@ -131,7 +131,7 @@ impl DataDir {
         }
         let text = serde_json::to_string(holder).map_err(|e| io(e.into()))?;
         file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(text.as_bytes())).map_err(io)?;
-        let store = OpenStore { store: SledStore::open(&self.root.join("history"))?, _holder: file };
+        let store = OpenStore { store: open_sled(&self.root.join("history"))?, _holder: file };
         mark_interrupted(&*store, &self.locks())?;
         self.retain_if_due(&store)?;
         Ok(store)
@@ -148,6 +148,19 @@ impl DataDir {
         }
         *retained_at = Some(Instant::now());
         Ok(())
+    }
+}
+
+/// Opens sled once `history.lock` is ours. sled's own file lock can outlive a
+/// closed handle by a few milliseconds (its background threads let go last),
+/// so a store this process just closed is retried for a while.
+fn open_sled(dir: &Path) -> Result<SledStore, StoreError> {
+    let deadline = Instant::now() + BRIEF_WAIT;
+    loop {
+        match SledStore::open(dir) {
+            Err(StoreError::SledLocked(_)) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            other => return other,
+        }
     }
 }
 
@@ -238,6 +251,22 @@ mod tests {
         assert!(err.contains("ebb daemon (pid 4242)") && err.contains("use its API at http://127.0.0.1:8480"), "{err}");
         drop(held);
         assert!(data.open().is_ok());
+        let _ = std::fs::remove_dir_all(data.root());
+    }
+
+    #[test]
+    fn saves_back_to_back_reopen_a_store_this_process_just_closed() {
+        let data = data_dir();
+        {
+            let store = data.open().unwrap();
+            for i in 0..3_000 {
+                store.save(&sample("a", RunState::Succeeded, 1_763_686_800_000 + i)).unwrap();
+            }
+        }
+        for i in 0..100 {
+            data.save(&sample("b", RunState::Running, 1_763_686_900_000 + i)).unwrap();
+        }
+        assert_eq!(data.runbook_counts().unwrap(), [("a".to_owned(), 3_000), ("b".to_owned(), 100)]);
         let _ = std::fs::remove_dir_all(data.root());
     }
 

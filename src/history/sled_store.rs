@@ -31,7 +31,12 @@ impl SledStore {
     /// process has it open.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let open_error = |reason: String| StoreError::Open { dir: dir.display().to_string(), reason };
-        let db = sled::Config::new().path(dir).open().map_err(|e| open_error(e.to_string()))?;
+        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::SledLocked(dir.display().to_string())
+            }
+            other => open_error(other.to_string()),
+        })?;
         SledStore::with_db(db).map_err(|e| open_error(e.to_string()))
     }
 

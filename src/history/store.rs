@@ -25,6 +25,10 @@ pub enum StoreError {
     Busy { dir: String, holder: String, advice: String },
     #[error("cannot open the history store at {dir}: {reason}")]
     Open { dir: String, reason: String },
+    /// sled's own lock on its files is taken (by this process's last handle,
+    /// still closing, when `history.lock` is ours).
+    #[error("the history store at {0} is locked by sled")]
+    SledLocked(String),
     #[error("the history store failed: {0}")]
     Io(String),
     #[error("run {id} is stored in a format this ebb does not read ({format}); it was written by a newer ebb")]
