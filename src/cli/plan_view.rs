@@ -220,7 +220,11 @@ pub fn render_applied(applied: &Applied) -> String {
 /// Each applied step: its status, what it committed or deleted, and why it stopped.
 pub fn render_applied_steps(out: &mut String, steps: &[AppliedStep]) {
     for step in steps {
-        let _ = writeln!(out, "\nstep {} ({}): {}", step.id, step.kind, status_name(step.status));
+        let took = match (step.started_at, step.finished_at) {
+            (Some(start), Some(end)) => format!(" in {:.1}s", (end - start).num_milliseconds() as f64 / 1000.0),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "\nstep {} ({}): {}{took}", step.id, step.kind, status_name(step.status));
         if let Some(reset) = &step.reset
             && !reset.results.is_empty()
         {

@@ -72,6 +72,12 @@ pub struct AppliedStep {
     pub reset: Option<ResetApplied>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge: Option<PurgeApplied>,
+    /// When the apply began and ended this step (absent from records written
+    /// before steps were timed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// What a reset did: the snapshot taken before any commit, and each partition's fate.
@@ -200,6 +206,8 @@ pub async fn apply<P: Provider>(
             reason: None,
             reset: None,
             purge: None,
+            started_at: Some(Utc::now()),
+            finished_at: None,
         };
         let mutating = matches!(step.detail, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_));
         if mutating && step.status == StepStatus::Planned {
@@ -242,6 +250,7 @@ pub async fn apply<P: Provider>(
             _ => None,
         };
         let reason = record.reason.clone().map(|r| format!("step `{}`: {r}", record.id));
+        record.finished_at = Some(Utc::now());
         applied.steps.push(record);
         if let Some(status) = stop {
             return applied.finish(status, reason);

@@ -162,8 +162,13 @@ impl RunRecord {
         record
     }
 
-    /// Takes in what an apply did so far (or in the end).
+    /// Takes in what an apply did so far (or in the end); an apply that
+    /// stopped before its drift check (a held lock) leaves no `apply`.
     pub fn absorb(&mut self, applied: &Applied) {
+        if applied.steps.is_empty() && applied.drift.is_empty() && !applied.forced {
+            self.apply = None;
+            return;
+        }
         self.apply =
             Some(ApplyRecord { forced: applied.forced, drift: applied.drift.clone(), steps: applied.steps.clone() });
     }

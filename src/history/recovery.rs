@@ -48,6 +48,8 @@ mod tests {
                 reason: None,
                 reset: None,
                 purge: None,
+                started_at: None,
+                finished_at: None,
             }],
         });
         let live = sample("a", RunState::Running, 1_763_686_800_001);

@@ -122,6 +122,7 @@ async fn every_command_is_recorded_and_history_filters_them() {
         json!([{"topic": topic, "partition": 0, "offset": 10}, {"topic": topic, "partition": 1, "offset": 10}])
     );
     assert_eq!(reset["reset"]["results"][0]["outcome"], "committed");
+    assert!(reset["started_at"].as_str().unwrap() <= reset["finished_at"].as_str().unwrap(), "{reset}");
     // A unique start of an id will do.
     let start = &ids(&runs)[2][..22];
     ws.ebb(["show", start]).success().stdout_contains("Snapshot").stdout_contains("OFFSET-BEFORE");

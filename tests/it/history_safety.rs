@@ -102,6 +102,8 @@ async fn a_second_run_on_a_held_group_is_refused_with_the_holders_run_id() {
     let refused = &ws.history(["--runbook", "lock-same"])[0];
     assert_eq!(refused["status"], "refused");
     assert!(refused["reason"].as_str().unwrap().contains(&holder_id));
+    let record = ws.show(refused["id"].as_str().unwrap());
+    assert!(record["apply"].is_null(), "refused before the apply began: {record}");
     assert_eq!(committed(held).await, at(&topic, [10, 10]));
     // A different group is not held.
     let other = ws.runbook("other.yaml", &runbook("lock-other", &[reset_steps("r", free, &topic, "")]));
