@@ -221,7 +221,7 @@ pub fn render_applied(applied: &Applied) -> String {
 pub fn render_applied_steps(out: &mut String, steps: &[AppliedStep]) {
     for step in steps {
         let took = match (step.started_at, step.finished_at) {
-            (Some(start), Some(end)) => format!(" in {:.1}s", (end - start).num_milliseconds() as f64 / 1000.0),
+            (Some(start), Some(end)) => format!(" in {} ms", (end - start).num_milliseconds()),
             _ => String::new(),
         };
         let _ = writeln!(out, "\nstep {} ({}): {}{took}", step.id, step.kind, status_name(step.status));
