@@ -6,30 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb::testkit::{Seeder, apache, shared_cluster};
 use serde_json::{Value, json};
 
-use crate::cli_harness::now_ms;
-use crate::history_support::Workspace;
+use crate::history_support::{Workspace, at, committed, topic_and_groups};
 
 /// A topic of 2 partitions × 30 messages and a group committed at 10 on both.
 async fn topic_and_group(prefix: &str) -> (String, String) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let (topic, group) = (unique(&format!("{prefix}-t")), unique(&format!("{prefix}-g")));
-    seeder.create_topic(&topic, 2).await;
-    for p in 0..2 {
-        seeder.produce_sequence(&topic, p, 30, "m", now_ms() - 60_000, 1).await;
-    }
-    seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
-    (topic, group)
-}
-
-async fn committed(group: &str) -> BTreeMap<(String, i32), i64> {
-    Seeder::new(&shared_cluster().bootstrap).committed(group).await
-}
-
-fn at(topic: &str, offsets: [i64; 2]) -> BTreeMap<(String, i32), i64> {
-    BTreeMap::from([((topic.to_owned(), 0), offsets[0]), ((topic.to_owned(), 1), offsets[1])])
+    let (topic, mut groups) = topic_and_groups(prefix, &["g"]).await;
+    (topic, groups.remove(0))
 }
 
 fn to_latest(name: &str, group: &str, topic: &str, guard: &str) -> String {

@@ -4,39 +4,12 @@
 //! holds is refused (exit 3) with the holder's run id; a store held by a
 //! daemon is named plainly and nothing changes.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ebb::history::{DataDir, Holder, Retention};
-use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
+use ebb::testkit::{LiveMember, Seeder, shared_cluster};
 
-use crate::cli_harness::now_ms;
-use crate::history_support::{Workspace, applied_step_status};
-
-async fn committed(group: &str) -> BTreeMap<(String, i32), i64> {
-    Seeder::new(&shared_cluster().bootstrap).committed(group).await
-}
-
-fn at(topic: &str, offsets: [i64; 2]) -> BTreeMap<(String, i32), i64> {
-    BTreeMap::from([((topic.to_owned(), 0), offsets[0]), ((topic.to_owned(), 1), offsets[1])])
-}
-
-/// A topic of 2 partitions × 30 messages, and each group committed at 10 on both.
-async fn topic_and_groups(prefix: &str, groups: &[&str]) -> (String, Vec<String>) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let topic = unique(&format!("{prefix}-t"));
-    seeder.create_topic(&topic, 2).await;
-    for p in 0..2 {
-        seeder.produce_sequence(&topic, p, 30, "m", now_ms() - 60_000, 1).await;
-    }
-    let mut names = Vec::new();
-    for g in groups {
-        let group = unique(&format!("{prefix}-{g}"));
-        seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
-        names.push(group);
-    }
-    (topic, names)
-}
+use crate::history_support::{Workspace, applied_step_status, at, committed, topic_and_groups};
 
 /// Steps `<id>-targets` and `<id>` resetting `group` to the latest offsets.
 fn reset_steps(id: &str, group: &str, topic: &str, extra: &str) -> String {

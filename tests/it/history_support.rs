@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{shared_cluster, unique};
+use std::collections::BTreeMap;
+
+use ebb::testkit::{Seeder, shared_cluster, unique};
 use serde_json::Value;
 
-use crate::cli_harness::{Ebb, Outcome, config_for};
+use crate::cli_harness::{Ebb, Outcome, config_for, now_ms};
 
 pub struct Workspace {
     pub dir: PathBuf,
@@ -99,4 +101,29 @@ pub fn applied_step_status(record: &Value, id: &str) -> Option<String> {
         .iter()
         .find(|s| s["id"] == id)
         .map(|s| s["status"].as_str().unwrap().to_owned())
+}
+
+pub async fn committed(group: &str) -> BTreeMap<(String, i32), i64> {
+    Seeder::new(&shared_cluster().bootstrap).committed(group).await
+}
+
+pub fn at(topic: &str, offsets: [i64; 2]) -> BTreeMap<(String, i32), i64> {
+    BTreeMap::from([((topic.to_owned(), 0), offsets[0]), ((topic.to_owned(), 1), offsets[1])])
+}
+
+/// A topic of 2 partitions × 30 messages, and each group committed at 10 on both.
+pub async fn topic_and_groups(prefix: &str, groups: &[&str]) -> (String, Vec<String>) {
+    let seeder = Seeder::new(&shared_cluster().bootstrap);
+    let topic = unique(&format!("{prefix}-t"));
+    seeder.create_topic(&topic, 2).await;
+    for p in 0..2 {
+        seeder.produce_sequence(&topic, p, 30, "m", now_ms() - 60_000, 1).await;
+    }
+    let mut names = Vec::new();
+    for g in groups {
+        let group = unique(&format!("{prefix}-{g}"));
+        seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
+        names.push(group);
+    }
+    (topic, names)
 }
