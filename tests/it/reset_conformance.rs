@@ -63,8 +63,10 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
     seeder.create_topic(&a, 3).await;
     seeder.create_topic(&b, 2).await;
     seeder.create_topic(&empty, 1).await;
-    // Message k is at base + k minutes; "now − 30m" falls 30 s after message 29.
-    let base = (now_ms() - 60 * MINUTE + MINUTE / 2) / 1000 * 1000;
+    // Message k is at base + k minutes; "now − 30m" falls 2–3 s after message 29,
+    // so the by-duration target stays message 30 for the next 57 s (Apache's
+    // tool runs last and reads "now" later), and that case runs first.
+    let base = (now_ms() - 59 * MINUTE - 2_000) / 1000 * 1000;
     for p in 0..3 {
         seeder.produce_sequence(&a, p, 50, "a", base, MINUTE).await;
     }
@@ -77,6 +79,13 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
     let datetime = chrono::DateTime::from_timestamp_millis(base + 40 * MINUTE).unwrap();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let cases = [
+        Case {
+            committed: true,
+            name: "duration-several-topics",
+            ebb: format!("      topics: [{a}, {b}, {empty}]\n      strategy: {{ by_duration: 30m }}"),
+            scope: s(&["--topic", &a, "--topic", &b, "--topic", &empty]),
+            strategy: s(&["--by-duration", "PT30M"]),
+        },
         Case {
             committed: true,
             name: "earliest-whole-topic",
@@ -104,13 +113,6 @@ async fn plan_equals_apache_dry_run_and_run_equals_apache_execute() {
             ebb: format!("      topics: [{a}]\n      strategy: {{ to_offset: 3 }}"),
             scope: s(&["--topic", &a]),
             strategy: s(&["--to-offset", "3"]),
-        },
-        Case {
-            committed: true,
-            name: "duration-several-topics",
-            ebb: format!("      topics: [{a}, {b}, {empty}]\n      strategy: {{ by_duration: 30m }}"),
-            scope: s(&["--topic", &a, "--topic", &b, "--topic", &empty]),
-            strategy: s(&["--by-duration", "PT30M"]),
         },
         Case {
             committed: true,
