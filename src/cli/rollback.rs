@@ -32,7 +32,7 @@ pub struct RollbackArgs {
 
 pub async fn rollback(config: &LoadedConfig, args: RollbackArgs) -> Result<ExitCode, Error> {
     let data = DataDir::from_config(&config.config);
-    let record = data.find(&args.run)?;
+    let record = data.open()?.find(&args.run)?;
     let provider = connect::keep_until_exit(connect::provider(config, &record.cluster)?);
     let mode = if args.plan_only { Mode::Plan } else { Mode::Apply };
     let run = RunInfo::rollback(mode, &record.id);

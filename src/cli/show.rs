@@ -26,7 +26,7 @@ pub struct ShowArgs {
 }
 
 pub fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
-    let record = DataDir::from_config(&config.config).find(&args.run)?;
+    let record = DataDir::from_config(&config.config).open()?.find(&args.run)?;
     match args.output {
         OutputFormat::Json => print_json(&record)?,
         OutputFormat::Table => std::io::stdout().lock().write_all(render(&record).as_bytes())?,

@@ -122,9 +122,10 @@ pub enum Outcome {
     Unverified,
 }
 
-/// Where an apply saves its progress (SPEC §5): called once before the first
-/// change, again when a reset's snapshot is taken and before it commits, and
-/// after every step. An error stops the run before its next change.
+/// Where an apply saves its progress (SPEC §5): called when each mutating
+/// step starts (so before the first change), again when a reset's snapshot is
+/// taken and before it commits, and after every mutating step. An error stops
+/// the run before its next change.
 pub type Journal<'a> = &'a (dyn Fn(&Applied) -> Result<(), String> + Sync);
 
 /// A journal that keeps nothing.
@@ -195,9 +196,6 @@ pub async fn apply<P: Provider>(
         return applied.finish(RunStatus::Refused, Some(reason));
     }
     let unrecorded = |e: String| format!("cannot record the run in history, so it stops before changing more: {e}");
-    if let Err(e) = journal(&applied) {
-        return applied.finish(RunStatus::Failed, Some(unrecorded(e)));
-    }
     for step in &plan.steps {
         let mut record = AppliedStep {
             id: step.id.clone(),
@@ -209,25 +207,22 @@ pub async fn apply<P: Provider>(
             started_at: Some(Utc::now()),
             finished_at: None,
         };
-        let mutating = matches!(step.detail, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_));
-        if mutating && step.status == StepStatus::Planned {
+        // The run so far with this step in progress (and its snapshot, once taken).
+        let journal_running = |snapshot: Option<&ResetApplied>| {
             let mut going = applied.clone();
-            going.steps.push(AppliedStep { status: StepStatus::Running, ..record.clone() });
-            if let Err(e) = journal(&going) {
-                return applied.finish(RunStatus::Failed, Some(unrecorded(e)));
-            }
+            going.steps.push(AppliedStep { status: StepStatus::Running, reset: snapshot.cloned(), ..record.clone() });
+            journal(&going).map_err(unrecorded)
+        };
+        let mutating = matches!(step.detail, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_));
+        if mutating
+            && step.status == StepStatus::Planned
+            && let Err(reason) = journal_running(None)
+        {
+            return applied.finish(RunStatus::Failed, Some(reason));
         }
         match (&step.detail, step.status) {
             (StepDetail::ResetOffsets(reset), StepStatus::Planned) => {
-                let snapshot_taken = |taken: &ResetApplied| {
-                    let mut going = applied.clone();
-                    going.steps.push(AppliedStep {
-                        status: StepStatus::Running,
-                        reset: Some(taken.clone()),
-                        ..record.clone()
-                    });
-                    journal(&going).map_err(unrecorded)
-                };
+                let snapshot_taken = |taken: &ResetApplied| journal_running(Some(taken));
                 let work = apply_reset(reset, provider, &snapshot_taken);
                 let (result, applied) = within_timeout(step.timeout.as_ref(), work).await;
                 record.reset = applied;

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::provider::{GroupDescription, Provider};
+use crate::time::HumanDuration;
 
 use super::step_error::StepError;
 
@@ -30,6 +31,19 @@ pub async fn wait_until_inactive<P: Provider>(
         tracing::info!(group, state = %described.state, "waiting for the group to become inactive");
         tokio::time::sleep(POLL_EVERY.min(left)).await;
     }
+}
+
+/// What a plan says about a group that still has members: apply waits for it
+/// (`wait_for_inactive`) or refuses unless it is inactive by then.
+pub fn plan_warning(described: &GroupDescription, wait: Option<&HumanDuration>) -> Option<String> {
+    if described.state.is_inactive() {
+        return None;
+    }
+    let then = match wait {
+        Some(w) => format!("apply will wait up to {} for it to become inactive", w.text),
+        None => "apply will refuse unless it is inactive by then".to_owned(),
+    };
+    Some(format!("{}: {then}", activity(described)))
 }
 
 /// The group's state and every member's client id and host.

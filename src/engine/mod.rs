@@ -25,7 +25,7 @@ pub use apply::{
 pub use compile::{CompileError, CompiledRunbook, compile, sha256_hex};
 pub use context::{Mode, RunInfo};
 pub use drift::Drift;
-pub use gate::activity as gate_activity;
+pub use gate::plan_warning as gate_plan_warning;
 pub use plan::{Plan, PlanStatus, PlannedStep, ResetChange, ResetPlan, StepDetail, StepStatus, Unchanged};
 pub use planner::plan;
 pub use purge_apply::{PurgeApplied, PurgeOutcome, PurgeResult};

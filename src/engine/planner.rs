@@ -248,12 +248,8 @@ async fn plan_reset<P: Provider>(
     if !reset.changes.is_empty() {
         let described = provider.describe_group(&reset.group).await?;
         reset.group_state = Some(described.state.to_string());
-        if refusal.is_none() && !described.state.is_inactive() {
-            let then = match &reset.wait_for_inactive {
-                Some(w) => format!("apply will wait up to {} for it to become inactive", w.text),
-                None => "apply will refuse unless it is inactive by then".to_owned(),
-            };
-            warnings.push(format!("{}: {then}", gate::activity(&described)));
+        if refusal.is_none() {
+            warnings.extend(gate::plan_warning(&described, reset.wait_for_inactive.as_ref()));
         }
     }
     let status = if refusal.is_some() { StepStatus::Refused } else { StepStatus::Planned };

@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepDetail, StepStatus};
+use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepStatus};
 
 pub const RUN_FORMAT: &str = "ebb.run/v1";
 
@@ -219,20 +219,6 @@ impl RunRecord {
     /// Every reset this run applied or began, with the snapshot taken before it committed.
     pub fn resets(&self) -> impl Iterator<Item = (&AppliedStep, &crate::engine::ResetApplied)> {
         self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.reset.as_ref().map(|r| (s, r)))
-    }
-
-    /// Purges this run applied or began.
-    pub fn purges(&self) -> impl Iterator<Item = (&AppliedStep, &crate::engine::PurgeApplied)> {
-        self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.purge.as_ref().map(|p| (s, p)))
-    }
-
-    /// Purge steps the plan had, whether or not the apply reached them.
-    pub fn planned_purges(&self) -> impl Iterator<Item = &str> {
-        self.plan
-            .iter()
-            .flat_map(|p| &p.steps)
-            .filter(|s| matches!(s.detail, StepDetail::PurgeMessages(_)) && s.status == StepStatus::Planned)
-            .map(|s| s.id.as_str())
     }
 }
 

@@ -1,7 +1,7 @@
 //! An apply as history sees it (SPEC §5): take the locks of everything the
 //! plan changes (or refuse, naming the holder's run), mark the run alive,
-//! persist it as `running` before the first change and after every step, and
-//! save how it ended.
+//! persist it as `running` before the first change and after every mutating
+//! step, and save how it ended.
 
 use super::DataDir;
 use super::record::RunRecord;

@@ -156,13 +156,7 @@ async fn plan_restore<P: Provider>(
     plan.unchanged.extend(without_commit);
     let described = provider.describe_group(&reset.group).await?;
     plan.group_state = Some(described.state.to_string());
-    let mut warnings = Vec::new();
-    if !described.state.is_inactive() {
-        warnings.push(format!(
-            "{}: apply will refuse unless it is inactive by then",
-            crate::engine::gate_activity(&described)
-        ));
-    }
+    let warnings = crate::engine::gate_plan_warning(&described, None).into_iter().collect();
     Ok(PlannedStep {
         id: step.id.clone(),
         status: StepStatus::Planned,
