@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use chrono::{DateTime, TimeZone};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid cron {expression:?}: {reason}")]
@@ -111,6 +111,13 @@ impl Crontab {
 
     pub fn expression(&self) -> &str {
         &self.expression
+    }
+
+    /// The first wall-clock time strictly after `after` that the expression
+    /// matches, with no time zone involved (see [`super::ZonedCron`] for DST).
+    pub fn next_wall_clock(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
+        let after = Utc.from_utc_datetime(&after);
+        self.schedules.iter().filter_map(|s| s.after(&after).next()).min().map(|t| t.naive_utc())
     }
 
     /// The first fire time strictly after `after`, in `after`'s time zone.

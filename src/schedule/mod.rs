@@ -1,8 +1,17 @@
-//! Schedules: standard crontab expressions read in a runbook's IANA time zone.
-//! The daemon's firing policy (missed slots, overlap, jitter) builds on this.
+//! Schedules: standard crontab expressions read in a runbook's IANA time zone
+//! (with what daylight saving time does to them), deterministic jitter, and
+//! the scheduler that turns slots into fires, misses and skips.
 
 mod crontab;
+mod jitter;
+mod scheduler;
 mod timezone;
+mod timing;
+mod zoned;
 
 pub use crontab::{CronError, Crontab};
+pub use jitter::jitter_delay;
+pub use scheduler::{Event, ON_TIME, Scheduler, SkipReason};
 pub use timezone::{TimezoneError, parse_timezone};
+pub use timing::{DEFAULT_MAX_CATCHUP, Timing};
+pub use zoned::ZonedCron;
