@@ -8,11 +8,13 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 mod error;
 pub mod history;
 pub mod provider;
 pub mod runbook;
+pub mod notify;
 pub mod schedule;
 pub mod steps;
 #[doc(hidden)]

@@ -58,7 +58,7 @@ pub async fn apply_and_report(
         Some(_) => Some(plan.runbook_sha256.clone()),
         None => std::fs::read(&plan.runbook_path).ok().map(|bytes| sha256_hex(&bytes)),
     };
-    let recorded = apply_recorded(plan, provider, sha256_now.as_deref(), run, force, data).await?;
+    let recorded = apply_recorded(plan, provider, sha256_now.as_deref(), run, force, data, &data.locks()).await?;
     let applied = recorded.applied;
     if output == OutputFormat::Table {
         std::io::stdout().lock().write_all(plan_view::render_applied(&applied).as_bytes())?;

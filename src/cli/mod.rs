@@ -5,6 +5,7 @@
 mod apply;
 mod cluster;
 mod connect;
+mod daemon;
 mod history;
 mod plan;
 mod plan_view;
@@ -33,6 +34,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Log lines as text or as JSON objects (on stderr; level from $EBB_LOG).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +59,8 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Restore the offsets a run changed, from the snapshot it took before committing.
     Rollback(rollback::RollbackArgs),
+    /// Run runbooks on their schedules and serve the HTTP API, until SIGTERM or SIGINT.
+    Daemon(daemon::DaemonArgs),
     /// Check runbooks and print every problem with file:line:column.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
@@ -64,6 +71,13 @@ pub enum Command {
 pub enum ClusterCommand {
     /// Topics with log start and log end per partition, and each group's lag.
     Describe(cluster::DescribeArgs),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -86,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::History(args) => history::history(&crate::config::load(cli.config.as_deref())?, args),
         Command::Show(args) => show::show(&crate::config::load(cli.config.as_deref())?, args),
         Command::Rollback(args) => rollback::rollback(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
     }

@@ -196,6 +196,15 @@ pub struct DaemonConfig {
     /// Bearer tokens and their roles.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// On SIGTERM/SIGINT, how long running steps get to finish; default 30s.
+    #[serde(default)]
+    pub grace: Option<crate::time::HumanDuration>,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig { listen: default_listen(), tokens: Vec::new(), grace: None }
+    }
 }
 
 fn default_listen() -> String {

@@ -17,6 +17,7 @@ use super::guards::{self, Movement};
 use super::plan::{Plan, PlanStatus, ResetPlan, StepDetail, StepStatus};
 use super::purge_apply::{PurgeApplied, apply_purge};
 use super::step_error::StepError;
+use crate::notify::Notification;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,15 +234,24 @@ pub async fn apply<P: Provider>(
                 record.purge = applied;
                 record.settle(result);
             }
-            (StepDetail::Notify { .. }, StepStatus::Planned) => {
-                record.status = StepStatus::Skipped;
-                record.reason = Some("notifications are not delivered by this build of ebb yet".to_owned());
+            (StepDetail::Notify { to, message }, StepStatus::Planned) => {
+                let note = Notification {
+                    runbook: plan.runbook.clone(),
+                    run_id: run.id.clone(),
+                    status: "running".to_owned(),
+                    summary: format!("step {}", step.id),
+                    message: message.clone().unwrap_or_default(),
+                    event: "step".to_owned(),
+                };
+                (record.status, record.reason) = deliver(run, to, &note).await;
             }
             _ => record.reason = step.reason.clone(),
         }
+        // A notification that could not be delivered is recorded; it does not stop the run.
+        let notify = matches!(step.detail, StepDetail::Notify { .. });
         let stop = match record.status {
             StepStatus::Refused => Some(RunStatus::Refused),
-            StepStatus::Failed => Some(RunStatus::Failed),
+            StepStatus::Failed if !notify => Some(RunStatus::Failed),
             _ => None,
         };
         let reason = record.reason.clone().map(|r| format!("step `{}`: {r}", record.id));
@@ -255,6 +265,21 @@ pub async fn apply<P: Provider>(
         }
     }
     applied.finish(RunStatus::Succeeded, None)
+}
+
+/// Sends a `notify` step's message: `applied` when delivered, `failed` (with
+/// why) when not, `skipped` when this run has no way to send.
+async fn deliver(run: &RunInfo, to: &str, note: &Notification) -> (StepStatus, Option<String>) {
+    let Some(notifier) = &run.notifier else {
+        return (StepStatus::Skipped, Some("this run has no notifier to deliver with".to_owned()));
+    };
+    let delivery = notifier.send(to, note).await;
+    if delivery.delivered {
+        (StepStatus::Applied, Some(format!("delivered to {to} (attempt {})", delivery.attempts)))
+    } else {
+        let why = delivery.error.unwrap_or_default();
+        (StepStatus::Failed, Some(format!("not delivered to {to} after {} attempt(s): {why}", delivery.attempts)))
+    }
 }
 
 impl AppliedStep {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::runbook::params::{ParamErrors, resolve};
 use crate::runbook::spec::RunbookSpec;
-use crate::runbook::{Catalog, check_file};
+use crate::runbook::{Catalog, Checked, check_file};
 
 /// A runbook ready to plan.
 #[derive(Debug, Clone)]
@@ -33,7 +33,13 @@ pub enum CompileError {
 
 /// Validates the runbook at `path` and types `given` params against it.
 pub fn compile(path: &Path, catalog: &Catalog, given: &[(String, Value)]) -> Result<CompiledRunbook, CompileError> {
-    let checked = check_file(path, catalog);
+    compile_checked(check_file(path, catalog), given)
+}
+
+/// Types `given` params against a runbook already validated (the daemon keeps
+/// the last good version of each file, and runs that).
+pub fn compile_checked(checked: Checked, given: &[(String, Value)]) -> Result<CompiledRunbook, CompileError> {
+    let path = checked.path.as_path();
     let shown = path.display().to_string();
     let Some(spec) = checked.spec else {
         let problems = checked

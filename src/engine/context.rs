@@ -2,12 +2,15 @@
 //! and `.status`, `run`, `runbook` and `now`. Times are pinned to the run's
 //! start, so `-2h` means the same instant in every step of a run.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::compile::CompiledRunbook;
 use super::plan::StepStatus;
+use crate::notify::Notifier;
 use crate::steps::progress::ProgressSink;
 
 /// Whether a run only plans or also applies.
@@ -41,6 +44,10 @@ pub struct RunInfo {
     pub rollback_of: Option<String>,
     /// Where long reads report how far they got, if anyone shows it.
     pub progress: Option<ProgressSink>,
+    /// Who asked for the run through the daemon's API (a token's name).
+    pub actor: Option<String>,
+    /// Delivers `notify` steps; without one they are skipped, saying so.
+    pub notifier: Option<Arc<Notifier>>,
 }
 
 impl RunInfo {
@@ -60,12 +67,19 @@ impl RunInfo {
             slot: None,
             rollback_of: None,
             progress: None,
+            actor: None,
+            notifier: None,
         }
     }
 
     /// A run started now to roll back run `of`.
     pub fn rollback(mode: Mode, of: &str) -> Self {
         RunInfo { rollback_of: Some(of.to_owned()), ..RunInfo::now("rollback", mode) }
+    }
+
+    pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     pub fn with_progress(mut self, progress: Option<ProgressSink>) -> Self {

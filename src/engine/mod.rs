@@ -22,7 +22,7 @@ mod step_error;
 pub use apply::{
     Applied, AppliedStep, Journal, PartitionResult, ResetApplied, RunStatus, SnapshotEntry, apply, no_journal,
 };
-pub use compile::{CompileError, CompiledRunbook, compile, sha256_hex};
+pub use compile::{CompileError, CompiledRunbook, compile, compile_checked, sha256_hex};
 pub use context::{Mode, RunInfo};
 pub use drift::Drift;
 pub use gate::plan_warning as gate_plan_warning;

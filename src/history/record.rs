@@ -32,6 +32,9 @@ pub struct RunRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     pub params: Map<String, Value>,
+    /// Who asked for the run through the daemon's API: the token's `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     pub mode: Mode,
     pub status: RunState,
     pub started_at: DateTime<Utc>,
@@ -145,6 +148,7 @@ impl RunRecord {
             rollback_of: run.rollback_of.clone(),
             plan_id: (plan.run_id != run.id).then(|| plan.run_id.clone()),
             params: plan.params.clone(),
+            actor: run.actor.clone(),
             mode: run.mode,
             status: RunState::Running,
             started_at: run.started_at,
@@ -245,6 +249,7 @@ pub fn sample(runbook: &str, status: RunState, millis: i64) -> RunRecord {
         rollback_of: None,
         plan_id: None,
         params: Map::new(),
+        actor: None,
         mode: Mode::Apply,
         status,
         started_at,

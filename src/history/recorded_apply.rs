@@ -3,9 +3,8 @@
 //! persist it as `running` before the first change and after every mutating
 //! step, and save how it ended.
 
-use super::DataDir;
 use super::record::RunRecord;
-use super::run_locks::Target;
+use super::run_locks::{LockDir, Target};
 use super::store::{Store, StoreError};
 use crate::engine::{Applied, Plan, RunInfo, RunStatus, StepDetail, StepStatus};
 use crate::provider::Provider;
@@ -35,41 +34,41 @@ pub fn targets(plan: &Plan) -> Vec<Target> {
     targets
 }
 
-/// Applies `plan` as run `run`, recorded in `data`.
+/// Applies `plan` as run `run`, recorded in `store`, holding locks in `locks`.
 pub async fn apply_recorded<P: Provider>(
     plan: &Plan,
     provider: &P,
     sha256_now: Option<&str>,
     run: &RunInfo,
     force: bool,
-    data: &DataDir,
+    store: &dyn Store,
+    locks: &LockDir,
 ) -> Result<RecordedApply, StoreError> {
     let base = RunRecord::start(run, plan);
-    let locks = data.locks();
     let io = |e: std::io::Error| StoreError::Io(format!("run locks in {}: {e}", locks.path().display()));
     let held = match locks.acquire(&plan.cluster, &targets(plan), &run.id).map_err(io)? {
         Ok(held) => held,
         Err(busy) => {
             let applied = Applied::new(plan, run, force).finish(RunStatus::Refused, Some(busy.to_string()));
-            return Ok(finish(base, applied, data));
+            return Ok(finish(base, applied, store));
         }
     };
     let alive = locks.hold_run(&run.id).map_err(io)?;
     let journal = |applied: &Applied| {
         let mut record = base.clone();
         record.absorb(applied);
-        data.save(&record).map_err(|e| e.to_string())
+        store.save(&record).map_err(|e| e.to_string())
     };
     let applied = crate::engine::apply(plan, provider, sha256_now, run, force, &journal).await;
-    let outcome = finish(base, applied, data);
+    let outcome = finish(base, applied, store);
     drop(alive);
     drop(held);
     Ok(outcome)
 }
 
-fn finish(mut record: RunRecord, applied: Applied, data: &DataDir) -> RecordedApply {
+fn finish(mut record: RunRecord, applied: Applied, store: &dyn Store) -> RecordedApply {
     record.absorb(&applied);
     record.finish(applied.status.into(), applied.reason.clone());
-    let unsaved = data.save(&record).err();
+    let unsaved = store.save(&record).err();
     RecordedApply { applied, unsaved }
 }

@@ -7,6 +7,7 @@
 use std::ops::Bound;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
@@ -24,6 +25,8 @@ pub struct SledStore {
     by_runbook: sled::Tree,
     by_status: sled::Tree,
     counts: sled::Tree,
+    /// Runbook name → the last schedule slot the daemon dealt with (epoch ms).
+    schedule: sled::Tree,
 }
 
 impl SledStore {
@@ -66,6 +69,7 @@ impl SledStore {
             by_runbook: db.open_tree("by_runbook")?,
             by_status: db.open_tree("by_status")?,
             counts: db.open_tree("counts")?,
+            schedule: db.open_tree("schedule")?,
             db,
         })
     }
@@ -73,6 +77,31 @@ impl SledStore {
     /// Bytes the store takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         Ok(self.db.size_on_disk()?)
+    }
+
+    /// The last schedule slot the daemon dealt with for `runbook`, so that a
+    /// restarted daemon knows which slots it missed.
+    pub fn schedule_cursor(&self, runbook: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let Some(bytes) = self.schedule.get(runbook)? else { return Ok(None) };
+        let millis = i64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]));
+        Ok(DateTime::from_timestamp_millis(millis))
+    }
+
+    /// Saves schedule cursors; sled writes them out within its flush interval.
+    pub fn save_schedule_cursors<'a>(
+        &self,
+        cursors: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
+    ) -> Result<(), StoreError> {
+        for (runbook, slot) in cursors {
+            self.schedule.insert(runbook, &slot.timestamp_millis().to_be_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything out now (the daemon's last act).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
     }
 
     fn summary(&self, id: &[u8]) -> Result<Option<RunSummary>, StoreError> {

@@ -47,7 +47,7 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-pub trait Store {
+pub trait Store: Send + Sync {
     /// Inserts a run, or replaces the stored one with the same id; durable when it returns.
     fn save(&self, record: &RunRecord) -> Result<(), StoreError>;
 

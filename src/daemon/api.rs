@@ -1,0 +1,412 @@
+//! The HTTP API (SPEC §6): JSON under `/api/v1`, a bearer token on every
+//! request but the public ones (`/healthz`, `/metrics`, the OpenAPI
+//! document), roles viewer < operator < admin. Bodies are read as bytes and
+//! parsed here, so every 4xx — bad JSON, an unknown field, a body over the
+//! limit — has the same JSON error shape.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::api_error::ApiError;
+use super::auth::{Caller, Denied};
+use super::runbook_set::RunbookEntry;
+use super::runner::{Started, Work, start};
+use super::state::Daemon;
+use crate::config::Role;
+use crate::engine::{Mode, RunInfo};
+use crate::history::{RunQuery, RunRecord, RunState, Store};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// `GET /runs` returns at most this many.
+const MOST_RUNS: usize = 1000;
+/// Next fire times shown per runbook.
+const NEXT_FIRES: usize = 5;
+
+type Shared = State<Arc<Daemon>>;
+
+pub fn router(daemon: Arc<Daemon>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/runbooks", get(list_runbooks))
+        .route("/api/v1/runbooks/{name}", get(get_runbook))
+        .route("/api/v1/runbooks/{name}/plan", post(plan_runbook))
+        .route("/api/v1/runbooks/{name}/runs", post(run_runbook))
+        .route("/api/v1/runbooks/{name}/pause", post(pause))
+        .route("/api/v1/runbooks/{name}/resume", post(resume))
+        .route("/api/v1/runs", get(list_runs))
+        .route("/api/v1/runs/{id}", get(get_run))
+        .route("/api/v1/runs/{id}/rollback", post(rollback))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(daemon)
+}
+
+fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller, Response> {
+    daemon.tokens.authorize(headers, needs).map_err(|denied| match denied {
+        Denied::Unauthenticated => {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid bearer token is required (Authorization: Bearer <token>, from daemon.tokens in ebb.yaml)",
+            )
+            .into_response();
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+        Denied::Forbidden { needs } => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this token's role cannot do this; it needs {}", role_name(needs)),
+        )
+        .into_response(),
+    })
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "viewer",
+        Role::Operator => "operator",
+        Role::Admin => "admin",
+    }
+}
+
+/// Parses a JSON body (an empty body is `{}`), turning every failure into a 4xx.
+fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = bytes.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the request body is over the limit of {BODY_LIMIT} bytes")
+        } else {
+            format!("cannot read the request body: {}", rejection.body_text())
+        };
+        ApiError::new(status, if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" }, message)
+    })?;
+    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+    serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method")
+}
+
+async fn healthz(State(daemon): Shared) -> Json<Value> {
+    let stopping = daemon.stopping.load(std::sync::atomic::Ordering::SeqCst);
+    Json(json!({ "status": if stopping { "stopping" } else { "ok" }, "runbooks": daemon.runbooks().count() }))
+}
+
+async fn metrics(State(daemon): Shared) -> Response {
+    let text = daemon.metrics.render(&daemon.gauges());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
+}
+
+fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
+    let spec = entry.good.as_ref().and_then(|g| g.spec.as_ref());
+    let scheduler = daemon.scheduler();
+    let schedule = spec.and_then(|s| s.schedule.as_ref()).map(|s| {
+        json!({
+            "cron": s.cron,
+            "timezone": s.timezone.as_deref().unwrap_or("UTC"),
+            "mode": entry.timing.as_ref().map(|t| format!("{:?}", t.mode).to_lowercase()),
+            "missed": entry.timing.as_ref().map(|t| format!("{:?}", t.missed).to_lowercase()),
+            "max_catchup": entry.timing.as_ref().map(|t| t.max_catchup),
+            "overlap": entry.timing.as_ref().map(|t| format!("{:?}", t.overlap).to_lowercase()),
+            "jitter": s.jitter.as_ref().map(|j| j.text.clone()),
+            "paused": scheduler.is_paused(&entry.name),
+            "next_fires": scheduler.next_fires(&entry.name, NEXT_FIRES),
+        })
+    });
+    let mut value = json!({
+        "name": entry.name,
+        "file": entry.path.display().to_string(),
+        "valid": entry.problems.is_empty(),
+        "runnable": entry.good.is_some(),
+        "problems": entry.problems,
+        "description": spec.and_then(|s| s.description.clone()),
+        "cluster": spec.map(|s| s.cluster.clone()),
+        "schedule": schedule,
+        "loaded_at": entry.loaded_at,
+        "sha256": entry.good.as_ref().map(|g| crate::engine::sha256_hex(g.text.as_bytes())),
+    });
+    if full {
+        value["spec"] = spec.map(|s| serde_json::to_value(s).unwrap_or_default()).unwrap_or_default();
+    }
+    value
+}
+
+async fn list_runbooks(State(daemon): Shared, headers: HeaderMap) -> Response {
+    if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
+        return denied;
+    }
+    let runbooks = daemon.runbooks();
+    let list: Vec<Value> = runbooks.entries().map(|e| runbook_json(&daemon, e, false)).collect();
+    let invalid: Vec<Value> = runbooks
+        .nameless()
+        .iter()
+        .map(|(file, problems)| json!({ "file": file.display().to_string(), "problems": problems }))
+        .collect();
+    Json(json!({ "runbooks": list, "invalid_files": invalid })).into_response()
+}
+
+async fn get_runbook(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
+        return denied;
+    }
+    let runbooks = daemon.runbooks();
+    match runbooks.get(&name) {
+        Some(entry) => Json(runbook_json(&daemon, entry, true)).into_response(),
+        None => ApiError::not_found(format!("no runbook named {name}")).into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunBody {
+    #[serde(default)]
+    params: Map<String, Value>,
+    #[serde(default)]
+    plan_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanBody {
+    #[serde(default)]
+    params: Map<String, Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackBody {
+    /// Plan the rollback and stop.
+    #[serde(default)]
+    plan_only: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaitQuery {
+    #[serde(default)]
+    wait: bool,
+}
+
+fn api_run(trigger: &str, mode: Mode, caller: &Caller) -> RunInfo {
+    let mut run = RunInfo::now(trigger, mode);
+    run.actor = Some(caller.name.clone());
+    run
+}
+
+fn params_of(map: Map<String, Value>) -> Vec<(String, Value)> {
+    map.into_iter().collect()
+}
+
+/// Answers with the run id at once (202), or with its record once it ends.
+async fn answer(started: Started, wait: bool) -> Response {
+    if !wait {
+        let body = json!({ "run_id": started.id, "status": "running", "url": format!("/api/v1/runs/{}", started.id) });
+        return (StatusCode::ACCEPTED, Json(body)).into_response();
+    }
+    match started.task.await {
+        Ok(record) => Json(record).into_response(),
+        Err(_) => ApiError::unavailable(format!(
+            "run {} was interrupted by the daemon shutting down; see GET /api/v1/runs/{}",
+            started.id, started.id
+        ))
+        .into_response(),
+    }
+}
+
+async fn plan_runbook(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
+    let caller = match authorize(&daemon, &headers, Role::Viewer) {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    let request: PlanBody = match body(bytes) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    let work = Work::Runbook { name, params: params_of(request.params) };
+    match start(&daemon, work, api_run("api", Mode::Plan, &caller)).await {
+        Ok(started) => answer(started, true).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn run_runbook(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
+    let caller = match authorize(&daemon, &headers, Role::Operator) {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    let Ok(Query(query)) = query else {
+        return ApiError::bad_request("the only query parameter is wait=true|false").into_response();
+    };
+    let request: RunBody = match body(bytes) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    let work = match request.plan_id {
+        Some(plan_id) if request.params.is_empty() => Work::SavedPlan { name, plan_id },
+        Some(_) => return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response(),
+        None => Work::Runbook { name, params: params_of(request.params) },
+    };
+    tracing::info!(caller = %caller.name, "run requested through the API");
+    match start(&daemon, work, api_run("api", Mode::Apply, &caller)).await {
+        Ok(started) => answer(started, query.wait).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn set_paused(daemon: &Daemon, headers: &HeaderMap, name: &str, paused: bool) -> Response {
+    let caller = match authorize(daemon, headers, Role::Operator) {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    if daemon.runbooks().get(name).is_none() {
+        return ApiError::not_found(format!("no runbook named {name}")).into_response();
+    }
+    if !daemon.scheduler().set_paused(name, paused) {
+        return ApiError::conflict(format!("runbook {name} has no schedule to pause or resume")).into_response();
+    }
+    tracing::info!(runbook = %name, caller = %caller.name, paused, "schedule paused or resumed");
+    daemon.wake.notify_one();
+    Json(json!({ "name": name, "paused": paused })).into_response()
+}
+
+async fn pause(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    set_paused(&daemon, &headers, &name, true).await
+}
+
+async fn resume(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    set_paused(&daemon, &headers, &name, false).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunsQuery {
+    runbook: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    since: Option<String>,
+}
+
+async fn list_runs(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    query: Result<Query<RunsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
+        return denied;
+    }
+    let Ok(Query(query)) = query else {
+        return ApiError::bad_request("query parameters: runbook, status, limit (a number), since (RFC 3339)")
+            .into_response();
+    };
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => match RunState::ALL.into_iter().find(|s| s.name() == text) {
+            Some(status) => Some(status),
+            None => {
+                let names: Vec<&str> = RunState::ALL.iter().map(|s| s.name()).collect();
+                return ApiError::bad_request(format!("unknown status {text:?}; one of {}", names.join(", ")))
+                    .into_response();
+            }
+        },
+    };
+    let since = match query.since.as_deref().map(DateTime::parse_from_rfc3339) {
+        None => None,
+        Some(Ok(at)) => Some(at.with_timezone(&Utc)),
+        Some(Err(e)) => return ApiError::bad_request(format!("since: not an RFC 3339 time: {e}")).into_response(),
+    };
+    let limit = query.limit.unwrap_or(50);
+    if limit == 0 || limit > MOST_RUNS {
+        return ApiError::bad_request(format!("limit must be 1 to {MOST_RUNS}")).into_response();
+    }
+    let request = RunQuery { runbook: query.runbook, status, since, limit: Some(limit), ..RunQuery::default() };
+    match daemon.store.list(&request) {
+        Ok(runs) => Json(json!({ "runs": runs })).into_response(),
+        Err(e) => ApiError::internal(e.to_string()).into_response(),
+    }
+}
+
+fn find_run(daemon: &Daemon, id: &str) -> Result<RunRecord, ApiError> {
+    daemon.store.find(id).map_err(|e| match e {
+        crate::history::StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
+        crate::history::StoreError::Ambiguous { .. } => ApiError::bad_request(e.to_string()),
+        other => ApiError::internal(other.to_string()),
+    })
+}
+
+async fn get_run(State(daemon): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
+        return denied;
+    }
+    match find_run(&daemon, &id) {
+        Ok(record) => Json(record).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn rollback(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
+    let caller = match authorize(&daemon, &headers, Role::Operator) {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    let Ok(Query(query)) = query else {
+        return ApiError::bad_request("the only query parameter is wait=true|false").into_response();
+    };
+    let request: RollbackBody = match body(bytes) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    let of = match find_run(&daemon, &id) {
+        Ok(record) => record.id,
+        Err(e) => return e.into_response(),
+    };
+    let mode = if request.plan_only { Mode::Plan } else { Mode::Apply };
+    let mut run = RunInfo::rollback(mode, &of);
+    run.actor = Some(caller.name.clone());
+    tracing::info!(caller = %caller.name, of = %of, "rollback requested through the API");
+    match start(&daemon, Work::Rollback { of }, run).await {
+        Ok(started) => answer(started, query.wait || request.plan_only).await,
+        Err(e) => e.into_response(),
+    }
+}

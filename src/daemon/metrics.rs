@@ -1,0 +1,194 @@
+//! The daemon's counters and histograms, written as Prometheus text at
+//! `/metrics`. Labels are runbook names, step ids, statuses and notification
+//! target names; never a param, a message or anything from ebb.yaml's secrets.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the histogram buckets; steps take milliseconds
+/// to minutes, and a fire is a few milliseconds late when all is well.
+const BUCKETS: [f64; 12] = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 300.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    total: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (count, bound) in self.counts.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *count += 1;
+            }
+        }
+        self.sum += seconds;
+        self.total += 1;
+    }
+
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (count, bound) in self.counts.iter().zip(BUCKETS) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.total);
+        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.total);
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    runs: BTreeMap<(String, String, String), u64>,
+    steps: BTreeMap<(String, String, String), Histogram>,
+    fires: BTreeMap<String, u64>,
+    missed: BTreeMap<String, u64>,
+    skipped: BTreeMap<(String, String), u64>,
+    lateness: Histogram,
+    notifications: BTreeMap<(String, String), u64>,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+/// Gauges read at the moment `/metrics` is asked for.
+pub struct Gauges {
+    pub runbooks: usize,
+    pub invalid_runbooks: usize,
+    pub scheduled: usize,
+    pub paused: usize,
+    pub runs_in_progress: usize,
+}
+
+impl Metrics {
+    fn with(&self, f: impl FnOnce(&mut Inner)) {
+        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    pub fn run_ended(&self, runbook: &str, trigger: &str, status: &str) {
+        self.with(|m| *m.runs.entry((runbook.into(), trigger.into(), status.into())).or_default() += 1);
+    }
+
+    pub fn step_took(&self, runbook: &str, step: &str, kind: &str, took: Duration) {
+        self.with(|m| {
+            m.steps.entry((runbook.into(), step.into(), kind.into())).or_default().observe(took.as_secs_f64());
+        });
+    }
+
+    pub fn fired(&self, runbook: &str, late: Duration) {
+        self.with(|m| {
+            *m.fires.entry(runbook.into()).or_default() += 1;
+            m.lateness.observe(late.as_secs_f64());
+        });
+    }
+
+    pub fn missed(&self, runbook: &str) {
+        self.with(|m| *m.missed.entry(runbook.into()).or_default() += 1);
+    }
+
+    pub fn skipped(&self, runbook: &str, reason: &str) {
+        self.with(|m| *m.skipped.entry((runbook.into(), reason.into())).or_default() += 1);
+    }
+
+    pub fn notified(&self, target: &str, delivered: bool) {
+        let outcome = if delivered { "delivered" } else { "failed" };
+        self.with(|m| *m.notifications.entry((target.into(), outcome.into())).or_default() += 1);
+    }
+
+    pub fn render(&self, gauges: &Gauges) -> String {
+        let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        let help = |out: &mut String, name: &str, kind: &str, text: &str| {
+            let _ = writeln!(out, "# HELP {name} {text}\n# TYPE {name} {kind}");
+        };
+        help(&mut out, "ebb_runbooks", "gauge", "Runbooks loaded (with a good version).");
+        let _ = writeln!(out, "ebb_runbooks {}", gauges.runbooks);
+        help(&mut out, "ebb_runbooks_invalid", "gauge", "Runbook files whose current version does not validate.");
+        let _ = writeln!(out, "ebb_runbooks_invalid {}", gauges.invalid_runbooks);
+        help(&mut out, "ebb_runbooks_scheduled", "gauge", "Runbooks with a schedule.");
+        let _ = writeln!(out, "ebb_runbooks_scheduled {}", gauges.scheduled);
+        help(&mut out, "ebb_runbooks_paused", "gauge", "Scheduled runbooks paused through the API.");
+        let _ = writeln!(out, "ebb_runbooks_paused {}", gauges.paused);
+        help(&mut out, "ebb_runs_in_progress", "gauge", "Runs going now.");
+        let _ = writeln!(out, "ebb_runs_in_progress {}", gauges.runs_in_progress);
+
+        help(&mut out, "ebb_runs_total", "counter", "Runs ended, by runbook, trigger and status.");
+        for ((runbook, trigger, status), n) in &m.runs {
+            let _ = writeln!(
+                out,
+                "ebb_runs_total{{runbook=\"{}\",trigger=\"{}\",status=\"{}\"}} {n}",
+                escape(runbook),
+                escape(trigger),
+                escape(status)
+            );
+        }
+        help(&mut out, "ebb_step_duration_seconds", "histogram", "How long steps took (plan and apply), by runbook and step.");
+        for ((runbook, step, kind), h) in &m.steps {
+            let labels = format!("runbook=\"{}\",step=\"{}\",kind=\"{}\"", escape(runbook), escape(step), escape(kind));
+            h.write(&mut out, "ebb_step_duration_seconds", &labels);
+        }
+        help(&mut out, "ebb_schedule_fires_total", "counter", "Scheduled slots fired, by runbook.");
+        for (runbook, n) in &m.fires {
+            let _ = writeln!(out, "ebb_schedule_fires_total{{runbook=\"{}\"}} {n}", escape(runbook));
+        }
+        help(&mut out, "ebb_schedule_missed_total", "counter", "Scheduled slots missed (daemon down or late) and not run, by runbook.");
+        for (runbook, n) in &m.missed {
+            let _ = writeln!(out, "ebb_schedule_missed_total{{runbook=\"{}\"}} {n}", escape(runbook));
+        }
+        help(&mut out, "ebb_schedule_skipped_total", "counter", "Scheduled slots skipped, by runbook and reason (overlap, paused).");
+        for ((runbook, reason), n) in &m.skipped {
+            let _ = writeln!(
+                out,
+                "ebb_schedule_skipped_total{{runbook=\"{}\",reason=\"{}\"}} {n}",
+                escape(runbook),
+                escape(reason)
+            );
+        }
+        help(&mut out, "ebb_schedule_lateness_seconds", "histogram", "How long after its fire time (slot plus jitter) a slot fired.");
+        m.lateness.write(&mut out, "ebb_schedule_lateness_seconds", "");
+        help(&mut out, "ebb_notifications_total", "counter", "Notifications, by target and outcome (delivered, failed).");
+        for ((target, outcome), n) in &m.notifications {
+            let _ = writeln!(
+                out,
+                "ebb_notifications_total{{target=\"{}\",outcome=\"{}\"}} {n}",
+                escape(target),
+                escape(outcome)
+            );
+        }
+        out
+    }
+}
+
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_format_has_counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.run_ended("nightly", "schedule", "succeeded");
+        m.run_ended("nightly", "schedule", "succeeded");
+        m.step_took("nightly", "reset", "reset_offsets", Duration::from_millis(30));
+        m.fired("nightly", Duration::from_millis(3));
+        m.skipped("nightly", "overlap");
+        m.missed("odd\"name");
+        let text = m.render(&Gauges { runbooks: 2, invalid_runbooks: 1, scheduled: 1, paused: 0, runs_in_progress: 0 });
+        assert!(text.contains("ebb_runs_total{runbook=\"nightly\",trigger=\"schedule\",status=\"succeeded\"} 2"));
+        assert!(text.contains("ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.01\"} 0"));
+        assert!(text.contains("ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.05\"} 1"));
+        assert!(text.contains("ebb_schedule_lateness_seconds_bucket{le=\"+Inf\"} 1"));
+        assert!(text.contains("ebb_schedule_skipped_total{runbook=\"nightly\",reason=\"overlap\"} 1"));
+        assert!(text.contains("ebb_schedule_missed_total{runbook=\"odd\\\"name\"} 1"));
+        assert!(text.contains("ebb_runbooks_invalid 1"));
+    }
+}

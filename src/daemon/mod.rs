@@ -1,0 +1,17 @@
+//! `ebb daemon` (SPEC §6): runbooks on their schedules, reloaded when their
+//! files change, and an authenticated HTTP API for runbooks, runs, plans and
+//! rollbacks, with Prometheus metrics and a graceful stop.
+
+mod api;
+mod api_error;
+mod auth;
+mod metrics;
+pub mod openapi;
+mod runbook_set;
+mod runner;
+mod schedule_loop;
+mod server;
+mod state;
+
+pub use api::BODY_LIMIT;
+pub use server::{DEFAULT_GRACE, DaemonOptions, RELOAD_EVERY, serve};

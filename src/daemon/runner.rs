@@ -1,0 +1,206 @@
+//! Runs inside the daemon: a runbook planned (and applied, in mode `apply`),
+//! a plan made earlier applied, or a run rolled back — each recorded in
+//! history exactly as the CLI records it, then counted and notified.
+//!
+//! Starting a run has two halves. What can be refused at once (an unknown
+//! runbook, bad params, an unknown plan or run, a cluster ebb cannot reach) is
+//! checked before anything is spawned, so the API can answer with a 4xx; the
+//! rest runs as a task whose end is its record.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::api_error::ApiError;
+use super::state::Daemon;
+use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, compile_checked};
+use crate::history::{RunRecord, RunState, Store, apply_recorded, plan_rollback};
+use crate::notify::{Notification, events_of, run_context, run_summary};
+use crate::provider::kafka::KafkaProvider;
+use crate::runbook::spec::RunbookSpec;
+
+/// What to run.
+pub enum Work {
+    /// Plan the runbook, and apply the plan in mode `apply`.
+    Runbook { name: String, params: Vec<(String, Value)> },
+    /// Apply the plan that run `plan_id` made (after the drift check).
+    SavedPlan { name: String, plan_id: String },
+    /// Roll back run `of`.
+    Rollback { of: String },
+}
+
+/// A run checked and ready to spawn.
+enum Prepared {
+    Runbook { compiled: Box<CompiledRunbook> },
+    /// A plan to apply as it is: a saved plan, or a rollback's.
+    Plan { plan: Box<Plan>, sha256_now: Option<String> },
+}
+
+/// A run started: its id, and its task, whose output is the run's record.
+pub struct Started {
+    pub id: String,
+    pub task: JoinHandle<RunRecord>,
+}
+
+/// Checks `work` and starts it as run `run`.
+pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result<Started, ApiError> {
+    if daemon.stopping.load(Ordering::SeqCst) {
+        return Err(ApiError::unavailable("the daemon is shutting down; no new runs start"));
+    }
+    let (runbook, spec, prepared, provider) = prepare(daemon, work, &run).await?;
+    run.notifier = Some(daemon.notifier.clone());
+    let id = run.id.clone();
+    let task_daemon = daemon.clone();
+    let task_runbook = runbook.clone();
+    // The scheduler counted a scheduled run when it fired it; any other run of
+    // the runbook counts too, for `overlap`, until it ends.
+    if run.trigger != "schedule" {
+        daemon.scheduler().started(&runbook);
+    }
+    let task = tokio::spawn(async move {
+        let record = execute(&task_daemon, prepared, &provider, &run).await;
+        task_daemon.untrack(&run.id);
+        ended(&task_daemon, spec.as_ref(), &record).await;
+        super::schedule_loop::run_ended(&task_daemon, &task_runbook);
+        record
+    });
+    daemon.track(&id, &runbook, task.abort_handle());
+    Ok(Started { id, task })
+}
+
+/// The runbook's name and spec (for notifications), the prepared work and its cluster's client.
+async fn prepare(
+    daemon: &Daemon,
+    work: Work,
+    run: &RunInfo,
+) -> Result<(String, Option<RunbookSpec>, Prepared, KafkaProvider), ApiError> {
+    let provider = |cluster: &str| daemon.provider(cluster).map_err(ApiError::unavailable);
+    match work {
+        Work::Runbook { name, params } => {
+            let checked = good_version(daemon, &name)?;
+            let compiled = compile_checked(checked, &params).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let provider = provider(&compiled.spec.cluster)?;
+            let spec = compiled.spec.clone();
+            Ok((name, Some(spec), Prepared::Runbook { compiled: Box::new(compiled) }, provider))
+        }
+        Work::SavedPlan { name, plan_id } => {
+            let record = find(daemon, &plan_id)?;
+            if record.runbook != name {
+                return Err(ApiError::bad_request(format!(
+                    "run {} planned runbook {}, not {name}",
+                    record.id, record.runbook
+                )));
+            }
+            let Some(plan) = record.plan.filter(|_| record.mode == Mode::Plan) else {
+                return Err(ApiError::bad_request(format!("run {} is not a plan (mode {})", record.id, record.mode.name())));
+            };
+            if plan.status != PlanStatus::Planned {
+                return Err(ApiError::bad_request(format!("the plan of run {} stopped and cannot be applied", record.id)));
+            }
+            let checked = good_version(daemon, &name)?;
+            let sha256_now = Some(crate::engine::sha256_hex(checked.text.as_bytes()));
+            let provider = provider(&plan.cluster)?;
+            Ok((name, checked.spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
+        }
+        Work::Rollback { of } => {
+            let record = find(daemon, &of)?;
+            let spec = daemon.runbooks().get(&record.runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone());
+            let provider = provider(&record.cluster)?;
+            let plan = plan_rollback(&record, &provider, run).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let sha256_now = Some(plan.runbook_sha256.clone());
+            Ok((record.runbook.clone(), spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
+        }
+    }
+}
+
+fn good_version(daemon: &Daemon, name: &str) -> Result<crate::runbook::Checked, ApiError> {
+    let runbooks = daemon.runbooks();
+    let entry = runbooks.get(name).ok_or_else(|| ApiError::not_found(format!("no runbook named {name}")))?;
+    entry.good.clone().ok_or_else(|| {
+        ApiError::conflict(format!("runbook {name} has no valid version to run: {}", entry.problems.join("; ")))
+    })
+}
+
+fn find(daemon: &Daemon, id: &str) -> Result<RunRecord, ApiError> {
+    daemon.store.find(id).map_err(|e| match e {
+        crate::history::StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
+        crate::history::StoreError::Ambiguous { .. } => ApiError::bad_request(e.to_string()),
+        other => ApiError::internal(other.to_string()),
+    })
+}
+
+async fn execute(daemon: &Daemon, prepared: Prepared, provider: &KafkaProvider, run: &RunInfo) -> RunRecord {
+    let started = std::time::Instant::now();
+    let (plan, sha256_now) = match prepared {
+        Prepared::Runbook { compiled } => {
+            let plan = crate::engine::plan(&compiled, provider, run).await;
+            (plan, Some(compiled.sha256.clone()))
+        }
+        Prepared::Plan { plan, sha256_now } => (*plan, sha256_now),
+    };
+    daemon.metrics.step_took(&plan.runbook, "(plan)", "plan", started.elapsed());
+    if run.mode == Mode::Plan || plan.status != PlanStatus::Planned || !plan.has_changes() {
+        let record = RunRecord::planned(run, &plan);
+        if let Err(e) = daemon.store.save(&record) {
+            tracing::error!(run_id = %run.id, error = %e, "run is not in history");
+        }
+        return record;
+    }
+    match apply_recorded(&plan, provider, sha256_now.as_deref(), run, false, &*daemon.store, &daemon.locks).await {
+        Ok(recorded) => {
+            if let Some(e) = &recorded.unsaved {
+                tracing::error!(run_id = %run.id, error = %e, "run is not in history as it ended");
+            }
+            daemon.store.get(&run.id).ok().flatten().unwrap_or_else(|| {
+                let mut record = RunRecord::start(run, &plan);
+                record.absorb(&recorded.applied);
+                record.finish(recorded.applied.status.into(), recorded.applied.reason.clone());
+                record
+            })
+        }
+        Err(e) => {
+            let mut record = RunRecord::start(run, &plan);
+            record.finish(RunState::Failed, Some(format!("cannot take the run's locks: {e}")));
+            let _ = daemon.store.save(&record);
+            record
+        }
+    }
+}
+
+/// Counts a finished run, logs it, and sends the notifications its runbook asks for.
+async fn ended(daemon: &Daemon, spec: Option<&RunbookSpec>, record: &RunRecord) {
+    daemon.metrics.run_ended(&record.runbook, &record.trigger, record.status.name());
+    for step in record.apply.iter().flat_map(|a| &a.steps) {
+        if let (Some(start), Some(end)) = (step.started_at, step.finished_at) {
+            daemon.metrics.step_took(&record.runbook, &step.id, &step.kind, (end - start).to_std().unwrap_or_default());
+        }
+    }
+    tracing::info!(
+        run_id = %record.id,
+        runbook = %record.runbook,
+        trigger = %record.trigger,
+        mode = record.mode.name(),
+        status = record.status.name(),
+        summary = %run_summary(record),
+        "run ended"
+    );
+    let Some(spec) = spec else { return };
+    let events = events_of(record);
+    for rule in &spec.notify {
+        let Some(event) = rule.on.iter().find(|e| events.contains(e)) else { continue };
+        let message = crate::notify::render_message(rule.message.as_deref(), spec, &run_context(record), *event)
+            .unwrap_or_else(|e| format!("{} {} (the notify message did not render: {e})", record.runbook, record.status.name()));
+        let note = Notification {
+            runbook: record.runbook.clone(),
+            run_id: record.id.clone(),
+            status: record.status.name().to_owned(),
+            summary: run_summary(record),
+            message,
+            event: serde_json::to_value(event).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        };
+        let delivery = daemon.notifier.send(&rule.to, &note).await;
+        daemon.metrics.notified(&rule.to, delivery.delivered);
+    }
+}

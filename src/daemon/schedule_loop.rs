@@ -1,0 +1,122 @@
+//! The scheduler's loop: sleep until the next fire time (or until woken by a
+//! reload, a pause or a run's end), tick, and act on what the tick says.
+//! Sleeps are capped so that a jump of the wall clock (a suspended machine)
+//! is noticed within [`LONGEST_SLEEP`]; the scheduler then sorts the slots that
+//! passed into fires and misses as it does after a downtime.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::runner::{Work, start};
+use super::state::Daemon;
+use crate::engine::{Mode, RunInfo};
+use crate::notify::{Notification, missed_context, render_message};
+use crate::runbook::spec::{RunEvent, ScheduleMode};
+use crate::schedule::Event;
+
+const LONGEST_SLEEP: Duration = Duration::from_secs(30);
+
+pub async fn schedule_loop(daemon: Arc<Daemon>) {
+    loop {
+        if daemon.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let wake_at = daemon.scheduler().wake_at();
+        let sleep = wake_at
+            .map_or(LONGEST_SLEEP, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+            .min(LONGEST_SLEEP);
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = daemon.wake.notified() => {}
+        }
+        if daemon.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let events = daemon.scheduler().tick(Utc::now());
+        if !events.is_empty() {
+            handle(&daemon, events);
+            save_cursors(&daemon);
+        }
+    }
+}
+
+/// A run of `runbook` ended: a slot queued behind it may fire now.
+pub fn run_ended(daemon: &Arc<Daemon>, runbook: &str) {
+    let events = daemon.scheduler().finished(runbook, Utc::now());
+    handle(daemon, events);
+    daemon.wake.notify_one();
+}
+
+pub fn save_cursors(daemon: &Daemon) {
+    let cursors: Vec<(String, DateTime<Utc>)> =
+        daemon.scheduler().cursors().map(|(name, at)| (name.to_owned(), at)).collect();
+    if let Err(e) = daemon.store.save_schedule_cursors(cursors.iter().map(|(n, at)| (n.as_str(), *at))) {
+        tracing::warn!(error = %e, "cannot save schedule cursors; a restart may count slots as missed again");
+    }
+}
+
+fn handle(daemon: &Arc<Daemon>, events: Vec<Event>) {
+    for event in events {
+        match event {
+            Event::Fire { runbook, slot, late, catchup } => {
+                daemon.metrics.fired(&runbook, late);
+                tracing::info!(runbook = %runbook, slot = %slot.to_rfc3339(), late_ms = late.as_millis() as u64, catchup, "slot fires");
+                let daemon = daemon.clone();
+                tokio::spawn(async move { fire(&daemon, &runbook, slot).await });
+            }
+            Event::Missed { runbook, slot } => {
+                daemon.metrics.missed(&runbook);
+                tracing::warn!(runbook = %runbook, slot = %slot.to_rfc3339(), "slot missed");
+                let daemon = daemon.clone();
+                tokio::spawn(async move { notify_missed(&daemon, &runbook, slot).await });
+            }
+            Event::Skipped { runbook, slot, reason } => {
+                daemon.metrics.skipped(&runbook, reason.name());
+                tracing::info!(runbook = %runbook, slot = %slot.to_rfc3339(), reason = reason.name(), "slot skipped");
+            }
+        }
+    }
+}
+
+async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
+    let mode = match daemon.runbooks().get(runbook).and_then(|e| e.timing.as_ref()).map(|t| t.mode) {
+        Some(ScheduleMode::Plan) => Mode::Plan,
+        _ => Mode::Apply,
+    };
+    let mut run = RunInfo::now("schedule", mode);
+    run.slot = Some(slot);
+    let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new() };
+    if let Err(e) = start(daemon, work, run).await {
+        tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
+        daemon.metrics.run_ended(runbook, "schedule", "failed");
+        run_ended(daemon, runbook);
+    }
+}
+
+async fn notify_missed(daemon: &Daemon, runbook: &str, slot: DateTime<Utc>) {
+    let Some(spec) = daemon.runbooks().get(runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone()) else {
+        return;
+    };
+    let mode = match spec.schedule.as_ref().and_then(|s| s.mode) {
+        Some(ScheduleMode::Plan) => Mode::Plan,
+        _ => Mode::Apply,
+    };
+    let run = missed_context(slot, mode);
+    for rule in spec.notify.iter().filter(|r| r.on.contains(&RunEvent::Missed)) {
+        let message = render_message(rule.message.as_deref(), &spec, &run, RunEvent::Missed)
+            .unwrap_or_else(|e| format!("{runbook} missed a slot (the notify message did not render: {e})"));
+        let note = Notification {
+            runbook: runbook.to_owned(),
+            run_id: String::new(),
+            status: "missed".to_owned(),
+            summary: run["summary"].as_str().unwrap_or_default().to_owned(),
+            message,
+            event: "missed".to_owned(),
+        };
+        let delivery = daemon.notifier.send(&rule.to, &note).await;
+        daemon.metrics.notified(&rule.to, delivery.delivered);
+    }
+}

@@ -1,0 +1,132 @@
+//! `ebb daemon`: bind the API, take the history store for the daemon's life,
+//! load the runbooks, and run the scheduler, the reload poll and the HTTP
+//! server until SIGTERM or SIGINT. Then: stop scheduling and starting runs,
+//! give running ones the grace period, stop the rest (their records become
+//! `interrupted`), save the schedule cursors, flush the store, exit 0.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use super::api::router;
+use super::runbook_set::RunbookSet;
+use super::schedule_loop::{save_cursors, schedule_loop};
+use super::state::Daemon;
+use crate::Error;
+use crate::config::LoadedConfig;
+use crate::history::{BRIEF_WAIT, DataDir, Holder, mark_interrupted};
+use crate::runbook::Catalog;
+
+/// How often the runbooks directory is looked at for changes.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// How long running steps get to finish after SIGTERM, unless configured.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+pub struct DaemonOptions {
+    /// Overrides `daemon.listen`.
+    pub listen: Option<String>,
+    /// Overrides `daemon.grace`.
+    pub grace: Option<Duration>,
+}
+
+pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), Error> {
+    let daemon_config = config.config.daemon.clone().unwrap_or_default();
+    let listen = options.listen.unwrap_or(daemon_config.listen);
+    let grace = options.grace.or(daemon_config.grace.map(|g| g.duration)).unwrap_or(DEFAULT_GRACE);
+    let listener =
+        TcpListener::bind(&listen).await.map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
+    let address = listener.local_addr().map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
+    let api_url = format!("http://{address}");
+    if daemon_config.tokens.is_empty() {
+        tracing::warn!("daemon.tokens in ebb.yaml is empty: every API request but /healthz and /metrics will be refused (401)");
+    }
+
+    let data = DataDir::from_config(&config.config);
+    let holder = Holder { pid: std::process::id(), command: "ebb daemon".to_owned(), api: Some(api_url.clone()) };
+    let store = data.open_as(&holder, BRIEF_WAIT)?;
+    let mut runbooks = RunbookSet::new(config.config.runbooks.clone(), Catalog::from_config(&config.config));
+    runbooks.reload();
+    let daemon = Arc::new(Daemon::new(config, store, data.locks(), runbooks));
+    daemon.sync_schedules();
+
+    // The one line a script waits for; the address is the real one when listen asked for port 0.
+    println!("ebb daemon listening on {api_url}");
+    tracing::info!(api = %api_url, runbooks = daemon.runbooks().count(), "daemon started");
+
+    let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
+    let reloader = tokio::spawn(reload_loop(daemon.clone()));
+    let shutdown = shutdown(daemon.clone(), grace);
+    axum::serve(listener, router(daemon.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::Usage(format!("the API server stopped: {e}")))?;
+    scheduler.abort();
+    reloader.abort();
+
+    mark_interrupted(&*daemon.store, &daemon.locks)?;
+    save_cursors(&daemon);
+    daemon.store.flush()?;
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+async fn reload_loop(daemon: Arc<Daemon>) {
+    let mut every = tokio::time::interval(RELOAD_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let changed = daemon.runbooks_mut().reload();
+        if changed {
+            daemon.sync_schedules();
+        }
+    }
+}
+
+/// Resolves when the server should stop: after a signal, once running runs
+/// ended or the grace period is over (then they are stopped).
+async fn shutdown(daemon: Arc<Daemon>, grace: Duration) {
+    wait_for_signal().await;
+    daemon.stopping.store(true, Ordering::SeqCst);
+    daemon.wake.notify_one();
+    let running = daemon.in_flight();
+    tracing::info!(runs = running.len(), grace_s = grace.as_secs(), "stopping: no new runs; waiting for running ones");
+    let deadline = Instant::now() + grace;
+    while !daemon.in_flight().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let left = daemon.in_flight();
+    for (id, runbook, task) in &left {
+        tracing::warn!(run_id = %id, runbook = %runbook, "grace period over: run stopped; it will be recorded as interrupted");
+        task.abort();
+    }
+    // Let the stopped tasks drop what they hold (their run locks) before the records are marked.
+    let settle = Instant::now() + Duration::from_secs(2);
+    while left.iter().any(|(_, _, task)| !task.is_finished()) && Instant::now() < settle {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM; only SIGINT stops the daemon");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => tracing::info!("SIGINT received"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,147 @@
+//! What the daemon holds while it runs, shared by the scheduler loop, the
+//! reload loop, the HTTP handlers and the run tasks.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use super::auth::Tokens;
+use super::metrics::{Gauges, Metrics};
+use super::runbook_set::RunbookSet;
+use crate::config::{ClusterConfig, LoadedConfig};
+use crate::history::{LockDir, OpenStore};
+use crate::notify::Notifier;
+use crate::provider::kafka::KafkaProvider;
+use crate::schedule::Scheduler;
+
+pub struct Daemon {
+    pub config: LoadedConfig,
+    /// The history store, open for the daemon's whole life.
+    pub store: OpenStore,
+    pub locks: LockDir,
+    pub runbooks: RwLock<RunbookSet>,
+    pub scheduler: Mutex<Scheduler>,
+    pub metrics: Metrics,
+    pub notifier: Arc<Notifier>,
+    pub tokens: Tokens,
+    /// One client per cluster, made on first use and kept.
+    providers: Mutex<BTreeMap<String, KafkaProvider>>,
+    /// Runs going now: id → (runbook, the task).
+    in_flight: Mutex<BTreeMap<String, (String, AbortHandle)>>,
+    /// Wakes the scheduler loop early (a reload, a pause, a run's end).
+    pub wake: Notify,
+    /// Set by SIGTERM/SIGINT: no new runs start.
+    pub stopping: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Daemon {
+    pub fn new(config: LoadedConfig, store: OpenStore, locks: LockDir, runbooks: RunbookSet) -> Self {
+        let tokens = Tokens::new(config.config.daemon.as_ref().map_or(&[][..], |d| &d.tokens));
+        let notifier = Arc::new(Notifier::from_config(&config.config));
+        Daemon {
+            config,
+            store,
+            locks,
+            runbooks: RwLock::new(runbooks),
+            scheduler: Mutex::new(Scheduler::new()),
+            metrics: Metrics::default(),
+            notifier,
+            tokens,
+            providers: Mutex::new(BTreeMap::new()),
+            in_flight: Mutex::new(BTreeMap::new()),
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    pub fn runbooks(&self) -> RwLockReadGuard<'_, RunbookSet> {
+        self.runbooks.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn runbooks_mut(&self) -> RwLockWriteGuard<'_, RunbookSet> {
+        self.runbooks.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn scheduler(&self) -> MutexGuard<'_, Scheduler> {
+        lock(&self.scheduler)
+    }
+
+    /// The client for `cluster`, connecting on first use.
+    pub fn provider(&self, cluster: &str) -> Result<KafkaProvider, String> {
+        let mut providers = lock(&self.providers);
+        if let Some(provider) = providers.get(cluster) {
+            return Ok(provider.clone());
+        }
+        let provider = match self.config.cluster(cluster).map_err(|e| e.to_string())? {
+            ClusterConfig::Kafka(kafka) => KafkaProvider::connect(cluster, kafka).map_err(|e| e.to_string())?,
+            other => {
+                return Err(format!(
+                    "cluster {cluster} uses the {} provider, which this build of ebb cannot plan or apply on yet",
+                    other.provider_name()
+                ));
+            }
+        };
+        providers.insert(cluster.to_owned(), provider.clone());
+        Ok(provider)
+    }
+
+    pub fn track(&self, id: &str, runbook: &str, task: AbortHandle) {
+        lock(&self.in_flight).insert(id.to_owned(), (runbook.to_owned(), task));
+    }
+
+    pub fn untrack(&self, id: &str) {
+        lock(&self.in_flight).remove(id);
+    }
+
+    pub fn in_flight(&self) -> Vec<(String, String, AbortHandle)> {
+        lock(&self.in_flight).iter().map(|(id, (runbook, task))| (id.clone(), runbook.clone(), task.clone())).collect()
+    }
+
+    pub fn gauges(&self) -> Gauges {
+        let runbooks = self.runbooks();
+        let scheduler = self.scheduler();
+        Gauges {
+            runbooks: runbooks.entries().filter(|e| e.good.is_some()).count(),
+            invalid_runbooks: runbooks.entries().filter(|e| !e.problems.is_empty()).count() + runbooks.nameless().len(),
+            scheduled: scheduler.names().count(),
+            paused: scheduler.names().filter(|n| scheduler.is_paused(n)).count(),
+            runs_in_progress: lock(&self.in_flight).len(),
+        }
+    }
+
+    /// Brings the scheduler in line with the runbooks: new and changed
+    /// schedules set (a new one resumes from the cursor in the store), gone
+    /// ones removed.
+    pub fn sync_schedules(&self) {
+        let now = Utc::now();
+        let runbooks = self.runbooks();
+        let mut scheduler = self.scheduler();
+        let wanted: BTreeMap<&str, _> =
+            runbooks.entries().filter_map(|e| e.timing.as_ref().map(|t| (e.name.as_str(), t))).collect();
+        let gone: Vec<String> = scheduler.names().filter(|n| !wanted.contains_key(n)).map(str::to_owned).collect();
+        for name in gone {
+            scheduler.remove(&name);
+        }
+        for (name, timing) in wanted {
+            let resume_from = if scheduler.contains(name) {
+                None
+            } else {
+                self.store.schedule_cursor(name).unwrap_or_else(|e| {
+                    tracing::warn!(runbook = %name, error = %e, "cannot read the schedule cursor; starting from now");
+                    None
+                })
+            };
+            scheduler.set(name, timing.clone(), resume_from, now);
+        }
+        drop(scheduler);
+        self.wake.notify_one();
+    }
+}

@@ -1,0 +1,122 @@
+//! Posting to webhooks. A target's URL is a secret (chat webhooks carry their
+//! token in it), so it appears in no error: reqwest's errors are stripped of
+//! their URL, and a failure is described by its kind and HTTP status.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::{Config, Secret};
+
+/// Attempts per notification, and the wait before the second (doubling after).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Per attempt: connect, send, and read the status.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The body posted to a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    pub runbook: String,
+    pub run_id: String,
+    pub status: String,
+    pub summary: String,
+    pub message: String,
+    /// What fired it: a run event (`success`, `failure`, `refused`, `missed`, `changes`) or `step`.
+    pub event: String,
+}
+
+/// How one notification went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub to: String,
+    pub delivered: bool,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub struct Notifier {
+    targets: BTreeMap<String, Secret>,
+    client: reqwest::Client,
+    first_backoff: Duration,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier").field("targets", &self.targets.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Notifier {
+    pub fn from_config(config: &Config) -> Self {
+        let targets = config.notify.iter().map(|(name, t)| (name.clone(), t.webhook.url.clone())).collect();
+        Notifier::new(targets)
+    }
+
+    pub fn new(targets: BTreeMap<String, Secret>) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(ATTEMPT_TIMEOUT)
+            .connect_timeout(ATTEMPT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Notifier { targets, client, first_backoff: FIRST_BACKOFF }
+    }
+
+    /// Waits `first` before the second attempt instead of half a second (tests).
+    pub fn with_backoff(mut self, first: Duration) -> Self {
+        self.first_backoff = first;
+        self
+    }
+
+    /// Posts `note` to target `to`, retrying connection errors, time-outs,
+    /// 429 and 5xx answers with backoff.
+    pub async fn send(&self, to: &str, note: &Notification) -> Delivery {
+        let Some(url) = self.targets.get(to) else {
+            return Delivery { to: to.to_owned(), delivered: false, attempts: 0, error: Some(format!("no notify target {to:?} in ebb.yaml")) };
+        };
+        let mut backoff = self.first_backoff;
+        let mut last_error = None;
+        for attempt in 1..=ATTEMPTS {
+            match self.client.post(url.expose()).json(note).send().await {
+                Ok(response) if response.status().is_success() => {
+                    return Delivery { to: to.to_owned(), delivered: true, attempts: attempt, error: None };
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    last_error = Some(format!("the webhook answered HTTP {status}"));
+                    if !(status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS) {
+                        return Delivery { to: to.to_owned(), delivered: false, attempts: attempt, error: last_error };
+                    }
+                }
+                Err(e) => last_error = Some(describe(&e.without_url())),
+            }
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+        }
+        tracing::warn!(target = %to, run_id = %note.run_id, error = last_error.as_deref().unwrap_or(""), "notification not delivered");
+        Delivery { to: to.to_owned(), delivered: false, attempts: ATTEMPTS, error: last_error }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    // The source chain says why without the URL (stripped above).
+    let mut reason = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = s.to_string();
+        source = s.source();
+    }
+    if reason.is_empty() { kind.to_owned() } else { format!("{kind}: {reason}") }
+}
