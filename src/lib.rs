@@ -12,9 +12,9 @@ pub mod daemon;
 pub mod engine;
 mod error;
 pub mod history;
+pub mod notify;
 pub mod provider;
 pub mod runbook;
-pub mod notify;
 pub mod schedule;
 pub mod steps;
 #[doc(hidden)]

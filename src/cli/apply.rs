@@ -78,7 +78,8 @@ pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, E
     let plan = read_plan(&args.plan)?;
     let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
     let data = DataDir::from_config(&config.config);
-    let run = RunInfo::cli(Mode::Apply);
+    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
+    let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
     let (applied, code) = apply_and_report(&plan, &provider, &run, args.force, args.output, &data).await?;
     if args.output == OutputFormat::Json {
         print_json(&applied)?;

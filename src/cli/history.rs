@@ -10,6 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::OutputFormat;
+use super::daemon_client::DaemonClient;
 use super::plan::print_json;
 use super::table::Table;
 use crate::Error;
@@ -43,7 +44,12 @@ struct HistoryReport<'a> {
     runs: &'a [RunSummary],
 }
 
-pub fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Error> {
+#[derive(serde::Deserialize)]
+struct RunList {
+    runs: Vec<RunSummary>,
+}
+
+pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Error> {
     let status = match &args.status {
         None => None,
         Some(text) => Some(RunState::parse(text).ok_or_else(|| {
@@ -57,8 +63,21 @@ pub fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Err
             Some(TimeSpec::parse(text).map_err(|e| Error::Usage(format!("--since: {e}")))?.resolve(Utc::now()))
         }
     };
-    let query = RunQuery { runbook: args.runbook, status, since, limit: Some(args.limit), ..RunQuery::default() };
-    let runs = DataDir::from_config(&config.config).list(&query)?;
+    let data = DataDir::from_config(&config.config);
+    let runs = match data.held_by_daemon() {
+        Some(api) => {
+            let mut query = vec![("limit", args.limit.to_string())];
+            query.extend(args.runbook.map(|r| ("runbook", r)));
+            query.extend(status.map(|s| ("status", s.name().to_owned())));
+            query.extend(since.map(|s| ("since", s.to_rfc3339())));
+            DaemonClient::new(config, &api)?.get::<RunList>("/runs", &query).await?.runs
+        }
+        None => {
+            let query =
+                RunQuery { runbook: args.runbook, status, since, limit: Some(args.limit), ..RunQuery::default() };
+            data.list(&query)?
+        }
+    };
     match args.output {
         OutputFormat::Json => print_json(&HistoryReport { format: HISTORY_FORMAT, runs: &runs })?,
         OutputFormat::Table => std::io::stdout().lock().write_all(render(&runs).as_bytes())?,

@@ -6,6 +6,7 @@ mod apply;
 mod cluster;
 mod connect;
 mod daemon;
+mod daemon_client;
 mod history;
 mod plan;
 mod plan_view;
@@ -17,6 +18,7 @@ mod schema;
 mod show;
 mod table;
 mod validate;
+mod via_daemon;
 
 pub use schema::schema_text;
 
@@ -97,8 +99,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Plan(args) => plan::plan(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Run(args) => run::run(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Apply(args) => apply::apply(&crate::config::load(cli.config.as_deref())?, args).await,
-        Command::History(args) => history::history(&crate::config::load(cli.config.as_deref())?, args),
-        Command::Show(args) => show::show(&crate::config::load(cli.config.as_deref())?, args),
+        Command::History(args) => history::history(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Show(args) => show::show(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Rollback(args) => rollback::rollback(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),

@@ -32,6 +32,9 @@ pub struct RollbackArgs {
 
 pub async fn rollback(config: &LoadedConfig, args: RollbackArgs) -> Result<ExitCode, Error> {
     let data = DataDir::from_config(&config.config);
+    if let Some(api) = data.held_by_daemon() {
+        return super::via_daemon::rollback(config, &api, &args.run, args.yes, args.plan_only, args.output).await;
+    }
     let record = data.open()?.find(&args.run)?;
     let provider = connect::keep_until_exit(connect::provider(config, &record.cluster)?);
     let mode = if args.plan_only { Mode::Plan } else { Mode::Apply };

@@ -39,10 +39,14 @@ struct RunReport<'a> {
 }
 
 pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error> {
-    let run = RunInfo::cli(Mode::Apply);
+    let data = DataDir::from_config(&config.config);
+    if let Some(api) = data.held_by_daemon() {
+        return super::via_daemon::run(config, &api, &args.runbook, &args.sets, args.yes, args.output).await;
+    }
+    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
+    let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let provider = super::connect::keep_until_exit(provider);
-    let data = DataDir::from_config(&config.config);
     show_confirm_apply(&plan, &provider, &run, args.yes, args.output, &data).await
 }
 

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use chrono::SecondsFormat;
 use clap::Args;
 
+use super::daemon_client::DaemonClient;
 use super::plan::print_json;
 use super::table::Table;
 use super::{OutputFormat, plan_view};
@@ -25,8 +26,12 @@ pub struct ShowArgs {
     pub output: OutputFormat,
 }
 
-pub fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
-    let record = DataDir::from_config(&config.config).open()?.find(&args.run)?;
+pub async fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
+    let data = DataDir::from_config(&config.config);
+    let record: RunRecord = match data.held_by_daemon() {
+        Some(api) => DaemonClient::new(config, &api)?.get(&format!("/runs/{}", args.run), &[]).await?,
+        None => data.open()?.find(&args.run)?,
+    };
     match args.output {
         OutputFormat::Json => print_json(&record)?,
         OutputFormat::Table => std::io::stdout().lock().write_all(render(&record).as_bytes())?,
@@ -34,7 +39,7 @@ pub fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(record: &RunRecord) -> String {
+pub fn render(record: &RunRecord) -> String {
     let mut out = String::new();
     let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
     let _ = writeln!(out, "Run {}", record.id);

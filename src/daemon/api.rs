@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -56,24 +56,18 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .with_state(daemon)
 }
 
-fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller, Response> {
+fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller, ApiError> {
     daemon.tokens.authorize(headers, needs).map_err(|denied| match denied {
-        Denied::Unauthenticated => {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid bearer token is required (Authorization: Bearer <token>, from daemon.tokens in ebb.yaml)",
-            )
-            .into_response();
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
-        }
+        Denied::Unauthenticated => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer <token>, from daemon.tokens in ebb.yaml)",
+        ),
         Denied::Forbidden { needs } => ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("this token's role cannot do this; it needs {}", role_name(needs)),
-        )
-        .into_response(),
+        ),
     })
 }
 
@@ -94,7 +88,11 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, 
         } else {
             format!("cannot read the request body: {}", rejection.body_text())
         };
-        ApiError::new(status, if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" }, message)
+        ApiError::new(
+            status,
+            if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" },
+            message,
+        )
     })?;
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
     serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
@@ -158,7 +156,7 @@ fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
 
 async fn list_runbooks(State(daemon): Shared, headers: HeaderMap) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
-        return denied;
+        return denied.into_response();
     }
     let runbooks = daemon.runbooks();
     let list: Vec<Value> = runbooks.entries().map(|e| runbook_json(&daemon, e, false)).collect();
@@ -172,7 +170,7 @@ async fn list_runbooks(State(daemon): Shared, headers: HeaderMap) -> Response {
 
 async fn get_runbook(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
-        return denied;
+        return denied.into_response();
     }
     let runbooks = daemon.runbooks();
     match runbooks.get(&name) {
@@ -246,7 +244,7 @@ async fn plan_runbook(
 ) -> Response {
     let caller = match authorize(&daemon, &headers, Role::Viewer) {
         Ok(caller) => caller,
-        Err(denied) => return denied,
+        Err(denied) => return denied.into_response(),
     };
     let request: PlanBody = match body(bytes) {
         Ok(request) => request,
@@ -268,7 +266,7 @@ async fn run_runbook(
 ) -> Response {
     let caller = match authorize(&daemon, &headers, Role::Operator) {
         Ok(caller) => caller,
-        Err(denied) => return denied,
+        Err(denied) => return denied.into_response(),
     };
     let Ok(Query(query)) = query else {
         return ApiError::bad_request("the only query parameter is wait=true|false").into_response();
@@ -279,7 +277,9 @@ async fn run_runbook(
     };
     let work = match request.plan_id {
         Some(plan_id) if request.params.is_empty() => Work::SavedPlan { name, plan_id },
-        Some(_) => return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response(),
+        Some(_) => {
+            return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response();
+        }
         None => Work::Runbook { name, params: params_of(request.params) },
     };
     tracing::info!(caller = %caller.name, "run requested through the API");
@@ -292,7 +292,7 @@ async fn run_runbook(
 async fn set_paused(daemon: &Daemon, headers: &HeaderMap, name: &str, paused: bool) -> Response {
     let caller = match authorize(daemon, headers, Role::Operator) {
         Ok(caller) => caller,
-        Err(denied) => return denied,
+        Err(denied) => return denied.into_response(),
     };
     if daemon.runbooks().get(name).is_none() {
         return ApiError::not_found(format!("no runbook named {name}")).into_response();
@@ -328,7 +328,7 @@ async fn list_runs(
     query: Result<Query<RunsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
-        return denied;
+        return denied.into_response();
     }
     let Ok(Query(query)) = query else {
         return ApiError::bad_request("query parameters: runbook, status, limit (a number), since (RFC 3339)")
@@ -371,11 +371,18 @@ fn find_run(daemon: &Daemon, id: &str) -> Result<RunRecord, ApiError> {
 
 async fn get_run(State(daemon): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
-        return denied;
+        return denied.into_response();
     }
     match find_run(&daemon, &id) {
         Ok(record) => Json(record).into_response(),
-        Err(e) => e.into_response(),
+        // A run started a moment ago is still making its plan; it is stored once it has one.
+        Err(e) => match daemon.in_flight().into_iter().find(|(run_id, _, _)| *run_id == id) {
+            Some((run_id, runbook, _)) => {
+                Json(json!({ "id": run_id, "runbook": runbook, "status": "running", "phase": "planning" }))
+                    .into_response()
+            }
+            None => e.into_response(),
+        },
     }
 }
 
@@ -388,7 +395,7 @@ async fn rollback(
 ) -> Response {
     let caller = match authorize(&daemon, &headers, Role::Operator) {
         Ok(caller) => caller,
-        Err(denied) => return denied,
+        Err(denied) => return denied.into_response(),
     };
     let Ok(Query(query)) = query else {
         return ApiError::bad_request("the only query parameter is wait=true|false").into_response();

@@ -93,7 +93,10 @@ mod tests {
         let t = tokens();
         assert_eq!(t.authorize(&bearer("Bearer o-token"), Role::Operator).unwrap().name, "ci");
         assert_eq!(t.authorize(&bearer("Bearer o-token"), Role::Viewer).unwrap().role, Role::Operator);
-        assert_eq!(t.authorize(&bearer("Bearer v-token"), Role::Operator), Err(Denied::Forbidden { needs: Role::Operator }));
+        assert_eq!(
+            t.authorize(&bearer("Bearer v-token"), Role::Operator),
+            Err(Denied::Forbidden { needs: Role::Operator })
+        );
         assert_eq!(t.authorize(&bearer("Bearer o-token"), Role::Admin), Err(Denied::Forbidden { needs: Role::Admin }));
         for wrong in ["Bearer nope", "Bearer o-toke", "Bearer o-tokenx", "Basic o-token", "o-token", "Bearer "] {
             assert_eq!(t.authorize(&bearer(wrong), Role::Viewer), Err(Denied::Unauthenticated), "{wrong}");

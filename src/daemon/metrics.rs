@@ -128,7 +128,12 @@ impl Metrics {
                 escape(status)
             );
         }
-        help(&mut out, "ebb_step_duration_seconds", "histogram", "How long steps took (plan and apply), by runbook and step.");
+        help(
+            &mut out,
+            "ebb_step_duration_seconds",
+            "histogram",
+            "How long steps took (plan and apply), by runbook and step.",
+        );
         for ((runbook, step, kind), h) in &m.steps {
             let labels = format!("runbook=\"{}\",step=\"{}\",kind=\"{}\"", escape(runbook), escape(step), escape(kind));
             h.write(&mut out, "ebb_step_duration_seconds", &labels);
@@ -137,11 +142,21 @@ impl Metrics {
         for (runbook, n) in &m.fires {
             let _ = writeln!(out, "ebb_schedule_fires_total{{runbook=\"{}\"}} {n}", escape(runbook));
         }
-        help(&mut out, "ebb_schedule_missed_total", "counter", "Scheduled slots missed (daemon down or late) and not run, by runbook.");
+        help(
+            &mut out,
+            "ebb_schedule_missed_total",
+            "counter",
+            "Scheduled slots missed (daemon down or late) and not run, by runbook.",
+        );
         for (runbook, n) in &m.missed {
             let _ = writeln!(out, "ebb_schedule_missed_total{{runbook=\"{}\"}} {n}", escape(runbook));
         }
-        help(&mut out, "ebb_schedule_skipped_total", "counter", "Scheduled slots skipped, by runbook and reason (overlap, paused).");
+        help(
+            &mut out,
+            "ebb_schedule_skipped_total",
+            "counter",
+            "Scheduled slots skipped, by runbook and reason (overlap, paused).",
+        );
         for ((runbook, reason), n) in &m.skipped {
             let _ = writeln!(
                 out,
@@ -150,9 +165,19 @@ impl Metrics {
                 escape(reason)
             );
         }
-        help(&mut out, "ebb_schedule_lateness_seconds", "histogram", "How long after its fire time (slot plus jitter) a slot fired.");
+        help(
+            &mut out,
+            "ebb_schedule_lateness_seconds",
+            "histogram",
+            "How long after its fire time (slot plus jitter) a slot fired.",
+        );
         m.lateness.write(&mut out, "ebb_schedule_lateness_seconds", "");
-        help(&mut out, "ebb_notifications_total", "counter", "Notifications, by target and outcome (delivered, failed).");
+        help(
+            &mut out,
+            "ebb_notifications_total",
+            "counter",
+            "Notifications, by target and outcome (delivered, failed).",
+        );
         for ((target, outcome), n) in &m.notifications {
             let _ = writeln!(
                 out,
@@ -184,8 +209,12 @@ mod tests {
         m.missed("odd\"name");
         let text = m.render(&Gauges { runbooks: 2, invalid_runbooks: 1, scheduled: 1, paused: 0, runs_in_progress: 0 });
         assert!(text.contains("ebb_runs_total{runbook=\"nightly\",trigger=\"schedule\",status=\"succeeded\"} 2"));
-        assert!(text.contains("ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.01\"} 0"));
-        assert!(text.contains("ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.05\"} 1"));
+        assert!(text.contains(
+            "ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.01\"} 0"
+        ));
+        assert!(text.contains(
+            "ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.05\"} 1"
+        ));
         assert!(text.contains("ebb_schedule_lateness_seconds_bucket{le=\"+Inf\"} 1"));
         assert!(text.contains("ebb_schedule_skipped_total{runbook=\"nightly\",reason=\"overlap\"} 1"));
         assert!(text.contains("ebb_schedule_missed_total{runbook=\"odd\\\"name\"} 1"));

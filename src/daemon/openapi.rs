@@ -16,18 +16,84 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { method: "get", path: "/healthz", role: None, summary: "Liveness: ok, or stopping during shutdown.", body: None },
-    Route { method: "get", path: "/metrics", role: None, summary: "Prometheus text: runs, step durations, schedule lateness, missed and skipped slots.", body: None },
+    Route {
+        method: "get",
+        path: "/healthz",
+        role: None,
+        summary: "Liveness: ok, or stopping during shutdown.",
+        body: None,
+    },
+    Route {
+        method: "get",
+        path: "/metrics",
+        role: None,
+        summary: "Prometheus text: runs, step durations, schedule lateness, missed and skipped slots.",
+        body: None,
+    },
     Route { method: "get", path: "/api/v1/openapi.json", role: None, summary: "This document.", body: None },
-    Route { method: "get", path: "/api/v1/runbooks", role: Some("viewer"), summary: "Runbooks loaded, with validation problems, schedules and next fire times; files too broken to name.", body: None },
-    Route { method: "get", path: "/api/v1/runbooks/{name}", role: Some("viewer"), summary: "One runbook: its good version's spec, the current file's problems, schedule and next fire times.", body: None },
-    Route { method: "post", path: "/api/v1/runbooks/{name}/plan", role: Some("viewer"), summary: "Plan the runbook (a dry run, recorded); answers with the run record and its plan.", body: Some("PlanRequest") },
-    Route { method: "post", path: "/api/v1/runbooks/{name}/runs", role: Some("operator"), summary: "Run the runbook (plan and apply), or apply the plan of an earlier plan run (plan_id). Answers 202 with the run id; with ?wait=true, the record once it ends.", body: Some("RunRequest") },
-    Route { method: "post", path: "/api/v1/runbooks/{name}/pause", role: Some("operator"), summary: "Pause the runbook's schedule (due slots are skipped and counted).", body: None },
-    Route { method: "post", path: "/api/v1/runbooks/{name}/resume", role: Some("operator"), summary: "Resume the runbook's schedule from the next slot.", body: None },
-    Route { method: "get", path: "/api/v1/runs", role: Some("viewer"), summary: "Stored runs, newest first, filtered by runbook, status and since; limit 1–1000 (default 50).", body: None },
-    Route { method: "get", path: "/api/v1/runs/{id}", role: Some("viewer"), summary: "One run (an id or a unique start of one): plan, applied steps, snapshot.", body: None },
-    Route { method: "post", path: "/api/v1/runs/{id}/rollback", role: Some("operator"), summary: "Restore the offsets the run changed from its snapshot (plan_only: just the plan). 202 with the run id; ?wait=true waits.", body: Some("RollbackRequest") },
+    Route {
+        method: "get",
+        path: "/api/v1/runbooks",
+        role: Some("viewer"),
+        summary: "Runbooks loaded, with validation problems, schedules and next fire times; files too broken to name.",
+        body: None,
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/runbooks/{name}",
+        role: Some("viewer"),
+        summary: "One runbook: its good version's spec, the current file's problems, schedule and next fire times.",
+        body: None,
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runbooks/{name}/plan",
+        role: Some("viewer"),
+        summary: "Plan the runbook (a dry run, recorded); answers with the run record and its plan.",
+        body: Some("PlanRequest"),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runbooks/{name}/runs",
+        role: Some("operator"),
+        summary: "Run the runbook (plan and apply), or apply the plan of an earlier plan run (plan_id). Answers 202 with the run id; with ?wait=true, the record once it ends.",
+        body: Some("RunRequest"),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runbooks/{name}/pause",
+        role: Some("operator"),
+        summary: "Pause the runbook's schedule (due slots are skipped and counted).",
+        body: None,
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runbooks/{name}/resume",
+        role: Some("operator"),
+        summary: "Resume the runbook's schedule from the next slot.",
+        body: None,
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/runs",
+        role: Some("viewer"),
+        summary: "Stored runs, newest first, filtered by runbook, status and since; limit 1–1000 (default 50).",
+        body: None,
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/runs/{id}",
+        role: Some("viewer"),
+        summary: "One run (an id or a unique start of one): plan, applied steps, snapshot.",
+        body: None,
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runs/{id}/rollback",
+        role: Some("operator"),
+        summary: "Restore the offsets the run changed from its snapshot (plan_only: just the plan). 202 with the run id; ?wait=true waits.",
+        body: Some("RollbackRequest"),
+    },
 ];
 
 pub fn document() -> Value {
@@ -43,8 +109,7 @@ pub fn document() -> Value {
         });
         if route.method == "post" && (route.path.ends_with("/runs") || route.path.ends_with("/rollback")) {
             operation["responses"]["202"] = json!({ "description": "Started; the body has run_id." });
-            operation["parameters"] =
-                json!([{ "name": "wait", "in": "query", "schema": { "type": "boolean" }, "description": "Answer once the run ends." }]);
+            operation["parameters"] = json!([{ "name": "wait", "in": "query", "schema": { "type": "boolean" }, "description": "Answer once the run ends." }]);
         }
         if route.path == "/api/v1/runs" {
             operation["parameters"] = json!([

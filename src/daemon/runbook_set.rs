@@ -76,15 +76,17 @@ impl RunbookSet {
         let now = Utc::now();
         let mut entries = BTreeMap::new();
         let mut nameless = Vec::new();
-        for checked in check_paths(&[self.dir.clone()], &self.catalog) {
+        for checked in check_paths(std::slice::from_ref(&self.dir), &self.catalog) {
             let problems: Vec<String> = checked
                 .problems
                 .iter()
                 .map(|p| format!("{}:{}:{}: {}", checked.path.display(), p.at.line, p.at.column, p.message))
                 .collect();
-            let name = checked.name.clone().filter(|n| !n.is_empty()).or_else(|| {
-                self.entries.values().find(|e| e.path == checked.path).map(|e| e.name.clone())
-            });
+            let name = checked
+                .name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .or_else(|| self.entries.values().find(|e| e.path == checked.path).map(|e| e.name.clone()));
             let Some(name) = name else {
                 tracing::error!(file = %checked.path.display(), problems = %problems.join("; "), "runbook file is invalid");
                 nameless.push((checked.path.clone(), problems));
@@ -99,7 +101,11 @@ impl RunbookSet {
                 RunbookEntry {
                     name: name.clone(),
                     path: checked.path.clone(),
-                    timing: checked.spec.as_ref().and_then(|s| s.schedule.as_ref()).and_then(|s| Timing::from_spec(s).ok()),
+                    timing: checked
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.schedule.as_ref())
+                        .and_then(|s| Timing::from_spec(s).ok()),
                     good: Some(checked),
                     problems: Vec::new(),
                     loaded_at: if unchanged { previous.and_then(|p| p.loaded_at) } else { Some(now) },

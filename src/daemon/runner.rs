@@ -33,9 +33,14 @@ pub enum Work {
 
 /// A run checked and ready to spawn.
 enum Prepared {
-    Runbook { compiled: Box<CompiledRunbook> },
+    Runbook {
+        compiled: Box<CompiledRunbook>,
+    },
     /// A plan to apply as it is: a saved plan, or a rollback's.
-    Plan { plan: Box<Plan>, sha256_now: Option<String> },
+    Plan {
+        plan: Box<Plan>,
+        sha256_now: Option<String>,
+    },
 }
 
 /// A run started: its id, and its task, whose output is the run's record.
@@ -94,10 +99,17 @@ async fn prepare(
                 )));
             }
             let Some(plan) = record.plan.filter(|_| record.mode == Mode::Plan) else {
-                return Err(ApiError::bad_request(format!("run {} is not a plan (mode {})", record.id, record.mode.name())));
+                return Err(ApiError::bad_request(format!(
+                    "run {} is not a plan (mode {})",
+                    record.id,
+                    record.mode.name()
+                )));
             };
             if plan.status != PlanStatus::Planned {
-                return Err(ApiError::bad_request(format!("the plan of run {} stopped and cannot be applied", record.id)));
+                return Err(ApiError::bad_request(format!(
+                    "the plan of run {} stopped and cannot be applied",
+                    record.id
+                )));
             }
             let checked = good_version(daemon, &name)?;
             let sha256_now = Some(crate::engine::sha256_hex(checked.text.as_bytes()));
@@ -106,9 +118,11 @@ async fn prepare(
         }
         Work::Rollback { of } => {
             let record = find(daemon, &of)?;
-            let spec = daemon.runbooks().get(&record.runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone());
+            let spec =
+                daemon.runbooks().get(&record.runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone());
             let provider = provider(&record.cluster)?;
-            let plan = plan_rollback(&record, &provider, run).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let plan =
+                plan_rollback(&record, &provider, run).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
             let sha256_now = Some(plan.runbook_sha256.clone());
             Ok((record.runbook.clone(), spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
         }
@@ -191,7 +205,9 @@ async fn ended(daemon: &Daemon, spec: Option<&RunbookSpec>, record: &RunRecord) 
     for rule in &spec.notify {
         let Some(event) = rule.on.iter().find(|e| events.contains(e)) else { continue };
         let message = crate::notify::render_message(rule.message.as_deref(), spec, &run_context(record), *event)
-            .unwrap_or_else(|e| format!("{} {} (the notify message did not render: {e})", record.runbook, record.status.name()));
+            .unwrap_or_else(|e| {
+                format!("{} {} (the notify message did not render: {e})", record.runbook, record.status.name())
+            });
         let note = Notification {
             runbook: record.runbook.clone(),
             run_id: record.id.clone(),

@@ -25,9 +25,8 @@ pub async fn schedule_loop(daemon: Arc<Daemon>) {
             return;
         }
         let wake_at = daemon.scheduler().wake_at();
-        let sleep = wake_at
-            .map_or(LONGEST_SLEEP, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .min(LONGEST_SLEEP);
+        let sleep =
+            wake_at.map_or(LONGEST_SLEEP, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)).min(LONGEST_SLEEP);
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             () = daemon.wake.notified() => {}

@@ -40,7 +40,9 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     let address = listener.local_addr().map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
     let api_url = format!("http://{address}");
     if daemon_config.tokens.is_empty() {
-        tracing::warn!("daemon.tokens in ebb.yaml is empty: every API request but /healthz and /metrics will be refused (401)");
+        tracing::warn!(
+            "daemon.tokens in ebb.yaml is empty: every API request but /healthz and /metrics will be refused (401)"
+        );
     }
 
     let data = DataDir::from_config(&config.config);

@@ -137,6 +137,17 @@ impl DataDir {
         Ok(store)
     }
 
+    /// The API address of a daemon holding the store now, if one does; the
+    /// CLI's history commands go through it.
+    pub fn held_by_daemon(&self) -> Option<String> {
+        let mut file = OpenOptions::new().read(true).open(self.root.join("history.lock")).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(TryLockError::WouldBlock) => read_holder(&mut file).and_then(|h| h.api),
+            Err(TryLockError::Error(_)) => None,
+        }
+    }
+
     fn retain_if_due(&self, store: &SledStore) -> Result<(), StoreError> {
         let mut retained_at = self.retained_at.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if retained_at.is_some_and(|at| at.elapsed() < self.retention_every) {
@@ -249,8 +260,12 @@ mod tests {
         let err = data.open().err().unwrap().to_string();
         assert!(started.elapsed() < BRIEF_WAIT / 2, "a long-lived holder is not waited for");
         assert!(err.contains("ebb daemon (pid 4242)") && err.contains("use its API at http://127.0.0.1:8480"), "{err}");
+        assert_eq!(data.held_by_daemon().as_deref(), Some("http://127.0.0.1:8480"));
         drop(held);
-        assert!(data.open().is_ok());
+        assert_eq!(data.held_by_daemon(), None);
+        let brief = data.open().unwrap();
+        assert_eq!(data.held_by_daemon(), None, "a command is not a daemon");
+        drop(brief);
         let _ = std::fs::remove_dir_all(data.root());
     }
 

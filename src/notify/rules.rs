@@ -72,7 +72,12 @@ pub fn missed_context(slot: DateTime<Utc>, mode: Mode) -> Value {
 
 /// Renders a rule's message (strict, unescaped) for runbook `spec` and `run`
 /// (from [`run_context`] or [`missed_context`]).
-pub fn render_message(template: Option<&str>, spec: &RunbookSpec, run: &Value, event: RunEvent) -> Result<String, String> {
+pub fn render_message(
+    template: Option<&str>,
+    spec: &RunbookSpec,
+    run: &Value,
+    event: RunEvent,
+) -> Result<String, String> {
     let context = json!({
         "runbook": { "name": spec.name, "description": spec.description, "cluster": spec.cluster },
         "run": run,

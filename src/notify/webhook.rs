@@ -75,7 +75,12 @@ impl Notifier {
     /// 429 and 5xx answers with backoff.
     pub async fn send(&self, to: &str, note: &Notification) -> Delivery {
         let Some(url) = self.targets.get(to) else {
-            return Delivery { to: to.to_owned(), delivered: false, attempts: 0, error: Some(format!("no notify target {to:?} in ebb.yaml")) };
+            return Delivery {
+                to: to.to_owned(),
+                delivered: false,
+                attempts: 0,
+                error: Some(format!("no notify target {to:?} in ebb.yaml")),
+            };
         };
         let mut backoff = self.first_backoff;
         let mut last_error = None;

@@ -2,13 +2,14 @@
 //! on the real broker: a run killed with SIGKILL mid-apply shows `interrupted`
 //! and its snapshot rolls the group back; a second run on a group another run
 //! holds is refused (exit 3) with the holder's run id; a store held by a
-//! daemon is named plainly and nothing changes.
+//! daemon that does not answer is named plainly and nothing changes.
 
 use std::time::Duration;
 
 use ebb::history::{DataDir, Holder, Retention};
 use ebb::testkit::{LiveMember, Seeder, shared_cluster};
 
+use crate::cli_harness::Ebb;
 use crate::history_support::{Workspace, applied_step_status, at, committed, topic_and_groups};
 
 /// Steps `<id>-targets` and `<id>` resetting `group` to the latest offsets.
@@ -100,19 +101,26 @@ async fn a_second_run_on_a_held_group_is_refused_with_the_holders_run_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_store_held_by_a_daemon_is_named_and_a_run_changes_nothing() {
+async fn a_store_held_by_an_unreachable_daemon_is_named_and_a_run_changes_nothing() {
     let (topic, groups) = topic_and_groups("held-store", &["g"]).await;
     let ws = Workspace::new();
     let rb = ws.runbook("rb.yaml", &runbook("held-store", &[reset_steps("r", &groups[0], &topic, "")]));
     let data = DataDir::new(ws.data_dir(), Retention { max_age: Duration::from_secs(86_400), max_runs: 10 });
-    let daemon = Holder { pid: 4242, command: "ebb daemon".into(), api: Some("http://127.0.0.1:8480".into()) };
+    // A daemon that holds the store but does not answer: nothing listens on its port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = format!("http://127.0.0.1:{port}");
+    let daemon = Holder { pid: 4242, command: "ebb daemon".into(), api: Some(api.clone()) };
     let held = data.open_as(&daemon, Duration::ZERO).unwrap();
 
     ws.ebb(["history"])
         .code(1)
-        .stderr_contains("is in use by ebb daemon (pid 4242)")
-        .stderr_contains("use its API at http://127.0.0.1:8480");
-    ws.ebb(["run", &rb, "--yes"]).code(1).stderr_contains("cannot record the run in history");
+        .stderr_contains(&format!("the daemon at {api} holds the history store, and there is no token"));
+    let with_token =
+        |args: &[&str]| Ebb::new().config(&ws.config).args(args.iter().copied()).env("EBB_TOKEN", "some-token").run();
+    with_token(&["history"])
+        .code(1)
+        .stderr_contains(&format!("the daemon at {api} holds the history store, but cannot be reached"));
+    with_token(&["run", &rb, "--yes"]).code(1).stderr_contains("cannot be reached");
     assert_eq!(committed(&groups[0]).await, at(&topic, [10, 10]), "nothing is changed unrecorded");
 
     drop(held);

@@ -6,6 +6,9 @@
 mod cli_describe;
 mod cli_harness;
 mod cli_validate;
+mod daemon_api;
+mod daemon_schedule;
+mod daemon_support;
 mod history_runs;
 mod history_safety;
 mod history_support;

@@ -1,0 +1,103 @@
+//! The CLI through a running daemon. sled lets one process hold the history
+//! store; while the daemon holds it, `history`, `show`, `rollback` and `run`
+//! ask the daemon's API instead, and print what the direct commands print.
+//!
+//! The address is `daemon.listen` in ebb.yaml (what the daemon binds), or,
+//! when that says port 0 or is absent, the address the daemon wrote into
+//! `history.lock`. The token is `$EBB_TOKEN`, else the highest-ranked token in
+//! ebb.yaml's `daemon.tokens` (whoever can read ebb.yaml and its variables
+//! holds those anyway).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::config::LoadedConfig;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct DaemonClient {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl DaemonClient {
+    /// A client for the daemon whose address `history.lock` gives as `held_api`.
+    pub fn new(config: &LoadedConfig, held_api: &str) -> Result<Self, Error> {
+        let daemon = config.config.daemon.as_ref();
+        let base = daemon
+            .map(|d| d.listen.as_str())
+            .filter(|listen| !listen.ends_with(":0"))
+            .map_or_else(|| held_api.to_owned(), |listen| format!("http://{listen}"));
+        let token = std::env::var("EBB_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| {
+            daemon.and_then(|d| d.tokens.iter().max_by_key(|t| t.role)).map(|t| t.token.expose().to_owned())
+        });
+        let Some(token) = token else {
+            return Err(Error::Usage(format!(
+                "the daemon at {base} holds the history store, and there is no token to ask it with: set EBB_TOKEN, \
+                 or add a token under daemon.tokens in ebb.yaml"
+            )));
+        };
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot make an HTTP client: {e}")))?;
+        eprintln!("(through the daemon at {base}, which holds the history store)");
+        Ok(DaemonClient { base, token, client })
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T, Error> {
+        self.send(Method::GET, path, query, None).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: Value,
+    ) -> Result<T, Error> {
+        self.send(Method::POST, path, query, Some(body)).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<T, Error> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let mut request = self.client.request(method, &url).bearer_auth(&self.token).query(query);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.map_err(|e| {
+            Error::Usage(format!(
+                "the daemon at {} holds the history store, but cannot be reached: {}",
+                self.base,
+                e.without_url()
+            ))
+        })?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or(text);
+            return Err(Error::Usage(format!("the daemon at {} answered {status}: {message}", self.base)));
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| Error::Usage(format!("the daemon at {} answered something ebb cannot read: {e}", self.base)))
+    }
+}
+
+/// The body of a run request with `--set` params, as text (the daemon types them).
+pub fn params_body(sets: &[(String, Value)]) -> Value {
+    let params: serde_json::Map<String, Value> = sets.iter().cloned().collect();
+    json!({ "params": params })
+}
