@@ -4,7 +4,7 @@
 //! retention by age and count.
 
 mod data_dir;
-mod record;
+pub(crate) mod record;
 mod recorded_apply;
 mod recovery;
 mod retention;

@@ -87,3 +87,39 @@ pub fn render_message(
         .render("notify", "message", template.unwrap_or(DEFAULT_MESSAGE), &context)
         .map_err(|e| e.message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::record::sample;
+
+    fn spec() -> RunbookSpec {
+        serde_yaml::from_str(
+            "name: nightly\ncluster: local\nsteps:\n  - id: c\n    check: { that: \"true\", message: ok }\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_run_raises_the_event_of_how_it_ended() {
+        let ok = sample("nightly", RunState::Succeeded, 1_763_686_800_000);
+        assert_eq!(events_of(&ok), [RunEvent::Success]);
+        assert_eq!(events_of(&sample("n", RunState::Interrupted, 1)), [RunEvent::Failure]);
+        assert_eq!(events_of(&sample("n", RunState::Refused, 1)), [RunEvent::Refused]);
+        assert!(events_of(&sample("n", RunState::Running, 1)).is_empty());
+        assert_eq!(run_summary(&ok), "nothing to change");
+    }
+
+    #[test]
+    fn messages_render_strictly_and_unescaped() {
+        let mut record = sample("nightly", RunState::Failed, 1_763_686_800_000);
+        record.reason = Some("step `reset`: <group> has members\nmore".into());
+        let message = render_message(None, &spec(), &run_context(&record), RunEvent::Failure).unwrap();
+        assert_eq!(message, "nightly failed: step `reset`: <group> has members");
+        let err = render_message(Some("{{run.nope}}"), &spec(), &run_context(&record), RunEvent::Failure).unwrap_err();
+        assert!(err.contains("run.nope"), "{err}");
+        let slot = DateTime::from_timestamp(1_763_686_800, 0).unwrap();
+        let missed = render_message(None, &spec(), &missed_context(slot, Mode::Apply), RunEvent::Missed).unwrap();
+        assert_eq!(missed, "nightly missed: the slot of 2025-11-21T01:00:00+00:00 was missed");
+    }
+}
