@@ -186,3 +186,20 @@ async fn the_cli_goes_through_the_daemon_while_it_holds_the_store() {
     assert_eq!(committed(group).await, at(&topic, [10, 10]), "without --yes nothing is applied");
     ws.ebb(["show", "no-such-run"]).code(1).stderr_contains("answered 404");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_format_json_writes_one_object_per_line() {
+    let ws = DaemonWorkspace::new("");
+    ws.runbook("a.yaml", &to_latest("json-logs", "json-logs-g", "json-logs-t"));
+    let mut daemon = crate::daemon_support::Daemon::start_with(&ws.dir, &["--log-format", "json", "daemon"], &[]);
+    daemon.get("/api/v1/runbooks", VIEWER).await;
+    assert!(daemon.terminate().success());
+    let log = daemon.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "{log}");
+    for line in lines {
+        let entry: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(entry["level"].is_string() && entry["fields"].is_object(), "{line}");
+    }
+    assert!(log.contains("\"message\":\"runbook loaded\"") && log.contains("\"runbook\":\"json-logs\""), "{log}");
+}

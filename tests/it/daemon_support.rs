@@ -74,11 +74,16 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(dir: &std::path::Path, args: &[&str]) -> Self {
+        Daemon::start_with(dir, &["daemon"], args)
+    }
+
+    /// `ebb --config … BEFORE… AFTER…`: BEFORE holds `daemon` and any global flags.
+    pub fn start_with(dir: &std::path::Path, before: &[&str], after: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ebb"))
             .arg("--config")
             .arg(dir.join("ebb.yaml"))
-            .arg("daemon")
-            .args(args)
+            .args(before)
+            .args(after)
             .env_remove("EBB_CONFIG")
             .env("EBB_LOG", "info")
             .stdin(Stdio::null())
