@@ -351,7 +351,17 @@ mod tests {
             let store = SledStore::open(&dir).unwrap();
             store.save(&run).unwrap();
         }
-        let store = SledStore::open(&dir).unwrap();
+        // sled's file lock can outlive a dropped handle by a few milliseconds
+        // (its threads let go last); DataDir retries the same way.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let store = loop {
+            match SledStore::open(&dir) {
+                Err(StoreError::SledLocked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => break other.unwrap(),
+            }
+        };
         assert_eq!(store.get(&run.id).unwrap(), Some(run));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
