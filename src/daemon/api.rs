@@ -25,7 +25,7 @@ use super::runner::{Started, Work, start};
 use super::state::Daemon;
 use crate::config::Role;
 use crate::engine::{Mode, RunInfo};
-use crate::history::{RunQuery, RunRecord, RunState, Store};
+use crate::history::{RunQuery, RunState, Store};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -357,23 +357,15 @@ async fn list_runs(
     let request = RunQuery { runbook: query.runbook, status, since, limit: Some(limit), ..RunQuery::default() };
     match daemon.store.list(&request) {
         Ok(runs) => Json(json!({ "runs": runs })).into_response(),
-        Err(e) => ApiError::internal(e.to_string()).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
-}
-
-fn find_run(daemon: &Daemon, id: &str) -> Result<RunRecord, ApiError> {
-    daemon.store.find(id).map_err(|e| match e {
-        crate::history::StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
-        crate::history::StoreError::Ambiguous { .. } => ApiError::bad_request(e.to_string()),
-        other => ApiError::internal(other.to_string()),
-    })
 }
 
 async fn get_run(State(daemon): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
         return denied.into_response();
     }
-    match find_run(&daemon, &id) {
+    match daemon.store.find(&id).map_err(ApiError::from) {
         Ok(record) => Json(record).into_response(),
         // A run started a moment ago is still making its plan; it is stored once it has one.
         Err(e) => match daemon.in_flight().into_iter().find(|(run_id, _, _)| *run_id == id) {
@@ -404,7 +396,7 @@ async fn rollback(
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    let of = match find_run(&daemon, &id) {
+    let of = match daemon.store.find(&id).map_err(ApiError::from) {
         Ok(record) => record.id,
         Err(e) => return e.into_response(),
     };

@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::history::StoreError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -37,6 +39,17 @@ impl ApiError {
 
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+/// A run that is not there is 404, a prefix of several runs 400, anything else 500.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
+            StoreError::Ambiguous { .. } => ApiError::bad_request(e.to_string()),
+            other => ApiError::internal(other.to_string()),
+        }
     }
 }
 

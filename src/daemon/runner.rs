@@ -91,7 +91,7 @@ async fn prepare(
             Ok((name, Some(spec), Prepared::Runbook { compiled: Box::new(compiled) }, provider))
         }
         Work::SavedPlan { name, plan_id } => {
-            let record = find(daemon, &plan_id)?;
+            let record = daemon.store.find(&plan_id)?;
             if record.runbook != name {
                 return Err(ApiError::bad_request(format!(
                     "run {} planned runbook {}, not {name}",
@@ -117,7 +117,7 @@ async fn prepare(
             Ok((name, checked.spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
         }
         Work::Rollback { of } => {
-            let record = find(daemon, &of)?;
+            let record = daemon.store.find(&of)?;
             let spec =
                 daemon.runbooks().get(&record.runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone());
             let provider = provider(&record.cluster)?;
@@ -134,14 +134,6 @@ fn good_version(daemon: &Daemon, name: &str) -> Result<crate::runbook::Checked, 
     let entry = runbooks.get(name).ok_or_else(|| ApiError::not_found(format!("no runbook named {name}")))?;
     entry.good.clone().ok_or_else(|| {
         ApiError::conflict(format!("runbook {name} has no valid version to run: {}", entry.problems.join("; ")))
-    })
-}
-
-fn find(daemon: &Daemon, id: &str) -> Result<RunRecord, ApiError> {
-    daemon.store.find(id).map_err(|e| match e {
-        crate::history::StoreError::NotFound(_) => ApiError::not_found(e.to_string()),
-        crate::history::StoreError::Ambiguous { .. } => ApiError::bad_request(e.to_string()),
-        other => ApiError::internal(other.to_string()),
     })
 }
 
