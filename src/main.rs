@@ -10,7 +10,9 @@ fn main() -> ExitCode {
     // The daemon says what it does (info); a command only what went wrong (warn).
     let default_level = if matches!(cli.command, ebb::cli::Command::Daemon(_)) { "info" } else { "warn" };
     let filter = EnvFilter::try_from_env("EBB_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: a log piped to a file or journald stays plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     match cli.log_format {
         ebb::cli::LogFormat::Json => logs.json().init(),
         ebb::cli::LogFormat::Text => logs.init(),

@@ -65,6 +65,7 @@ async fn tokens_roles_and_bad_requests_get_json_errors() {
     assert_eq!((status, answer["status"].as_str()), (200, Some("ok")));
 
     let log = daemon.log();
+    assert!(log.contains("runbook=") && !log.contains('\u{1b}'), "a piped text log is plain, no colour codes:\n{log}");
     for secret in [VIEWER, OPERATOR, ADMIN] {
         assert!(!log.contains(secret), "a token is in the log");
         assert!(!daemon.metrics().await.contains(secret));
