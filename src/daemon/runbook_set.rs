@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::{Catalog, Checked, check_paths, runbook_files};
+use crate::runbook::{Catalog, Checked, check_paths};
 use crate::schedule::Timing;
 
 /// One runbook as the daemon knows it.
@@ -32,8 +32,8 @@ pub struct RunbookEntry {
     pub loaded_at: Option<DateTime<Utc>>,
 }
 
-/// What the directory held at the last look: each file's size and modification time.
-type Listing = Vec<(PathBuf, u64, Option<SystemTime>)>;
+/// What the directory holds: each file's size and modification time.
+pub type Listing = Vec<(PathBuf, u64, Option<SystemTime>)>;
 
 pub struct RunbookSet {
     dir: PathBuf,
@@ -67,16 +67,40 @@ impl RunbookSet {
     }
 
     /// Reads the directory again if anything in it changed; true when it did.
+    /// (The daemon does the same in parts, so that the files are read and
+    /// validated outside its lock: [`list`], [`Self::is_current`], [`check`],
+    /// [`Self::apply`].)
     pub fn reload(&mut self) -> bool {
         let listing = list(&self.dir);
-        if self.listing.as_ref() == Some(&listing) {
+        if self.is_current(&listing) {
             return false;
         }
+        let checked = check(&self.dir, &self.catalog);
+        self.apply(listing, checked);
+        true
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Whether `listing` is what the set was last loaded from.
+    pub fn is_current(&self, listing: &Listing) -> bool {
+        self.listing.as_ref() == Some(listing)
+    }
+
+    /// Takes in the files of `listing`, validated (by [`check`], after the
+    /// listing was made: a file changed in between is read again next time).
+    pub fn apply(&mut self, listing: Listing, checked: Vec<Checked>) {
         self.listing = Some(listing);
         let now = Utc::now();
         let mut entries = BTreeMap::new();
         let mut nameless = Vec::new();
-        for checked in check_paths(std::slice::from_ref(&self.dir), &self.catalog) {
+        for checked in checked {
             let problems: Vec<String> = checked
                 .problems
                 .iter()
@@ -134,21 +158,34 @@ impl RunbookSet {
         }
         self.entries = entries;
         self.nameless = nameless;
-        true
     }
 }
 
-fn list(dir: &Path) -> Listing {
-    let files = runbook_files(dir).unwrap_or_default();
-    files
-        .into_iter()
-        .map(|path| {
-            let meta = std::fs::metadata(&path).ok();
-            let size = meta.as_ref().map_or(0, std::fs::Metadata::len);
-            let modified = meta.and_then(|m| m.modified().ok());
-            (path, size, modified)
+/// Every runbook file of `dir`, validated as `ebb validate` does.
+pub fn check(dir: &Path, catalog: &Catalog) -> Vec<Checked> {
+    check_paths(&[dir.to_owned()], catalog)
+}
+
+/// The runbook files of `dir` (as [`crate::runbook::runbook_files`] finds
+/// them) with their sizes and modification times. This runs every second, so
+/// each file costs one `stat` relative to the directory (a symbolic link one
+/// more, to follow it), and the sort compares names as bytes.
+pub fn list(dir: &Path) -> Listing {
+    let Ok(read) = std::fs::read_dir(dir) else { return Listing::new() };
+    let mut listing: Listing = read
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let path = entry.path();
+            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                return None;
+            }
+            let is_link = entry.file_type().ok()?.is_symlink();
+            let meta = if is_link { std::fs::metadata(&path) } else { entry.metadata() }.ok()?;
+            meta.is_file().then(|| (path, meta.len(), meta.modified().ok()))
         })
-        .collect()
+        .collect();
+    listing.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    listing
 }
 
 #[cfg(test)]
@@ -217,5 +254,24 @@ mod tests {
         std::fs::remove_file(dir.join("a.yaml")).unwrap();
         set.reload();
         assert!(set.get("a").is_none());
+    }
+
+    #[test]
+    fn the_listing_holds_what_validation_reads_and_sees_a_link_target_change() {
+        let (dir, elsewhere) = (dir(), dir());
+        write(&dir.join("b.yaml"), GOOD);
+        write(&dir.join("a.yml"), GOOD);
+        write(&dir.join("notes.txt"), "not a runbook");
+        std::fs::create_dir_all(dir.join("sub.yaml")).unwrap();
+        write(&elsewhere.join("target.yaml"), GOOD);
+        std::os::unix::fs::symlink(elsewhere.join("target.yaml"), dir.join("linked.yaml")).unwrap();
+        let listing = list(&dir);
+        let listed: Vec<PathBuf> = listing.iter().map(|(path, _, _)| path.clone()).collect();
+        assert_eq!(listed, crate::runbook::runbook_files(&dir).unwrap());
+        assert_eq!(listing[2].1, GOOD.len() as u64, "a link is listed with its target's size");
+        let mut set = RunbookSet::new(dir.clone(), catalog());
+        assert!(set.reload());
+        write(&elsewhere.join("target.yaml"), &format!("{GOOD}# edited\n"));
+        assert!(!set.is_current(&list(&dir)), "an edit behind a link is a change");
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use super::api::router;
-use super::runbook_set::RunbookSet;
+use super::runbook_set::{self, RunbookSet};
 use super::schedule_loop::{save_cursors, schedule_loop};
 use super::state::Daemon;
 use crate::Error;
@@ -74,15 +74,33 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     Ok(())
 }
 
+/// Polls the runbooks directory. Listing and validating read files, so they
+/// run on the blocking pool and outside the lock: runs and API requests that
+/// read the set wait only for the swap.
 async fn reload_loop(daemon: Arc<Daemon>) {
+    let (dir, catalog) = {
+        let set = daemon.runbooks();
+        (set.dir().to_owned(), set.catalog().clone())
+    };
     let mut every = tokio::time::interval(RELOAD_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let changed = daemon.runbooks_mut().reload();
-        if changed {
-            daemon.sync_schedules();
+        let listed = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || runbook_set::list(&dir)).await
+        };
+        let Ok(listing) = listed else { continue };
+        if daemon.runbooks().is_current(&listing) {
+            continue;
         }
+        let checked = {
+            let (dir, catalog) = (dir.clone(), catalog.clone());
+            tokio::task::spawn_blocking(move || runbook_set::check(&dir, &catalog)).await
+        };
+        let Ok(checked) = checked else { continue };
+        daemon.runbooks_mut().apply(listing, checked);
+        daemon.sync_schedules();
     }
 }
 
