@@ -220,6 +220,23 @@ fn params_of(map: Map<String, Value>) -> Vec<(String, Value)> {
     map.into_iter().collect()
 }
 
+type WaitParam = Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>;
+
+/// What a request that changes the cluster carries: an operator's token,
+/// `?wait=`, and a JSON body of type `B`.
+fn change_request<B: DeserializeOwned>(
+    daemon: &Daemon,
+    headers: &HeaderMap,
+    query: WaitParam,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<(Caller, bool, B), ApiError> {
+    let caller = authorize(daemon, headers, Role::Operator)?;
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::bad_request("the only query parameter is wait=true|false"));
+    };
+    Ok((caller, query.wait, body(bytes)?))
+}
+
 /// Answers with the run id at once (202), or with its record once it ends.
 async fn answer(started: Started, wait: bool) -> Response {
     if !wait {
@@ -261,18 +278,11 @@ async fn run_runbook(
     State(daemon): Shared,
     headers: HeaderMap,
     Path(name): Path<String>,
-    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    query: WaitParam,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let caller = match authorize(&daemon, &headers, Role::Operator) {
-        Ok(caller) => caller,
-        Err(denied) => return denied.into_response(),
-    };
-    let Ok(Query(query)) = query else {
-        return ApiError::bad_request("the only query parameter is wait=true|false").into_response();
-    };
-    let request: RunBody = match body(bytes) {
-        Ok(request) => request,
+    let (caller, wait, request): (_, _, RunBody) = match change_request(&daemon, &headers, query, bytes) {
+        Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
     let work = match request.plan_id {
@@ -284,7 +294,7 @@ async fn run_runbook(
     };
     tracing::info!(caller = %caller.name, "run requested through the API");
     match start(&daemon, work, api_run("api", Mode::Apply, &caller)).await {
-        Ok(started) => answer(started, query.wait).await,
+        Ok(started) => answer(started, wait).await,
         Err(e) => e.into_response(),
     }
 }
@@ -382,18 +392,11 @@ async fn rollback(
     State(daemon): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
-    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    query: WaitParam,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let caller = match authorize(&daemon, &headers, Role::Operator) {
-        Ok(caller) => caller,
-        Err(denied) => return denied.into_response(),
-    };
-    let Ok(Query(query)) = query else {
-        return ApiError::bad_request("the only query parameter is wait=true|false").into_response();
-    };
-    let request: RollbackBody = match body(bytes) {
-        Ok(request) => request,
+    let (caller, wait, request): (_, _, RollbackBody) = match change_request(&daemon, &headers, query, bytes) {
+        Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
     let of = match daemon.store.find(&id).map_err(ApiError::from) {
@@ -405,7 +408,7 @@ async fn rollback(
     run.actor = Some(caller.name.clone());
     tracing::info!(caller = %caller.name, of = %of, "rollback requested through the API");
     match start(&daemon, Work::Rollback { of }, run).await {
-        Ok(started) => answer(started, query.wait || request.plan_only).await,
+        Ok(started) => answer(started, wait || request.plan_only).await,
         Err(e) => e.into_response(),
     }
 }

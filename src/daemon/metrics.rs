@@ -120,13 +120,7 @@ impl Metrics {
 
         help(&mut out, "ebb_runs_total", "counter", "Runs ended, by runbook, trigger and status.");
         for ((runbook, trigger, status), n) in &m.runs {
-            let _ = writeln!(
-                out,
-                "ebb_runs_total{{runbook=\"{}\",trigger=\"{}\",status=\"{}\"}} {n}",
-                escape(runbook),
-                escape(trigger),
-                escape(status)
-            );
+            sample(&mut out, "ebb_runs_total", &[("runbook", runbook), ("trigger", trigger), ("status", status)], *n);
         }
         help(
             &mut out,
@@ -135,12 +129,12 @@ impl Metrics {
             "How long steps took (plan and apply), by runbook and step.",
         );
         for ((runbook, step, kind), h) in &m.steps {
-            let labels = format!("runbook=\"{}\",step=\"{}\",kind=\"{}\"", escape(runbook), escape(step), escape(kind));
+            let labels = labels(&[("runbook", runbook), ("step", step), ("kind", kind)]);
             h.write(&mut out, "ebb_step_duration_seconds", &labels);
         }
         help(&mut out, "ebb_schedule_fires_total", "counter", "Scheduled slots fired, by runbook.");
         for (runbook, n) in &m.fires {
-            let _ = writeln!(out, "ebb_schedule_fires_total{{runbook=\"{}\"}} {n}", escape(runbook));
+            sample(&mut out, "ebb_schedule_fires_total", &[("runbook", runbook)], *n);
         }
         help(
             &mut out,
@@ -149,7 +143,7 @@ impl Metrics {
             "Scheduled slots missed (daemon down or late) and not run, by runbook.",
         );
         for (runbook, n) in &m.missed {
-            let _ = writeln!(out, "ebb_schedule_missed_total{{runbook=\"{}\"}} {n}", escape(runbook));
+            sample(&mut out, "ebb_schedule_missed_total", &[("runbook", runbook)], *n);
         }
         help(
             &mut out,
@@ -158,12 +152,7 @@ impl Metrics {
             "Scheduled slots skipped, by runbook and reason (overlap, paused).",
         );
         for ((runbook, reason), n) in &m.skipped {
-            let _ = writeln!(
-                out,
-                "ebb_schedule_skipped_total{{runbook=\"{}\",reason=\"{}\"}} {n}",
-                escape(runbook),
-                escape(reason)
-            );
+            sample(&mut out, "ebb_schedule_skipped_total", &[("runbook", runbook), ("reason", reason)], *n);
         }
         help(
             &mut out,
@@ -179,15 +168,21 @@ impl Metrics {
             "Notifications, by target and outcome (delivered, failed).",
         );
         for ((target, outcome), n) in &m.notifications {
-            let _ = writeln!(
-                out,
-                "ebb_notifications_total{{target=\"{}\",outcome=\"{}\"}} {n}",
-                escape(target),
-                escape(outcome)
-            );
+            sample(&mut out, "ebb_notifications_total", &[("target", target), ("outcome", outcome)], *n);
         }
         out
     }
+}
+
+/// One sample line: `name{label="value",…} n`.
+fn sample(out: &mut String, name: &str, pairs: &[(&str, &str)], n: u64) {
+    let _ = writeln!(out, "{name}{{{}}} {n}", labels(pairs));
+}
+
+/// `label="value",…` with the values escaped.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    let labels: Vec<String> = pairs.iter().map(|(label, value)| format!("{label}=\"{}\"", escape(value))).collect();
+    labels.join(",")
 }
 
 fn escape(value: &str) -> String {
