@@ -7,6 +7,7 @@ mod capabilities;
 mod error;
 pub mod kafka;
 mod model;
+pub mod signing;
 
 use std::future::Future;
 
