@@ -168,6 +168,13 @@ pub struct CkafkaClusterConfig {
     /// API endpoint; default `https://ckafka.tencentcloudapi.com`.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// Upper bound for one API call, retries of throttled calls included. Default 30s.
+    #[serde(default = "default_cloud_timeout")]
+    pub timeout: HumanDuration,
+}
+
+fn default_cloud_timeout() -> HumanDuration {
+    HumanDuration::parse("30s").expect("a valid literal")
 }
 
 /// Huawei Cloud DMS for Kafka settings.
@@ -184,6 +191,9 @@ pub struct DmsClusterConfig {
     pub access_key: Secret,
     /// Secret key (SK).
     pub secret_key: Secret,
+    /// Upper bound for one API call, retries of throttled calls included. Default 30s.
+    #[serde(default = "default_cloud_timeout")]
+    pub timeout: HumanDuration,
 }
 
 /// The daemon's listener and tokens.

@@ -25,8 +25,30 @@ pub enum ProviderError {
     #[error("cluster {cluster}: {operation} failed: {detail}")]
     Request { cluster: String, operation: &'static str, detail: String, retryable: bool },
 
+    /// A cloud management API answered with an error.
+    #[error("cluster {cluster}: {action} failed: {answer}")]
+    Cloud { cluster: String, action: &'static str, answer: Box<CloudAnswer>, retryable: bool },
+
     #[error("cluster {cluster}: {operation} did not finish within {}", humanize(.timeout))]
     Timeout { cluster: String, operation: &'static str, timeout: Duration },
+}
+
+/// A cloud API's error answer: its code, message and request id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudAnswer {
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Display for CloudAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        match &self.request_id {
+            Some(id) => write!(f, " (request id {id})"),
+            None => Ok(()),
+        }
+    }
 }
 
 fn humanize(d: &Duration) -> String {
@@ -37,7 +59,7 @@ impl ProviderError {
     /// Errors that may succeed if tried again: timeouts, leader changes, throttling.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ProviderError::Request { retryable, .. } => *retryable,
+            ProviderError::Request { retryable, .. } | ProviderError::Cloud { retryable, .. } => *retryable,
             ProviderError::Timeout { .. } | ProviderError::Unreachable { .. } => true,
             ProviderError::UnknownTopic { .. }
             | ProviderError::UnknownPartition { .. }

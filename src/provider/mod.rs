@@ -4,15 +4,17 @@
 //! which one they run on.
 
 mod capabilities;
+pub mod ckafka;
 mod error;
 pub mod kafka;
 mod model;
+mod pacing;
 pub mod signing;
 
 use std::future::Future;
 
 pub use capabilities::unsupported_step;
-pub use error::ProviderError;
+pub use error::{CloudAnswer, ProviderError};
 pub use model::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
     OffsetRange, PartitionInfo, RecordsDeleted, TopicDescription, TopicPartition, Watermarks,

@@ -8,6 +8,7 @@ pub mod broker;
 pub mod member;
 pub mod names;
 pub mod seed;
+pub mod tencent_front;
 
 pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 pub use member::LiveMember;
