@@ -24,15 +24,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Timelike, Utc};
-use ebb::testkit::{Seeder, repo_root, shared_cluster, unique};
-use support::Workdir;
+use ebb::testkit::{DaemonProcess, Seeder, repo_root, shared_cluster, unique};
+use support::{Workdir, status_kib};
 
 const RUNBOOKS: usize = 1_000;
 const GROUPS: usize = 10;
@@ -72,19 +70,19 @@ fn main() {
     let ticks = clock_ticks();
 
     write_runbooks(&runbooks, "0 3 1 1 *", &topic, &groups);
-    let (daemon, startup) = Daemon::start(&dir);
-    runtime.block_on(daemon.wait_until_scheduled(&client));
+    let (daemon, startup) = start_daemon(&dir);
+    runtime.block_on(wait_until_scheduled(&daemon, &client));
     let loaded = startup.elapsed();
     std::thread::sleep(SETTLE);
     let before = cpu_ticks(daemon.pid());
     std::thread::sleep(IDLE_WINDOW);
     let idle_cpu = (cpu_ticks(daemon.pid()) - before) as f64 / ticks as f64;
-    let idle_rss = rss_kib(daemon.pid());
-    drop(daemon.stop());
+    let idle_rss = status_kib(daemon.pid(), "VmRSS");
+    drop(stop(daemon));
 
     write_runbooks(&runbooks, "* * * * *", &topic, &groups);
-    let (daemon, _) = Daemon::start(&dir);
-    runtime.block_on(daemon.wait_until_scheduled(&client));
+    let (daemon, _) = start_daemon(&dir);
+    runtime.block_on(wait_until_scheduled(&daemon, &client));
     // Measure whole minutes: from just before one minute's slot to just
     // before the slot after the last measured minute.
     sleep_until_second(58);
@@ -93,16 +91,16 @@ fn main() {
     let mut peak_rss = 0;
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60 * u64::from(minutes)) {
-        peak_rss = peak_rss.max(rss_kib(daemon.pid()));
+        peak_rss = peak_rss.max(status_kib(daemon.pid(), "VmRSS"));
         std::thread::sleep(Duration::from_millis(250));
     }
     let busy_cpu = (cpu_ticks(daemon.pid()) - before) as f64 / ticks as f64;
-    let busy_rss = rss_kib(daemon.pid());
+    let busy_rss = status_kib(daemon.pid(), "VmRSS");
     let window_end = Utc::now();
-    let log = daemon.stop();
+    let log = stop(daemon);
 
-    let mut lateness: Vec<u64> = log
-        .iter()
+    let lateness: Vec<u64> = log
+        .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .map(|line| line["fields"].clone())
         .filter(|fields| fields["message"] == "slot fires")
@@ -112,36 +110,17 @@ fn main() {
         })
         .filter_map(|fields| fields["late_ms"].as_u64())
         .collect();
-    lateness.sort_unstable();
     let runs = scheduled_runs(&dir, window_start, window_end);
-    let mut start_delay: Vec<u64> = runs.iter().map(|r| r.start_delay_ms).collect();
-    start_delay.sort_unstable();
-    let mut duration: Vec<u64> = runs.iter().map(|r| r.duration_ms).collect();
-    duration.sort_unstable();
+    let start_delay: Vec<u64> = runs.iter().map(|r| r.start_delay_ms).collect();
+    let duration: Vec<u64> = runs.iter().map(|r| r.duration_ms).collect();
     let expected = RUNBOOKS * minutes as usize;
     let succeeded = runs.iter().filter(|r| r.succeeded).count();
 
-    let describe = child_cpu(
-        Command::new("bash")
-            .arg("-c")
-            .arg(r#""$@" > /dev/null; times"#)
-            .arg("describe")
-            .arg(repo_root().join("scripts/kafka"))
-            .args(["tool", "consumer-groups"])
-            .args(["--bootstrap-server", &cluster.bootstrap, "--describe", "--group", &groups[0]]),
-    );
-    let one_runbook = runbooks.join("every-minute-0000.yaml");
-    let plan = child_cpu(
-        Command::new("bash")
-            .arg("-c")
-            .arg(r#""$@" > /dev/null; times"#)
-            .arg("plan")
-            .arg(env!("CARGO_BIN_EXE_ebb"))
-            .arg("--config")
-            .arg(dir.0.join("ebb.yaml"))
-            .arg("plan")
-            .arg(&one_runbook),
-    );
+    let mut describe = Command::new(repo_root().join("scripts/kafka"));
+    describe.args(["tool", "consumer-groups", "--bootstrap-server", &cluster.bootstrap, "--describe", "--group"]);
+    let describe = child_cpu(describe.arg(&groups[0]));
+    let mut plan = dir.ebb_command(&["plan"]);
+    let plan = child_cpu(plan.arg(runbooks.join("every-minute-0000.yaml")));
 
     println!("ebb daemon with {RUNBOOKS} scheduled runbooks (release build)");
     println!("startup to all {RUNBOOKS} scheduled: {} ms", loaded.as_millis());
@@ -160,9 +139,9 @@ fn main() {
         busy_rss / 1024
     );
     println!("fires logged {} of {expected}; runs recorded {} ({succeeded} succeeded)", lateness.len(), runs.len());
-    println!("fire lateness: {}", percentiles(&lateness));
-    println!("start delay (slot to started_at): {}", percentiles(&start_delay));
-    println!("run duration (started_at to finished_at): {}", percentiles(&duration));
+    println!("fire lateness: {}", percentiles(lateness));
+    println!("start delay (slot to started_at): {}", percentiles(start_delay));
+    println!("run duration (started_at to finished_at): {}", percentiles(duration));
     println!(
         "peer, one process per runbook per minute: kafka-consumer-groups --describe {describe:.2} CPU-s each, {:.1} cores for {RUNBOOKS} a minute ({:.0}x the daemon)",
         describe * RUNBOOKS as f64 / 60.0,
@@ -186,67 +165,33 @@ fn write_runbooks(dir: &Path, cron: &str, topic: &str, groups: &[String]) {
     }
 }
 
-/// A running `ebb daemon` and the lines of its log.
-struct Daemon {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<Vec<String>>>,
+/// Starts `ebb daemon` with JSON logs; the instant is when it was started.
+fn start_daemon(dir: &Workdir) -> (DaemonProcess, Instant) {
+    let started = Instant::now();
+    let mut command = dir.ebb_command(&["--log-format", "json", "daemon"]);
+    command.env("EBB_LOG", "info");
+    (DaemonProcess::spawn(command), started)
 }
 
-impl Daemon {
-    /// Starts it and waits for it to listen; the instant is when it was started.
-    fn start(dir: &Workdir) -> (Self, Instant) {
-        let started = Instant::now();
-        let mut child = dir
-            .ebb_command(&["--log-format", "json", "daemon"])
-            .env("EBB_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ebb daemon");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().expect("log").push(line);
-            }
-        });
-        let stdout = child.stdout.take().expect("stdout");
-        let url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| line.strip_prefix("ebb daemon listening on ").map(str::to_owned))
-            .expect("the daemon says where it listens");
-        (Daemon { child, url, log }, started)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    async fn wait_until_scheduled(&self, client: &reqwest::Client) {
-        let wanted = format!("ebb_runbooks_scheduled {RUNBOOKS}\n");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let metrics = client.get(format!("{}/metrics", self.url)).send().await.expect("metrics");
-            if metrics.text().await.expect("metrics text").contains(&wanted) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the daemon never scheduled all {RUNBOOKS} runbooks");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+async fn wait_until_scheduled(daemon: &DaemonProcess, client: &reqwest::Client) {
+    let wanted = format!("ebb_runbooks_scheduled {RUNBOOKS}\n");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let metrics = client.get(format!("{}/metrics", daemon.url)).send().await.expect("metrics");
+        if metrics.text().await.expect("metrics text").contains(&wanted) {
+            return;
         }
+        assert!(Instant::now() < deadline, "the daemon never scheduled all {RUNBOOKS} runbooks");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
 
-    /// SIGTERM, wait for the exit, and the log.
-    fn stop(mut self) -> Vec<String> {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
-        let status = self.child.wait().expect("wait for the daemon");
-        assert!(status.success(), "the daemon exited with {status}");
-        std::thread::sleep(Duration::from_millis(200));
-        std::mem::take(&mut *self.log.lock().expect("log"))
-    }
+/// SIGTERM, the exit, and everything it logged.
+fn stop(mut daemon: DaemonProcess) -> String {
+    let status = daemon.terminate();
+    assert!(status.success(), "the daemon exited with {status}");
+    std::thread::sleep(Duration::from_millis(200));
+    daemon.log()
 }
 
 /// Sleeps until the wall clock next shows `second` past a minute.
@@ -295,12 +240,13 @@ fn scheduled_runs(dir: &Workdir, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<
         .collect()
 }
 
-fn percentiles(sorted: &[u64]) -> String {
-    if sorted.is_empty() {
+fn percentiles(mut values: Vec<u64>) -> String {
+    values.sort_unstable();
+    if values.is_empty() {
         return "none".to_owned();
     }
-    let at = |p: f64| sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1];
-    format!("p50 {} ms, p99 {} ms, max {} ms", at(0.50), at(0.99), sorted[sorted.len() - 1])
+    let at = |p: f64| values[((values.len() as f64 * p).ceil() as usize).clamp(1, values.len()) - 1];
+    format!("p50 {} ms, p99 {} ms, max {} ms", at(0.50), at(0.99), values[values.len() - 1])
 }
 
 /// User + system CPU of a process so far, in clock ticks.
@@ -312,26 +258,23 @@ fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
-        .unwrap_or(0)
-}
-
 fn clock_ticks() -> u64 {
     let output = Command::new("getconf").arg("CLK_TCK").output().expect("getconf CLK_TCK");
     String::from_utf8_lossy(&output.stdout).trim().parse().expect("clock ticks per second")
 }
 
-/// CPU seconds (user + system) of the children a `bash -c '…; times'` ran,
-/// median of three.
-fn child_cpu(command: &mut Command) -> f64 {
+/// CPU seconds (user + system) that `command` takes, median of three: bash
+/// runs it and then `times`, whose second line is its children's CPU.
+fn child_cpu(command: &Command) -> f64 {
+    let mut wrapped = Command::new("bash");
+    wrapped.args(["-c", r#""$@" > /dev/null; times"#, "cpu"]).arg(command.get_program()).args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
     let mut seconds: Vec<f64> = (0..3)
         .map(|_| {
-            let output = command.stdin(Stdio::null()).output().expect("run the peer");
-            assert!(output.status.success(), "{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+            let output = wrapped.stdin(Stdio::null()).output().expect("run the peer");
+            assert!(output.status.success(), "{wrapped:?} failed: {}", String::from_utf8_lossy(&output.stderr));
             let text = String::from_utf8_lossy(&output.stdout);
             let children = text.lines().last().expect("times prints two lines");
             children.split_whitespace().map(minutes_seconds).sum()

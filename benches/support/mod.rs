@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each benchmark uses its own part of this
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -91,7 +91,7 @@ pub fn measured(mut command: Command) -> (Duration, u64, Vec<u8>) {
     let mut peaks: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
     loop {
         for pid in tree(root) {
-            let hwm = vm_hwm(&PathBuf::from(format!("/proc/{pid}/status")));
+            let hwm = status_kib(pid, "VmHWM");
             let seen = peaks.entry(pid).or_default();
             *seen = (*seen).max(hwm);
         }
@@ -119,11 +119,15 @@ fn tree(root: u32) -> Vec<u32> {
     all
 }
 
-fn vm_hwm(status: &Path) -> u64 {
-    std::fs::read_to_string(status)
+/// A memory figure of `/proc/PID/status` (`VmRSS`, `VmHWM`, …) in KiB; 0 once the process is gone.
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines().find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()))
+            s.lines().find_map(|l| {
+                let value = l.strip_prefix(field)?.strip_prefix(':')?;
+                value.trim().trim_end_matches(" kB").parse().ok()
+            })
         })
         .unwrap_or(0)
 }

@@ -5,12 +5,14 @@
 
 pub mod apache;
 pub mod broker;
+pub mod daemon_process;
 pub mod member;
 pub mod names;
 pub mod seed;
 pub mod tencent_front;
 
 pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
+pub use daemon_process::DaemonProcess;
 pub use member::LiveMember;
 pub use names::unique;
 pub use seed::{Record, Seeder};

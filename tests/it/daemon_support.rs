@@ -2,13 +2,11 @@
 //! runbooks directory, a data dir), `ebb daemon` started on a free loopback
 //! port, HTTP requests to it, and its log.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{shared_cluster, unique};
+use ebb::testkit::{DaemonProcess, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, config_for};
@@ -66,9 +64,8 @@ impl Drop for DaemonWorkspace {
 }
 
 pub struct Daemon {
-    child: Option<Child>,
+    process: DaemonProcess,
     pub url: String,
-    log: Arc<Mutex<String>>,
     client: reqwest::Client,
 }
 
@@ -79,51 +76,15 @@ impl Daemon {
 
     /// `ebb --config … BEFORE… AFTER…`: BEFORE holds `daemon` and any global flags.
     pub fn start_with(dir: &std::path::Path, before: &[&str], after: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ebb"))
-            .arg("--config")
-            .arg(dir.join("ebb.yaml"))
-            .args(before)
-            .args(after)
-            .env_remove("EBB_CONFIG")
-            .env("EBB_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ebb daemon");
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (found, url) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("ebb daemon listening on ") {
-                    let _ = found.send(url.to_owned());
-                }
-            }
-        });
-        let url = match url.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the daemon did not say where it listens; its log:\n{}", log.lock().unwrap());
-            }
-        };
-        Daemon { child: Some(child), url, log, client: reqwest::Client::new() }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ebb"));
+        command.arg("--config").arg(dir.join("ebb.yaml")).args(before).args(after);
+        command.env_remove("EBB_CONFIG").env("EBB_LOG", "info");
+        let process = DaemonProcess::spawn(command);
+        Daemon { url: process.url.clone(), process, client: reqwest::Client::new() }
     }
 
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.process.log()
     }
 
     pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
@@ -173,27 +134,6 @@ impl Daemon {
 
     /// SIGTERM, then waits (30 s at most) for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the daemon did not stop within 30 s of SIGTERM; its log:\n{}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.process.terminate()
     }
 }
