@@ -10,6 +10,7 @@
 //! signature is an HMAC of it keyed by the secret key itself.
 
 use super::digest::{hex, hmac_sha256, sha256_hex};
+use super::{CanonicalHeaders, authorization_fields};
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The `X-Sdk-Content-Sha256` value that leaves a body out of the signature.
@@ -36,22 +37,26 @@ pub struct SdkHmacRequest<'a> {
 
 impl SdkHmacRequest<'_> {
     pub fn signed_header_names(&self) -> String {
-        sorted(self.signed_headers).iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(";")
+        self.headers().names()
+    }
+
+    fn headers(&self) -> CanonicalHeaders {
+        CanonicalHeaders::new(self.signed_headers, false)
     }
 
     pub fn canonical_request(&self) -> String {
-        let headers: String =
-            sorted(self.signed_headers).iter().map(|(name, value)| format!("{name}:{value}\n")).collect();
+        let headers = self.headers();
         let payload = match self.payload {
             Payload::Bytes(bytes) => sha256_hex(bytes),
             Payload::Unsigned => UNSIGNED_PAYLOAD.to_owned(),
         };
         format!(
-            "{}\n{}\n{}\n{headers}\n{}\n{payload}",
+            "{}\n{}\n{}\n{}\n{}\n{payload}",
             self.method,
             canonical_uri(self.path),
             canonical_query(self.query),
-            self.signed_header_names()
+            headers.lines(),
+            headers.names()
         )
     }
 
@@ -83,21 +88,12 @@ pub struct SdkHmacAuthorization {
 
 impl SdkHmacAuthorization {
     pub fn parse(header: &str) -> Option<Self> {
-        let rest = header.strip_prefix(ALGORITHM)?.trim_start();
-        let (mut access, mut signed, mut signature) = (None, None, None);
-        for part in rest.split(',') {
-            let (key, value) = part.trim().split_once('=')?;
-            match key {
-                "Access" => access = Some(value),
-                "SignedHeaders" => signed = Some(value),
-                "Signature" => signature = Some(value),
-                _ => return None,
-            }
-        }
+        let [access, signed, signature] =
+            authorization_fields(header, ALGORITHM, ["Access", "SignedHeaders", "Signature"])?;
         Some(SdkHmacAuthorization {
-            access_key: access?.to_owned(),
-            signed_headers: signed?.split(';').map(str::to_owned).collect(),
-            signature: signature?.to_owned(),
+            access_key: access.to_owned(),
+            signed_headers: signed.split(';').map(str::to_owned).collect(),
+            signature: signature.to_owned(),
         })
     }
 }
@@ -130,13 +126,6 @@ pub fn encode(text: &str) -> String {
         }
     }
     out
-}
-
-fn sorted(headers: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut lowered: Vec<(String, String)> =
-        headers.iter().map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned())).collect();
-    lowered.sort();
-    lowered
 }
 
 #[cfg(test)]

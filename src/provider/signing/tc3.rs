@@ -11,6 +11,7 @@
 use chrono::DateTime;
 
 use super::digest::{hex, hmac_sha256, sha256_hex};
+use super::{CanonicalHeaders, authorization_fields};
 
 pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
@@ -31,13 +32,16 @@ impl Tc3Request<'_> {
 
     /// The signed header names, lowercased, sorted, joined by `;`.
     pub fn signed_header_names(&self) -> String {
-        sorted(self.signed_headers).iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(";")
+        self.headers().names()
     }
 
     pub fn canonical_request(&self) -> String {
-        let headers: String =
-            sorted(self.signed_headers).iter().map(|(name, value)| format!("{name}:{value}\n")).collect();
-        format!("POST\n/\n\n{headers}\n{}\n{}", self.signed_header_names(), sha256_hex(self.body))
+        let headers = self.headers();
+        format!("POST\n/\n\n{}\n{}\n{}", headers.lines(), headers.names(), sha256_hex(self.body))
+    }
+
+    fn headers(&self) -> CanonicalHeaders {
+        CanonicalHeaders::new(self.signed_headers, true)
     }
 
     pub fn string_to_sign(&self) -> String {
@@ -83,20 +87,9 @@ pub struct Tc3Authorization {
 
 impl Tc3Authorization {
     pub fn parse(header: &str) -> Option<Self> {
-        let rest = header.strip_prefix(ALGORITHM)?.trim_start();
-        let mut credential = None;
-        let mut signed = None;
-        let mut signature = None;
-        for part in rest.split(',') {
-            let (key, value) = part.trim().split_once('=')?;
-            match key {
-                "Credential" => credential = Some(value),
-                "SignedHeaders" => signed = Some(value),
-                "Signature" => signature = Some(value),
-                _ => return None,
-            }
-        }
-        let mut scope = credential?.split('/');
+        let [credential, signed, signature] =
+            authorization_fields(header, ALGORITHM, ["Credential", "SignedHeaders", "Signature"])?;
+        let mut scope = credential.split('/');
         let (secret_id, date, service) = (scope.next()?, scope.next()?, scope.next()?);
         if scope.next()? != "tc3_request" || scope.next().is_some() {
             return None;
@@ -105,17 +98,10 @@ impl Tc3Authorization {
             secret_id: secret_id.to_owned(),
             date: date.to_owned(),
             service: service.to_owned(),
-            signed_headers: signed?.split(';').map(str::to_owned).collect(),
-            signature: signature?.to_owned(),
+            signed_headers: signed.split(';').map(str::to_owned).collect(),
+            signature: signature.to_owned(),
         })
     }
-}
-
-fn sorted(headers: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut lowered: Vec<(String, String)> =
-        headers.iter().map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_lowercase())).collect();
-    lowered.sort();
-    lowered
 }
 
 #[cfg(test)]
