@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::{Catalog, Checked, check_paths};
+use crate::runbook::{Catalog, Checked, check_paths, is_runbook_name};
 use crate::schedule::Timing;
 
 /// One runbook as the daemon knows it.
@@ -176,7 +176,7 @@ pub fn list(dir: &Path) -> Listing {
         .filter_map(|entry| {
             let entry = entry.ok()?;
             let path = entry.path();
-            if !path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            if !is_runbook_name(&path) {
                 return None;
             }
             let is_link = entry.file_type().ok()?.is_symlink();

@@ -14,7 +14,7 @@ pub mod yaml;
 
 pub use problem::{Location, Problem};
 pub use semantics::Catalog;
-pub use validate::{Checked, check_file, check_paths, check_text, runbook_files};
+pub use validate::{Checked, check_file, check_paths, check_text, is_runbook_name, runbook_files};
 
 /// The JSON Schema of a runbook file, generated from the spec types.
 pub fn schema() -> serde_json::Value {

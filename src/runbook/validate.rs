@@ -118,13 +118,17 @@ pub fn check_paths(paths: &[PathBuf], catalog: &Catalog) -> Vec<Checked> {
     results
 }
 
+/// Whether a file's name makes it a runbook in a directory: `.yaml` or `.yml`.
+pub fn is_runbook_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
 /// The runbook files directly inside `dir`, sorted.
 pub fn runbook_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        if is_yaml && path.is_file() {
+        if is_runbook_name(&path) && path.is_file() {
             files.push(path);
         }
     }
