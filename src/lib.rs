@@ -13,6 +13,7 @@ pub mod engine;
 mod error;
 pub mod history;
 pub mod notify;
+mod percent_encoding;
 pub mod provider;
 pub mod runbook;
 pub mod schedule;

@@ -13,6 +13,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use crate::percent_encoding::percent_encode;
+
 /// What a mutating run changes, and so must have to itself.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Target {
@@ -155,15 +157,7 @@ fn run_file(run_id: &str) -> String {
 /// A name as a file name: letters, digits, `-` and `_` as they are, every
 /// other byte as `%XX`, so different names never share a file.
 fn file_safe(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encode(name, b"-_")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 use super::digest::{hex, hmac_sha256, sha256_hex};
 use super::{CanonicalHeaders, authorization_fields};
+use crate::percent_encoding::percent_encode;
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The `X-Sdk-Content-Sha256` value that leaves a body out of the signature.
@@ -117,15 +118,7 @@ pub fn canonical_query(query: &[(&str, &str)]) -> String {
 
 /// Percent-encoding of everything but `A-Z a-z 0-9 - _ . ~`, uppercase hex, over UTF-8.
 pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encode(text, b"-_.~")
 }
 
 #[cfg(test)]
