@@ -5,6 +5,8 @@
 
 mod capabilities;
 pub mod ckafka;
+mod cloud_http;
+pub mod dms;
 mod error;
 pub mod kafka;
 mod model;

@@ -9,9 +9,8 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::time::Instant;
-
 use crate::config::{CkafkaClusterConfig, Secret};
+use crate::provider::cloud_http::{self, Endpoint};
 use crate::provider::pacing::Pacer;
 use crate::provider::signing::tc3::Tc3Request;
 use crate::provider::{CloudAnswer, ProviderError, ProviderResult};
@@ -35,8 +34,7 @@ pub fn interval(action: &str) -> Duration {
 
 pub struct TencentApi {
     cluster: String,
-    endpoint: String,
-    host: String,
+    endpoint: Endpoint,
     region: String,
     secret_id: Secret,
     secret_key: Secret,
@@ -48,30 +46,17 @@ pub struct TencentApi {
 
 impl TencentApi {
     pub fn new(cluster: &str, config: &CkafkaClusterConfig) -> ProviderResult<Self> {
-        let endpoint = config.endpoint.clone().unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let invalid = |detail: String| ProviderError::InvalidSetting { cluster: cluster.to_owned(), detail };
-        let url = reqwest::Url::parse(&endpoint).map_err(|e| invalid(format!("endpoint {endpoint:?}: {e}")))?;
-        let host = match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => return Err(invalid(format!("endpoint {endpoint:?} has no host"))),
-        };
+        let endpoint = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
         let timeout = config.timeout.duration;
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout)
-            .build()
-            .map_err(|e| invalid(format!("HTTP client: {e}")))?;
         Ok(TencentApi {
             cluster: cluster.to_owned(),
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
-            host,
+            endpoint: Endpoint::parse(cluster, endpoint)?,
             region: config.region.clone(),
             secret_id: config.secret_id.clone(),
             secret_key: config.secret_key.clone(),
             token: config.token.clone(),
             timeout,
-            http,
+            http: cloud_http::client(cluster, timeout)?,
             pacer: Pacer::default(),
         })
     }
@@ -79,33 +64,26 @@ impl TencentApi {
     /// Calls `action` with `params` and returns `Response` (less `RequestId`) as `T`.
     pub async fn call<T: DeserializeOwned>(&self, action: &'static str, params: &Value) -> ProviderResult<T> {
         let body = serde_json::to_vec(params).expect("JSON values serialize");
-        let deadline = Instant::now() + self.timeout;
-        let mut pause = Duration::from_millis(200);
-        loop {
+        let response = cloud_http::with_retries(&self.cluster, action, self.timeout, || async {
             self.pacer.wait_turn(action, interval(action)).await;
-            match self.attempt(action, &body).await {
-                Ok(response) => return self.decode(action, response),
-                Err(e) if e.is_retryable() && Instant::now() + pause < deadline => {
-                    tracing::debug!(cluster = %self.cluster, action, error = %e, "retrying a CKafka call");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => return Err(e),
-            }
-        }
+            self.attempt(action, &body).await
+        })
+        .await?;
+        serde_json::from_value(response).map_err(|e| self.unexpected(action, format!("the answer's shape: {e}")))
     }
 
     /// One signed request; the `Response` object, or the error it carries.
     async fn attempt(&self, action: &'static str, body: &[u8]) -> ProviderResult<Value> {
         let timestamp = Utc::now().timestamp();
-        let signed = [("Content-Type", CONTENT_TYPE), ("Host", self.host.as_str()), ("X-TC-Action", action)];
+        let host = self.endpoint.host.as_str();
+        let signed = [("Content-Type", CONTENT_TYPE), ("Host", host), ("X-TC-Action", action)];
         let request = Tc3Request { service: SERVICE, timestamp, signed_headers: &signed, body };
         let mut http = self
             .http
-            .post(format!("{}/", self.endpoint))
+            .post(format!("{}/", self.endpoint.base))
             .header("Authorization", request.authorization(self.secret_id.expose(), self.secret_key.expose()))
             .header("Content-Type", CONTENT_TYPE)
-            .header("Host", &self.host)
+            .header("Host", host)
             .header("X-TC-Action", action)
             .header("X-TC-Version", VERSION)
             .header("X-TC-Timestamp", timestamp.to_string())
@@ -114,9 +92,10 @@ impl TencentApi {
         if let Some(token) = &self.token {
             http = http.header("X-TC-Token", token.expose());
         }
-        let response = http.send().await.map_err(|e| self.transport(action, e))?;
+        let transport = |e| cloud_http::transport(&self.cluster, action, &self.endpoint, e);
+        let response = http.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| self.transport(action, e))?;
+        let bytes = response.bytes().await.map_err(transport)?;
         let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(&bytes) else {
             return Err(self.unexpected(action, format!("HTTP {status}, a body that is not a JSON object")));
         };
@@ -134,27 +113,8 @@ impl TencentApi {
         Ok(Value::Object(response))
     }
 
-    fn decode<T: DeserializeOwned>(&self, action: &'static str, response: Value) -> ProviderResult<T> {
-        serde_json::from_value(response).map_err(|e| self.unexpected(action, format!("the answer's shape: {e}")))
-    }
-
     fn unexpected(&self, action: &'static str, detail: String) -> ProviderError {
-        ProviderError::Request {
-            cluster: self.cluster.clone(),
-            operation: action,
-            detail: format!("unexpected answer from the CKafka API: {detail}"),
-            retryable: false,
-        }
-    }
-
-    fn transport(&self, action: &'static str, error: reqwest::Error) -> ProviderError {
-        let retryable = error.is_connect() || error.is_timeout();
-        ProviderError::Request {
-            cluster: self.cluster.clone(),
-            operation: action,
-            detail: format!("{} ({})", error.without_url(), self.endpoint),
-            retryable,
-        }
+        cloud_http::unexpected(&self.cluster, action, "CKafka", detail)
     }
 }
 

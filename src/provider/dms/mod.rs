@@ -1,0 +1,3 @@
+//! Huawei Cloud DMS for Kafka, through its REST v2 API.
+
+pub mod api;
