@@ -11,6 +11,7 @@ mod error;
 pub mod kafka;
 mod model;
 mod pacing;
+mod per_topic;
 pub mod signing;
 
 use std::future::Future;

@@ -83,6 +83,20 @@ pub enum GroupState {
 }
 
 impl GroupState {
+    /// A state as a cloud API names it, in any case and with or without
+    /// separators (`PreparingRebalance`, `PREPARING_REBALANCE`).
+    pub fn from_name(name: &str) -> GroupState {
+        let folded: String = name.chars().filter(char::is_ascii_alphabetic).collect::<String>().to_lowercase();
+        match folded.as_str() {
+            "empty" => GroupState::Empty,
+            "stable" => GroupState::Stable,
+            "preparingrebalance" => GroupState::PreparingRebalance,
+            "completingrebalance" => GroupState::CompletingRebalance,
+            "dead" => GroupState::Dead,
+            _ => GroupState::Other(name.to_owned()),
+        }
+    }
+
     /// Whether a group in this state has no live members, so its offsets may be changed.
     pub fn is_inactive(&self) -> bool {
         matches!(self, GroupState::Empty | GroupState::Dead)
