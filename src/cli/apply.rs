@@ -15,7 +15,7 @@ use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
 use crate::history::{DataDir, apply_recorded};
-use crate::provider::kafka::KafkaProvider;
+use crate::provider::AnyProvider;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -47,7 +47,7 @@ pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
 /// shared by `apply`, `run` and `rollback`.
 pub async fn apply_and_report(
     plan: &Plan,
-    provider: &KafkaProvider,
+    provider: &AnyProvider,
     run: &RunInfo,
     force: bool,
     output: OutputFormat,

@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::OutputFormat;
 use super::table::Table;
 use crate::Error;
-use crate::config::{ClusterConfig, LoadedConfig};
-use crate::provider::kafka::KafkaProvider;
+use crate::config::LoadedConfig;
+use crate::provider::AnyProvider;
 use crate::provider::{GroupMember, GroupState, Provider, ProviderError, TopicPartition};
 
 #[derive(Debug, Args)]
@@ -74,18 +74,8 @@ pub async fn describe(config: &LoadedConfig, args: DescribeArgs) -> Result<ExitC
         Some(name) => (name.as_str(), config.cluster(name)?),
         None => config.default_cluster()?,
     };
-    let report = match cluster {
-        ClusterConfig::Kafka(kafka) => {
-            let provider = super::connect::keep_until_exit(KafkaProvider::connect(name, kafka)?);
-            build_report(&*provider, &args.topics, &args.groups).await?
-        }
-        other => {
-            return Err(Error::Usage(format!(
-                "cluster {name} uses the {} provider, which this version of ebb cannot describe yet",
-                other.provider_name()
-            )));
-        }
-    };
+    let provider = super::connect::keep_until_exit(AnyProvider::connect(name, cluster)?);
+    let report = build_report(&*provider, &args.topics, &args.groups).await?;
     let mut out = std::io::stdout().lock();
     match args.output {
         OutputFormat::Json => {

@@ -3,23 +3,17 @@
 use std::mem::ManuallyDrop;
 
 use crate::Error;
-use crate::config::{ClusterConfig, LoadedConfig};
-use crate::provider::kafka::KafkaProvider;
+use crate::config::LoadedConfig;
+use crate::provider::AnyProvider;
 
-pub fn provider(config: &LoadedConfig, cluster: &str) -> Result<KafkaProvider, Error> {
-    match config.cluster(cluster)? {
-        ClusterConfig::Kafka(kafka) => Ok(KafkaProvider::connect(cluster, kafka)?),
-        other => Err(Error::Usage(format!(
-            "cluster {cluster} uses the {} provider, which this build of ebb cannot plan or apply on yet",
-            other.provider_name()
-        ))),
-    }
+pub fn provider(config: &LoadedConfig, cluster: &str) -> Result<AnyProvider, Error> {
+    Ok(AnyProvider::connect(cluster, config.cluster(cluster)?)?)
 }
 
 /// The provider, never torn down: the process exits without destroying its
 /// clients, because librdkafka joins its threads on destroy (100–200 ms) and
 /// every request a command makes has been answered by the time it ends
 /// (commits are synchronous).
-pub fn keep_until_exit(provider: KafkaProvider) -> ManuallyDrop<KafkaProvider> {
+pub fn keep_until_exit(provider: AnyProvider) -> ManuallyDrop<AnyProvider> {
     ManuallyDrop::new(provider)
 }

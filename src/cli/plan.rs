@@ -14,7 +14,7 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
 use crate::history::{DataDir, RunRecord, Store};
-use crate::provider::kafka::KafkaProvider;
+use crate::provider::AnyProvider;
 use crate::runbook::Catalog;
 use crate::runbook::params::parse_sets;
 
@@ -41,7 +41,7 @@ pub async fn make_plan(
     runbook: &str,
     sets: &[String],
     run: &RunInfo,
-) -> Result<(Plan, KafkaProvider), Error> {
+) -> Result<(Plan, AnyProvider), Error> {
     let path = runbook_arg::locate(runbook, config)?;
     let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;

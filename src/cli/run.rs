@@ -16,7 +16,7 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Applied, Mode, Plan, PlanStatus, RunInfo};
 use crate::history::{DataDir, RunRecord, RunState};
-use crate::provider::kafka::KafkaProvider;
+use crate::provider::AnyProvider;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -54,7 +54,7 @@ pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error
 /// shared by `run` and `rollback`.
 pub async fn show_confirm_apply(
     plan: &Plan,
-    provider: &KafkaProvider,
+    provider: &AnyProvider,
     run: &RunInfo,
     yes: bool,
     output: OutputFormat,

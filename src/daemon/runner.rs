@@ -18,7 +18,7 @@ use super::state::Daemon;
 use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, compile_checked};
 use crate::history::{RunRecord, RunState, Store, apply_recorded, plan_rollback};
 use crate::notify::{Notification, events_of, run_context, run_summary};
-use crate::provider::kafka::KafkaProvider;
+use crate::provider::AnyProvider;
 use crate::runbook::spec::RunbookSpec;
 
 /// What to run.
@@ -80,7 +80,7 @@ async fn prepare(
     daemon: &Daemon,
     work: Work,
     run: &RunInfo,
-) -> Result<(String, Option<RunbookSpec>, Prepared, KafkaProvider), ApiError> {
+) -> Result<(String, Option<RunbookSpec>, Prepared, AnyProvider), ApiError> {
     let provider = |cluster: &str| daemon.provider(cluster).map_err(ApiError::unavailable);
     match work {
         Work::Runbook { name, params } => {
@@ -137,7 +137,7 @@ fn good_version(daemon: &Daemon, name: &str) -> Result<crate::runbook::Checked, 
     })
 }
 
-async fn execute(daemon: &Daemon, prepared: Prepared, provider: &KafkaProvider, run: &RunInfo) -> RunRecord {
+async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, run: &RunInfo) -> RunRecord {
     let started = std::time::Instant::now();
     let (plan, sha256_now) = match prepared {
         Prepared::Runbook { compiled } => {

@@ -12,10 +12,10 @@ use tokio::task::AbortHandle;
 use super::auth::Tokens;
 use super::metrics::{Gauges, Metrics};
 use super::runbook_set::RunbookSet;
-use crate::config::{ClusterConfig, LoadedConfig};
+use crate::config::LoadedConfig;
 use crate::history::{LockDir, OpenStore};
 use crate::notify::Notifier;
-use crate::provider::kafka::KafkaProvider;
+use crate::provider::AnyProvider;
 use crate::schedule::Scheduler;
 
 pub struct Daemon {
@@ -29,7 +29,7 @@ pub struct Daemon {
     pub notifier: Arc<Notifier>,
     pub tokens: Tokens,
     /// One client per cluster, made on first use and kept.
-    providers: Mutex<BTreeMap<String, KafkaProvider>>,
+    providers: Mutex<BTreeMap<String, AnyProvider>>,
     /// Runs going now: id → (runbook, the task).
     in_flight: Mutex<BTreeMap<String, (String, AbortHandle)>>,
     /// Wakes the scheduler loop early (a reload, a pause, a run's end).
@@ -75,20 +75,13 @@ impl Daemon {
     }
 
     /// The client for `cluster`, connecting on first use.
-    pub fn provider(&self, cluster: &str) -> Result<KafkaProvider, String> {
+    pub fn provider(&self, cluster: &str) -> Result<AnyProvider, String> {
         let mut providers = lock(&self.providers);
         if let Some(provider) = providers.get(cluster) {
             return Ok(provider.clone());
         }
-        let provider = match self.config.cluster(cluster).map_err(|e| e.to_string())? {
-            ClusterConfig::Kafka(kafka) => KafkaProvider::connect(cluster, kafka).map_err(|e| e.to_string())?,
-            other => {
-                return Err(format!(
-                    "cluster {cluster} uses the {} provider, which this build of ebb cannot plan or apply on yet",
-                    other.provider_name()
-                ));
-            }
-        };
+        let config = self.config.cluster(cluster).map_err(|e| e.to_string())?;
+        let provider = AnyProvider::connect(cluster, config).map_err(|e| e.to_string())?;
         providers.insert(cluster.to_owned(), provider.clone());
         Ok(provider)
     }

@@ -3,6 +3,7 @@
 //! the same questions through the `Provider` trait, so steps and plans never know
 //! which one they run on.
 
+mod any;
 mod capabilities;
 pub mod ckafka;
 mod cloud_http;
@@ -16,6 +17,7 @@ pub mod signing;
 
 use std::future::Future;
 
+pub use any::AnyProvider;
 pub use capabilities::unsupported_step;
 pub use error::{CloudAnswer, ProviderError};
 pub use model::{

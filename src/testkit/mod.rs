@@ -5,7 +5,10 @@
 
 pub mod apache;
 pub mod broker;
+mod broker_ops;
+pub mod ckafka_emulator;
 pub mod daemon_process;
+pub mod emulator_server;
 pub mod member;
 pub mod names;
 pub mod seed;
