@@ -63,7 +63,12 @@ pub fn unexpected(cluster: &str, action: &'static str, api: &str, detail: impl s
 
 /// Runs `attempt` until it succeeds, fails for good, or another try would
 /// end past `timeout`; waits 200 ms after the first failure, doubling to 5 s.
-pub async fn with_retries<T, F, Fut>(cluster: &str, action: &'static str, timeout: Duration, mut attempt: F) -> ProviderResult<T>
+pub async fn with_retries<T, F, Fut>(
+    cluster: &str,
+    action: &'static str,
+    timeout: Duration,
+    mut attempt: F,
+) -> ProviderResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ProviderResult<T>>,

@@ -65,7 +65,10 @@ mod tests {
         assert_eq!(picked, vec![marks(1), marks(0)]);
         let error = pick_watermarks("c", &[TopicPartition::new("t", 5)], &listed).unwrap_err();
         assert!(matches!(error, ProviderError::UnknownPartition { partition: 5, count: 2, .. }), "{error}");
-        assert_eq!(topics_of(&[TopicPartition::new("b", 0), TopicPartition::new("a", 0), TopicPartition::new("b", 1)]), ["b", "a"]);
+        assert_eq!(
+            topics_of(&[TopicPartition::new("b", 0), TopicPartition::new("a", 0), TopicPartition::new("b", 1)]),
+            ["b", "a"]
+        );
     }
 
     #[test]

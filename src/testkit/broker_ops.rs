@@ -9,11 +9,18 @@ use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartit
 
 /// A native provider on the test broker.
 pub fn connect(bootstrap: &str) -> KafkaProvider {
-    KafkaProvider::connect("emulated", &super::broker::cluster_config(bootstrap)).expect("a provider on the test broker")
+    KafkaProvider::connect("emulated", &super::broker::cluster_config(bootstrap))
+        .expect("a provider on the test broker")
 }
 
 /// The records of `[from, to)` of one partition, in offset order.
-pub async fn read(provider: &KafkaProvider, topic: &str, partition: i32, from: i64, to: i64) -> Result<Vec<Message>, ProviderError> {
+pub async fn read(
+    provider: &KafkaProvider,
+    topic: &str,
+    partition: i32,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Message>, ProviderError> {
     if from >= to {
         return Ok(Vec::new());
     }
@@ -46,7 +53,11 @@ pub async fn must_be_inactive(provider: &KafkaProvider, group: &str) -> Result<R
     Ok(if described.state.is_inactive() {
         Ok(())
     } else {
-        Err(format!("group {group} is {} with {} live members; stop its consumers first", described.state, described.members.len()))
+        Err(format!(
+            "group {group} is {} with {} live members; stop its consumers first",
+            described.state,
+            described.members.len()
+        ))
     })
 }
 

@@ -58,7 +58,9 @@ fn bad(code: &'static str, message: impl Into<String>) -> Rejection {
 
 fn from_provider(error: ProviderError) -> Rejection {
     match error {
-        ProviderError::UnknownTopic { topic, .. } => bad("ResourceNotFound.TopicNotExist", format!("topic {topic} does not exist")),
+        ProviderError::UnknownTopic { topic, .. } => {
+            bad("ResourceNotFound.TopicNotExist", format!("topic {topic} does not exist"))
+        }
         ProviderError::UnknownPartition { .. } => bad("InvalidParameterValue", error.to_string()),
         other => bad("InternalError", other.to_string()),
     }
@@ -97,7 +99,8 @@ impl State {
     async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Value {
         let id = format!("emulated-{}", self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let now = chrono::Utc::now().timestamp();
-        let outcome = match verify(headers, body, "ckafka", now, |id| (id == SECRET_ID).then(|| SECRET_KEY.to_owned())) {
+        let outcome = match verify(headers, body, "ckafka", now, |id| (id == SECRET_ID).then(|| SECRET_KEY.to_owned()))
+        {
             Ok(action) => {
                 self.log.record(&action);
                 self.act(&action, body).await
@@ -156,8 +159,10 @@ impl State {
                     let members: Vec<Value> = d
                         .members
                         .iter()
-                        .map(|m| json!({ "MemberId": m.member_id, "ClientId": m.client_id, "ClientHost": m.host,
-                            "Assignment": { "Version": 0, "Topics": [] } }))
+                        .map(|m| {
+                            json!({ "MemberId": m.member_id, "ClientId": m.client_id, "ClientHost": m.host,
+                            "Assignment": { "Version": 0, "Topics": [] } })
+                        })
                         .collect();
                     infos.push(json!({ "ErrorCode": "0", "State": d.state.to_string(), "ProtocolType": "consumer",
                         "Protocol": "range", "Group": group, "Members": members }));
@@ -166,15 +171,18 @@ impl State {
             }
             "DescribeGroup" => {
                 let groups = p.list_groups().await.map_err(from_provider)?;
-                let list: Vec<Value> = groups.iter().map(|g| json!({ "Group": g.group, "Protocol": "consumer" })).collect();
+                let list: Vec<Value> =
+                    groups.iter().map(|g| json!({ "Group": g.group, "Protocol": "consumer" })).collect();
                 Ok(json!({ "TotalCount": list.len(), "GroupList": page(&params, &list, 20), "GroupCountQuota": 1000 }))
             }
             "ModifyGroupOffsets" => self.modify(&params).await,
             "BatchModifyGroupOffsets" => self.batch_modify(&params).await,
             "FetchMessageByOffset" => {
-                let (topic, partition, offset) = (string(&params, "Topic")?, int(&params, "Partition")? as i32, int(&params, "Offset")?);
+                let (topic, partition, offset) =
+                    (string(&params, "Topic")?, int(&params, "Partition")? as i32, int(&params, "Offset")?);
                 let found = read(p, &topic, partition, offset, offset + 1).await.map_err(from_provider)?;
-                let m = found.first().ok_or_else(|| bad("ResourceNotFound", format!("no message at offset {offset}")))?;
+                let m =
+                    found.first().ok_or_else(|| bad("ResourceNotFound", format!("no message at offset {offset}")))?;
                 Ok(record(m))
             }
             "FetchMessageListByOffset" | "FetchMessageListByTimestamp" => {
@@ -192,7 +200,9 @@ impl State {
                     at[0].offset.unwrap_or(marks[0].log_end)
                 };
                 let start = start.max(marks[0].log_start);
-                let found = read(p, &topic, partition, start, (start + count).min(marks[0].log_end)).await.map_err(from_provider)?;
+                let found = read(p, &topic, partition, start, (start + count).min(marks[0].log_end))
+                    .await
+                    .map_err(from_provider)?;
                 Ok(Value::Array(found.iter().map(record).collect()))
             }
             other => Err(bad("InvalidAction", format!("the emulator does not offer {other}"))),
@@ -268,7 +278,10 @@ impl State {
         let p = &self.provider;
         let group = string(params, "Group")?;
         let strategy = int(params, "Strategy")?;
-        let asked: Vec<i32> = params["Partitions"].as_array().map(|l| l.iter().filter_map(|v| v.as_i64()).map(|v| v as i32).collect()).unwrap_or_default();
+        let asked: Vec<i32> = params["Partitions"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|v| v.as_i64()).map(|v| v as i32).collect())
+            .unwrap_or_default();
         let committed = p.committed_offsets(&group, None).await.map_err(from_provider)?;
         let mut targets = Vec::new();
         for topic in self.topics_or_group_topics(&group, strings(params, "Topics")).await? {

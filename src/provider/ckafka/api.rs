@@ -6,14 +6,14 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use crate::config::{CkafkaClusterConfig, Secret};
 use crate::provider::cloud_http::{self, Endpoint};
 use crate::provider::pacing::Pacer;
 use crate::provider::signing::tc3::Tc3Request;
 use crate::provider::{CloudAnswer, ProviderError, ProviderResult};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 pub const SERVICE: &str = "ckafka";
 pub const VERSION: &str = "2019-08-19";

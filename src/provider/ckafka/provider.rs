@@ -158,9 +158,12 @@ impl CkafkaProvider {
 
     fn replica_entry(&self, topic: &str, entry: &Map<String, Value>) -> ProviderResult<(PartitionInfo, Watermarks)> {
         let int = |key: &str| entry.get(key).and_then(int_of);
-        let (Some(partition), Some(log_start), Some(log_end)) = (int("Partition"), int("BeginOffset"), int("EndOffset"))
+        let (Some(partition), Some(log_start), Some(log_end)) =
+            (int("Partition"), int("BeginOffset"), int("EndOffset"))
         else {
-            return Err(self.unexpected("DescribeTopicSyncReplica", "a partition without Partition, BeginOffset or EndOffset"));
+            return Err(
+                self.unexpected("DescribeTopicSyncReplica", "a partition without Partition, BeginOffset or EndOffset")
+            );
         };
         let partition = partition as i32;
         let replicas = match entry.get("Replica") {
@@ -190,9 +193,10 @@ impl CkafkaProvider {
             if record.contains_key("Value") {
                 messages.push(self.message(topic, "FetchMessageListByOffset", &record)?);
             } else {
-                let at = record.get("Offset").and_then(int_of).ok_or_else(|| {
-                    self.unexpected("FetchMessageListByOffset", "a record without Offset")
-                })?;
+                let at = record
+                    .get("Offset")
+                    .and_then(int_of)
+                    .ok_or_else(|| self.unexpected("FetchMessageListByOffset", "a record without Offset"))?;
                 messages.push(self.fetch_one(topic, partition, at).await?);
             }
         }
@@ -201,7 +205,8 @@ impl CkafkaProvider {
 
     /// One record's full content (the list actions may leave it out).
     async fn fetch_one(&self, topic: &str, partition: i32, offset: i64) -> ProviderResult<Message> {
-        let params = json!({ "InstanceId": self.instance_id, "Topic": topic, "Partition": partition, "Offset": offset });
+        let params =
+            json!({ "InstanceId": self.instance_id, "Topic": topic, "Partition": partition, "Offset": offset });
         let answer: Answer<Map<String, Value>> = self.api.call("FetchMessageByOffset", &params).await?;
         self.message(topic, "FetchMessageByOffset", &answer.result)
     }
@@ -271,10 +276,9 @@ fn headers_of(value: &Value) -> Vec<(String, Vec<u8>)> {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned).into_bytes();
     match parsed {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
-        Value::Array(list) => list
-            .iter()
-            .filter_map(|h| Some((h.get("Key")?.as_str()?.to_owned(), text(h.get("Value")?))))
-            .collect(),
+        Value::Array(list) => {
+            list.iter().filter_map(|h| Some((h.get("Key")?.as_str()?.to_owned(), text(h.get("Value")?)))).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -328,8 +332,7 @@ impl Provider for CkafkaProvider {
                 "InstanceId": self.instance_id, "Topic": tp.topic, "Partition": tp.partition,
                 "StartTime": timestamp_ms, "SinglePartitionRecordNumber": 1,
             });
-            let answer: Answer<Vec<Map<String, Value>>> =
-                self.api.call("FetchMessageListByTimestamp", &params).await?;
+            let answer: Answer<Vec<Map<String, Value>>> = self.api.call("FetchMessageListByTimestamp", &params).await?;
             let offset = answer.result.iter().filter_map(|r| r.get("Offset").and_then(int_of)).min();
             found.push(OffsetForTime { topic: tp.topic.clone(), partition: tp.partition, offset });
         }
@@ -340,7 +343,8 @@ impl Provider for CkafkaProvider {
         let mut offsets = Vec::new();
         let mut seen_topics = 0;
         loop {
-            let mut params = json!({ "InstanceId": self.instance_id, "Group": group, "Offset": seen_topics, "Limit": PAGE });
+            let mut params =
+                json!({ "InstanceId": self.instance_id, "Group": group, "Offset": seen_topics, "Limit": PAGE });
             if let Some(topics) = topics {
                 params["Topics"] = json!(topics);
             }
@@ -351,7 +355,11 @@ impl Provider for CkafkaProvider {
             for topic in listed {
                 let wanted = topics.is_none_or(|t| t.contains(&topic.topic));
                 for p in topic.partitions.into_iter().filter(|p| wanted && p.offset >= 0) {
-                    offsets.push(CommittedOffset { topic: topic.topic.clone(), partition: p.partition, offset: p.offset });
+                    offsets.push(CommittedOffset {
+                        topic: topic.topic.clone(),
+                        partition: p.partition,
+                        offset: p.offset,
+                    });
                 }
             }
             if got == 0 || seen_topics as i64 >= page.result.total_count {

@@ -147,7 +147,9 @@ impl DmsProvider {
         let int = |key: &str| entry.get(key).and_then(int_of);
         let (Some(partition), Some(start), Some(last)) = (int("partition"), int("start_offset"), int("last_offset"))
         else {
-            return Err(self.unexpected("ListTopicPartitions", "a partition without partition, start_offset or last_offset"));
+            return Err(
+                self.unexpected("ListTopicPartitions", "a partition without partition, start_offset or last_offset")
+            );
         };
         Ok(Watermarks {
             topic: topic.to_owned(),
@@ -281,7 +283,8 @@ impl Provider for DmsProvider {
         let end = chrono::Utc::now().timestamp_millis().max(timestamp_ms) + OPEN_END_MS;
         let mut first: BTreeMap<TopicPartition, i64> = BTreeMap::new();
         for topic in topics_of(partitions) {
-            let wanted: BTreeSet<i32> = partitions.iter().filter(|tp| tp.topic == topic).map(|tp| tp.partition).collect();
+            let wanted: BTreeSet<i32> =
+                partitions.iter().filter(|tp| tp.topic == topic).map(|tp| tp.partition).collect();
             let mut seen = BTreeSet::new();
             for page_number in 0.. {
                 let path = vec!["v2", project, "instances", instance, "messages"];
@@ -299,7 +302,9 @@ impl Provider for DmsProvider {
                 for entry in &page.messages {
                     let int = |key: &str| entry.get(key).and_then(int_of);
                     let (Some(partition), Some(offset)) = (int("partition"), int("message_offset")) else {
-                        return Err(self.unexpected("ShowInstanceMessages", "a message without partition or message_offset"));
+                        return Err(
+                            self.unexpected("ShowInstanceMessages", "a message without partition or message_offset")
+                        );
                     };
                     if seen.insert((partition, offset)) {
                         new += 1;
@@ -322,7 +327,11 @@ impl Provider for DmsProvider {
         }
         Ok(partitions
             .iter()
-            .map(|tp| OffsetForTime { topic: tp.topic.clone(), partition: tp.partition, offset: first.get(tp).copied() })
+            .map(|tp| OffsetForTime {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                offset: first.get(tp).copied(),
+            })
             .collect())
     }
 
@@ -335,7 +344,9 @@ impl Provider for DmsProvider {
                 entry.get("partition").and_then(int_of),
                 entry.get("message_current_offset").and_then(int_of),
             ) else {
-                return Err(self.unexpected("ShowGroups", "an offset without topic, partition or message_current_offset"));
+                return Err(
+                    self.unexpected("ShowGroups", "an offset without topic, partition or message_current_offset")
+                );
             };
             if offset >= 0 && topics.is_none_or(|t| t.contains(topic)) {
                 offsets.push(CommittedOffset { topic: topic.clone(), partition: partition as i32, offset });
@@ -438,7 +449,8 @@ impl Provider for DmsProvider {
             };
             let deleted: Deleted = self.api.call(&call).await?;
             for (partition, offset) in asked {
-                let entry = deleted.partitions.iter().find(|e| e.get("partition").and_then(int_of) == Some(partition.into()));
+                let entry =
+                    deleted.partitions.iter().find(|e| e.get("partition").and_then(int_of) == Some(partition.into()));
                 let outcome = match entry {
                     Some(e) if e.get("result").and_then(Value::as_str) == Some("success") => Ok(offset),
                     Some(e) => Err(format!(
@@ -465,11 +477,15 @@ impl Provider for DmsProvider {
             let page: TopicPage = self.api.call(&self.get("ShowInstanceTopics", path, query)).await?;
             let got = page.topics.len() as i64;
             if let Some(entry) = page.topics.into_iter().find(|t| t.name == topic) {
-                let policy = entry.topic_other_configs.iter().find(|c| c.name == "cleanup.policy").map(|c| match &c.value {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                let policy =
+                    entry.topic_other_configs.iter().find(|c| c.name == "cleanup.policy").map(|c| match &c.value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                return Ok(CleanupPolicy {
+                    topic: topic.to_owned(),
+                    policy: policy.unwrap_or_else(|| "delete".into()),
                 });
-                return Ok(CleanupPolicy { topic: topic.to_owned(), policy: policy.unwrap_or_else(|| "delete".into()) });
             }
             offset += got;
             if got == 0 || page.total.is_none_or(|t| offset >= t) {
