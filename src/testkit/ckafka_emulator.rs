@@ -105,7 +105,10 @@ impl State {
                 self.log.record(&action);
                 self.act(&action, body).await
             }
-            Err(rejection) => Err(rejection),
+            Err(rejection) => {
+                self.log.record("rejected");
+                Err(rejection)
+            }
         };
         match outcome {
             Ok(result) => answer(json!({ "Result": result }), &id),

@@ -78,7 +78,10 @@ impl State {
         let keys = |ak: &str| (ak == ACCESS_KEY).then(|| SECRET_KEY.to_owned());
         let outcome = match verify(&received, chrono::Utc::now(), keys) {
             Ok(()) => self.route(method, uri, body).await,
-            Err(message) => Err(Failure(StatusCode::UNAUTHORIZED, AUTH_FAILED, message)),
+            Err(message) => {
+                self.log.record("rejected");
+                Err(Failure(StatusCode::UNAUTHORIZED, AUTH_FAILED, message))
+            }
         };
         let id_header = [("x-request-id", id.clone())];
         match outcome {

@@ -6,6 +6,7 @@
 mod cli_describe;
 mod cli_harness;
 mod cli_validate;
+mod cloud_providers;
 mod daemon_api;
 mod daemon_schedule;
 mod daemon_support;

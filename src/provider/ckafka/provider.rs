@@ -181,8 +181,12 @@ impl CkafkaProvider {
         Ok(answer.result)
     }
 
-    /// The records of `partition` from `offset` on, up to 20, with their content.
+    /// The records of `partition` from `offset` on, up to 20, with their content
+    /// (one record: FetchMessageByOffset).
     async fn fetch_from(&self, topic: &str, partition: i32, offset: i64, count: i64) -> ProviderResult<Vec<Message>> {
+        if count == 1 {
+            return Ok(vec![self.fetch_one(topic, partition, offset).await?]);
+        }
         let params = json!({
             "InstanceId": self.instance_id, "Topic": topic, "Partition": partition, "Offset": offset,
             "SinglePartitionRecordNumber": count.clamp(1, RECORDS_PER_FETCH),
