@@ -89,6 +89,16 @@ impl Provider for AnyProvider {
         each!(self, p => p.delete_records(below).await)
     }
 
+    async fn search(
+        &self,
+        topic: &str,
+        from_ms: i64,
+        to_ms: i64,
+        keyword: &str,
+    ) -> ProviderResult<Option<Vec<(i32, i64)>>> {
+        each!(self, p => p.search(topic, from_ms, to_ms, keyword).await)
+    }
+
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
         each!(self, p => p.cleanup_policy(topic).await)
     }

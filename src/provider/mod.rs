@@ -91,6 +91,20 @@ pub trait Provider: Send + Sync {
         below: &[(TopicPartition, i64)],
     ) -> impl Future<Output = ProviderResult<Vec<RecordsDeleted>>> + Send;
 
+    /// Where the records of `topic` timed within `[from_ms, to_ms]` whose key
+    /// or value contains `keyword` (case-sensitive) are, as (partition, offset),
+    /// found by the cluster itself. `None` (the default): this provider's API
+    /// cannot search, and the caller scans the window.
+    fn search(
+        &self,
+        _topic: &str,
+        _from_ms: i64,
+        _to_ms: i64,
+        _keyword: &str,
+    ) -> impl Future<Output = ProviderResult<Option<Vec<(i32, i64)>>>> + Send {
+        async { Ok(None) }
+    }
+
     /// A topic's `cleanup.policy`.
     fn cleanup_policy(&self, topic: &str) -> impl Future<Output = ProviderResult<CleanupPolicy>> + Send;
 }

@@ -346,8 +346,38 @@ impl QueryMessages {
         QueryError::OffsetOutOfRange { topic: self.topic.clone(), partition, offset, log_start, log_end }
     }
 
+    /// The records a provider that searches server-side (DMS) found for a
+    /// keyword in a time window, each as a one-record range inside `ranges`;
+    /// `None` when the provider cannot search or the query is not a
+    /// case-sensitive keyword (≤ 50 characters) over a time window. The filter
+    /// still runs on every record fetched, so the result is exactly a scan's.
+    async fn searched<P: Provider>(
+        &self,
+        provider: &P,
+        ranges: &[OffsetRange],
+    ) -> Result<Option<Vec<OffsetRange>>, QueryError> {
+        let (Position::Window { from, to }, Some(needle)) = (&self.position, &self.filter.contains) else {
+            return Ok(None);
+        };
+        if self.filter.case_insensitive || needle.text.chars().count() > 50 || ranges.is_empty() {
+            return Ok(None);
+        }
+        let to_ms = to.map_or(i64::MAX / 2, |t| t - 1);
+        let Some(found) = provider.search(&self.topic, from.unwrap_or(0), to_ms, &needle.text).await? else {
+            return Ok(None);
+        };
+        let mut hits: Vec<OffsetRange> = found
+            .into_iter()
+            .filter(|(p, o)| ranges.iter().any(|r| r.partition == *p && r.start <= *o && *o < r.end))
+            .map(|(p, o)| self.range(p, o, o + 1))
+            .collect();
+        hits.sort_by_key(|r| (r.partition, r.start));
+        Ok(Some(hits))
+    }
+
     pub async fn run<P: Provider>(&self, provider: &P) -> Result<QueryOutput, QueryError> {
         let ranges = self.ranges(provider).await?;
+        let ranges = self.searched(provider, &ranges).await?.unwrap_or(ranges);
         let download = match &self.download {
             Some(path) => Some(std::io::BufWriter::new(
                 std::fs::File::create(path)

@@ -132,3 +132,86 @@ impl HuaweiApi {
         cloud_http::unexpected(&self.cluster, operation, "DMS", detail)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use super::*;
+    use crate::time::HumanDuration;
+
+    /// A front answering each attempt with `script(attempt)`: a status and a body.
+    async fn front(script: fn(usize) -> (StatusCode, Value)) -> (String, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let app = axum::Router::new().fallback(move || {
+            let counter = counter.clone();
+            async move {
+                let (status, body) = script(counter.fetch_add(1, Ordering::SeqCst));
+                (status, [("x-request-id", "hw-req-1")], axum::Json(body))
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, calls)
+    }
+
+    fn api(endpoint: &str) -> HuaweiApi {
+        let config = DmsClusterConfig {
+            endpoint: endpoint.to_owned(),
+            project_id: "p".into(),
+            instance_id: "i".into(),
+            access_key: Secret::new("AK"),
+            secret_key: Secret::new("SK"),
+            timeout: HumanDuration::parse("10s").unwrap(),
+        };
+        HuaweiApi::new("huawei", &config).unwrap()
+    }
+
+    fn call() -> Call<'static> {
+        Call { operation: "ShowGroups", method: Method::GET, path: vec!["v2", "p"], query: Vec::new(), body: None }
+    }
+
+    #[tokio::test]
+    async fn throttling_and_server_errors_are_retried_and_a_client_error_is_not() {
+        let (url, calls) = front(|attempt| match attempt {
+            0 => (StatusCode::TOO_MANY_REQUESTS, json!({ "error_code": "APIGW.0308", "error_msg": "throttled" })),
+            1 => (StatusCode::BAD_GATEWAY, json!({})),
+            _ => (StatusCode::OK, json!({ "group": "g" })),
+        })
+        .await;
+        let answer: Value = api(&url).call(&call()).await.unwrap();
+        assert_eq!(answer["group"], "g");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        let (url, calls) =
+            front(|_| (StatusCode::BAD_REQUEST, json!({ "error_code": "DMS.00400002", "error_msg": "bad topic" })))
+                .await;
+        let error = api(&url).call::<Value>(&call()).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cluster huawei: ShowGroups failed: DMS.00400002: bad topic (request id hw-req-1)"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_empty_answer_is_null_and_a_non_json_one_names_the_operation() {
+        let (url, _) = front(|_| (StatusCode::NO_CONTENT, json!(null))).await;
+        let answer: Value = api(&url).call(&call()).await.unwrap();
+        assert_eq!(answer, Value::Null);
+        let (url, _) = front(|_| (StatusCode::OK, json!({ "group": 7 }))).await;
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Group {
+            group: String,
+        }
+        let error = api(&url).call::<Group>(&call()).await.unwrap_err();
+        assert!(error.to_string().contains("ShowGroups failed: unexpected answer from the DMS API"), "{error}");
+    }
+}

@@ -201,6 +201,56 @@ impl DmsProvider {
         })
     }
 
+    /// The positions (partition, offset) of `topic`'s records timed within
+    /// `[start, end]` (and holding `keyword`), oldest first, a page at a time
+    /// until `enough` says so or the window is exhausted.
+    async fn window(
+        &self,
+        topic: &str,
+        start: i64,
+        end: i64,
+        keyword: Option<&str>,
+        enough: impl Fn(&BTreeSet<(i32, i64)>) -> bool,
+    ) -> ProviderResult<BTreeSet<(i32, i64)>> {
+        let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
+        let mut seen = BTreeSet::new();
+        for page_number in 0.. {
+            let path = vec!["v2", project, "instances", instance, "messages"];
+            let mut query = vec![
+                ("topic", topic.to_owned()),
+                ("start_time", start.to_string()),
+                ("end_time", end.to_string()),
+                ("asc", "true".to_owned()),
+                ("limit", PAGE.to_string()),
+                ("offset", page_number.to_string()),
+            ];
+            if let Some(keyword) = keyword {
+                query.push(("keyword", keyword.to_owned()));
+            }
+            let page: MessagePage = self.api.call(&self.get("ShowInstanceMessages", path, query)).await?;
+            let mut new = 0;
+            for entry in &page.messages {
+                let int = |key: &str| entry.get(key).and_then(int_of);
+                let (Some(partition), Some(offset)) = (int("partition"), int("message_offset")) else {
+                    return Err(
+                        self.unexpected("ShowInstanceMessages", "a message without partition or message_offset")
+                    );
+                };
+                if seen.insert((partition as i32, offset)) {
+                    new += 1;
+                }
+            }
+            // Pages may count from 0 or from 1: a repeated first page is not the end.
+            let exhausted = (page.messages.len() as i64) < PAGE
+                || page.total.is_some_and(|t| seen.len() as i64 >= t)
+                || (new == 0 && page_number >= 1);
+            if exhausted || enough(&seen) {
+                break;
+            }
+        }
+        Ok(seen)
+    }
+
     fn unknown_topic(&self, topic: &str) -> ProviderError {
         ProviderError::UnknownTopic { cluster: self.cluster.clone(), topic: topic.to_owned() }
     }
@@ -273,55 +323,26 @@ impl Provider for DmsProvider {
     }
 
     /// A time-window query from `timestamp_ms` on, oldest first, paged until
-    /// every asked partition has its first record (or the window is exhausted).
+    /// every asked partition has a record (or the window is exhausted); the
+    /// lowest offset seen per partition.
     async fn offsets_for_timestamp(
         &self,
         partitions: &[TopicPartition],
         timestamp_ms: i64,
     ) -> ProviderResult<Vec<OffsetForTime>> {
-        let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
         let end = chrono::Utc::now().timestamp_millis().max(timestamp_ms) + OPEN_END_MS;
         let mut first: BTreeMap<TopicPartition, i64> = BTreeMap::new();
         for topic in topics_of(partitions) {
             let wanted: BTreeSet<i32> =
                 partitions.iter().filter(|tp| tp.topic == topic).map(|tp| tp.partition).collect();
-            let mut seen = BTreeSet::new();
-            for page_number in 0.. {
-                let path = vec!["v2", project, "instances", instance, "messages"];
-                let query = vec![
-                    ("topic", topic.clone()),
-                    ("start_time", timestamp_ms.to_string()),
-                    ("end_time", end.to_string()),
-                    ("asc", "true".to_owned()),
-                    ("limit", PAGE.to_string()),
-                    ("offset", page_number.to_string()),
-                ];
-                let page: MessagePage = self.api.call(&self.get("ShowInstanceMessages", path, query)).await?;
-                let got = page.messages.len();
-                let mut new = 0;
-                for entry in &page.messages {
-                    let int = |key: &str| entry.get(key).and_then(int_of);
-                    let (Some(partition), Some(offset)) = (int("partition"), int("message_offset")) else {
-                        return Err(
-                            self.unexpected("ShowInstanceMessages", "a message without partition or message_offset")
-                        );
-                    };
-                    if seen.insert((partition, offset)) {
-                        new += 1;
-                    }
-                    let partition = partition as i32;
-                    if wanted.contains(&partition) {
-                        let slot = first.entry(TopicPartition::new(topic.clone(), partition)).or_insert(offset);
-                        *slot = (*slot).min(offset);
-                    }
-                }
-                let all_found = wanted.iter().all(|p| first.contains_key(&TopicPartition::new(topic.clone(), *p)));
-                // Pages may count from 0 or from 1: a repeated first page is not the end.
-                let exhausted = (got as i64) < PAGE
-                    || page.total.is_some_and(|t| seen.len() as i64 >= t)
-                    || (new == 0 && page_number >= 1);
-                if all_found || exhausted {
-                    break;
+            let seen = self
+                .window(&topic, timestamp_ms, end, None, |seen| {
+                    wanted.iter().all(|p| seen.range((*p, i64::MIN)..=(*p, i64::MAX)).next().is_some())
+                })
+                .await?;
+            for (partition, offset) in seen {
+                if wanted.contains(&partition) {
+                    first.entry(TopicPartition::new(topic.clone(), partition)).or_insert(offset);
                 }
             }
         }
@@ -333,6 +354,20 @@ impl Provider for DmsProvider {
                 offset: first.get(tp).copied(),
             })
             .collect())
+    }
+
+    /// DMS searches a keyword server-side: every page of the time window with
+    /// the keyword, positions only (their content is fetched by offset).
+    async fn search(
+        &self,
+        topic: &str,
+        from_ms: i64,
+        to_ms: i64,
+        keyword: &str,
+    ) -> ProviderResult<Option<Vec<(i32, i64)>>> {
+        let to_ms = to_ms.min(chrono::Utc::now().timestamp_millis() + OPEN_END_MS);
+        let found = self.window(topic, from_ms, to_ms, Some(keyword), |_| false).await?;
+        Ok(Some(found.into_iter().collect()))
     }
 
     async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
