@@ -12,6 +12,7 @@ mod error;
 pub mod kafka;
 mod model;
 mod pacing;
+mod paging;
 mod per_topic;
 pub mod signing;
 

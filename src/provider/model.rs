@@ -138,6 +138,23 @@ pub struct GroupDescription {
     pub members: Vec<GroupMember>,
 }
 
+impl GroupDescription {
+    /// A classic-protocol group as a cloud API reports it, its state by name.
+    pub fn classic(group: String, state: &str, members: Vec<GroupMember>) -> Self {
+        GroupDescription { group, state: GroupState::from_name(state), group_type: "classic".into(), members }
+    }
+
+    /// A group the cluster does not know: `Dead`, no members.
+    pub fn unknown(group: &str) -> Self {
+        GroupDescription {
+            group: group.to_owned(),
+            state: GroupState::Dead,
+            group_type: "classic".into(),
+            members: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupListing {
     pub group: String,

@@ -18,6 +18,25 @@ pub fn topics_of(partitions: &[TopicPartition]) -> Vec<String> {
     topics
 }
 
+/// The watermarks of each asked partition, in the order asked, from one
+/// listing per topic (`list(topic)`: every partition of it).
+pub async fn watermarks_by_topic<F, Fut>(
+    cluster: &str,
+    asked: &[TopicPartition],
+    mut list: F,
+) -> ProviderResult<Vec<Watermarks>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = ProviderResult<Vec<Watermarks>>>,
+{
+    let mut listed = BTreeMap::new();
+    for topic in topics_of(asked) {
+        let marks = list(topic.clone()).await?;
+        listed.insert(topic, marks);
+    }
+    pick_watermarks(cluster, asked, &listed)
+}
+
 /// The watermarks of each asked partition, in the order asked, from each
 /// topic's full listing; a partition the listing lacks is `UnknownPartition`.
 pub fn pick_watermarks(

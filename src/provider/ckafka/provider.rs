@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::api::TencentApi;
 use crate::config::CkafkaClusterConfig;
-use crate::provider::per_topic::{int_of, pick_watermarks, topics_of};
+use crate::provider::paging::{all_pages, describe_topics};
+use crate::provider::per_topic::{int_of, watermarks_by_topic};
 use crate::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
     OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription,
@@ -131,27 +132,22 @@ impl CkafkaProvider {
 
     /// Every partition of `topic` with its leader, replicas and watermarks.
     async fn sync_replicas(&self, topic: &str) -> ProviderResult<Vec<(PartitionInfo, Watermarks)>> {
-        let mut partitions = Vec::new();
-        loop {
-            let params = json!({ "InstanceId": self.instance_id, "TopicName": topic, "Offset": partitions.len(), "Limit": PAGE });
+        let entries = all_pages(|skip| async move {
+            let params = json!({ "InstanceId": self.instance_id, "TopicName": topic, "Offset": skip, "Limit": PAGE });
             let page: Answer<SyncReplicas> = match self.api.call("DescribeTopicSyncReplica", &params).await {
                 Err(ProviderError::Cloud { answer, .. }) if answer.code.starts_with("ResourceNotFound") => {
                     return Err(self.unknown_topic(topic));
                 }
                 other => other?,
             };
-            let listed = page.result.topic_in_sync_replica_list;
-            let got = listed.len();
-            for entry in listed {
-                partitions.push(self.replica_entry(topic, &entry)?);
-            }
-            if got == 0 || partitions.len() as i64 >= page.result.total_count {
-                break;
-            }
-        }
-        if partitions.is_empty() {
+            Ok((page.result.topic_in_sync_replica_list, Some(page.result.total_count)))
+        })
+        .await?;
+        if entries.is_empty() {
             return Err(self.unknown_topic(topic));
         }
+        let mut partitions =
+            entries.iter().map(|entry| self.replica_entry(topic, entry)).collect::<ProviderResult<Vec<_>>>()?;
         partitions.sort_by_key(|(info, _)| info.partition);
         Ok(partitions)
     }
@@ -293,22 +289,14 @@ impl Provider for CkafkaProvider {
     }
 
     async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
-        let mut names = Vec::new();
-        loop {
-            let params = json!({ "InstanceId": self.instance_id, "Offset": names.len(), "Limit": PAGE });
+        let names = all_pages(|skip| async move {
+            let params = json!({ "InstanceId": self.instance_id, "Offset": skip, "Limit": PAGE });
             let page: Answer<TopicList> = self.api.call("DescribeTopic", &params).await?;
-            let got = page.result.topic_list.len();
-            names.extend(page.result.topic_list.into_iter().map(|t| t.topic_name));
-            if got == 0 || names.len() as i64 >= page.result.total_count {
-                break;
-            }
-        }
-        names.sort();
-        let mut topics = Vec::with_capacity(names.len());
-        for name in names {
-            topics.push(self.topic(&name).await?);
-        }
-        Ok(topics)
+            let names = page.result.topic_list.into_iter().map(|t| t.topic_name).collect();
+            Ok((names, Some(page.result.total_count)))
+        })
+        .await?;
+        describe_topics(self, names).await
     }
 
     async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
@@ -317,12 +305,10 @@ impl Provider for CkafkaProvider {
     }
 
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
-        let mut listed = BTreeMap::new();
-        for topic in topics_of(partitions) {
-            let marks = self.sync_replicas(&topic).await?.into_iter().map(|(_, w)| w).collect();
-            listed.insert(topic, marks);
-        }
-        pick_watermarks(&self.cluster, partitions, &listed)
+        watermarks_by_topic(&self.cluster, partitions, |topic| async move {
+            Ok(self.sync_replicas(&topic).await?.into_iter().map(|(_, w)| w).collect())
+        })
+        .await
     }
 
     async fn offsets_for_timestamp(
@@ -344,30 +330,20 @@ impl Provider for CkafkaProvider {
     }
 
     async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
-        let mut offsets = Vec::new();
-        let mut seen_topics = 0;
-        loop {
-            let mut params =
-                json!({ "InstanceId": self.instance_id, "Group": group, "Offset": seen_topics, "Limit": PAGE });
+        let listed = all_pages(|skip| async move {
+            let mut params = json!({ "InstanceId": self.instance_id, "Group": group, "Offset": skip, "Limit": PAGE });
             if let Some(topics) = topics {
                 params["Topics"] = json!(topics);
             }
             let page: Answer<GroupOffsets> = self.api.call("DescribeGroupOffsets", &params).await?;
-            let listed = page.result.topic_list.unwrap_or_default();
-            let got = listed.len();
-            seen_topics += got;
-            for topic in listed {
-                let wanted = topics.is_none_or(|t| t.contains(&topic.topic));
-                for p in topic.partitions.into_iter().filter(|p| wanted && p.offset >= 0) {
-                    offsets.push(CommittedOffset {
-                        topic: topic.topic.clone(),
-                        partition: p.partition,
-                        offset: p.offset,
-                    });
-                }
-            }
-            if got == 0 || seen_topics as i64 >= page.result.total_count {
-                break;
+            Ok((page.result.topic_list.unwrap_or_default(), Some(page.result.total_count)))
+        })
+        .await?;
+        let mut offsets = Vec::new();
+        for topic in listed {
+            let wanted = topics.is_none_or(|t| t.contains(&topic.topic));
+            for p in topic.partitions.into_iter().filter(|p| wanted && p.offset >= 0) {
+                offsets.push(CommittedOffset { topic: topic.topic.clone(), partition: p.partition, offset: p.offset });
             }
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
@@ -378,37 +354,23 @@ impl Provider for CkafkaProvider {
         let infos = self.group_infos(&[group.to_owned()]).await?;
         let info = infos.into_iter().find(|g| g.group == group);
         let Some(info) = info.filter(|g| g.error_code.as_deref().is_none_or(|c| c == "0")) else {
-            return Ok(GroupDescription {
-                group: group.to_owned(),
-                state: GroupState::Dead,
-                group_type: "classic".into(),
-                members: Vec::new(),
-            });
+            return Ok(GroupDescription::unknown(group));
         };
         let members = info
             .members
             .into_iter()
             .map(|m| GroupMember { member_id: m.member_id, client_id: m.client_id, host: m.client_host })
             .collect();
-        Ok(GroupDescription {
-            group: info.group,
-            state: GroupState::from_name(&info.state),
-            group_type: "classic".into(),
-            members,
-        })
+        Ok(GroupDescription::classic(info.group, &info.state, members))
     }
 
     async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
-        let mut names = Vec::new();
-        loop {
-            let params = json!({ "InstanceId": self.instance_id, "Offset": names.len(), "Limit": PAGE });
+        let names: Vec<String> = all_pages(|skip| async move {
+            let params = json!({ "InstanceId": self.instance_id, "Offset": skip, "Limit": PAGE });
             let page: Answer<GroupPage> = self.api.call("DescribeGroup", &params).await?;
-            let got = page.result.group_list.len();
-            names.extend(page.result.group_list.into_iter().map(|g| g.group));
-            if got == 0 || names.len() as i64 >= page.result.total_count {
-                break;
-            }
-        }
+            Ok((page.result.group_list.into_iter().map(|g| g.group).collect(), Some(page.result.total_count)))
+        })
+        .await?;
         let mut listings = Vec::with_capacity(names.len());
         for chunk in names.chunks(PAGE as usize) {
             for info in self.group_infos(chunk).await? {

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::api::{Call, HuaweiApi};
 use crate::config::DmsClusterConfig;
-use crate::provider::per_topic::{int_of, pick_watermarks, topics_of};
+use crate::provider::paging::{all_pages, describe_topics};
+use crate::provider::per_topic::{int_of, topics_of, watermarks_by_topic};
 use crate::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
     OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription,
@@ -115,30 +116,38 @@ impl DmsProvider {
         Call { operation, method: Method::GET, path, query, body: None }
     }
 
+    /// Every topic of the instance, as ShowInstanceTopics lists them.
+    async fn topic_entries(&self) -> ProviderResult<Vec<TopicEntry>> {
+        let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
+        all_pages(|skip| async move {
+            let path = vec!["v2", project, "instances", instance, "topics"];
+            let query = vec![("offset", skip.to_string()), ("limit", PAGE.to_string())];
+            let page: TopicPage = self.api.call(&self.get("ShowInstanceTopics", path, query)).await?;
+            Ok((page.topics, page.total))
+        })
+        .await
+    }
+
     /// Every partition of `topic` with its watermarks, sorted.
     async fn partitions(&self, topic: &str) -> ProviderResult<Vec<Watermarks>> {
         let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
-        let mut marks = Vec::new();
-        loop {
+        let entries = all_pages(|skip| async move {
             let path = vec!["v2", project, "kafka", "instances", instance, "topics", topic, "partitions"];
-            let query = vec![("offset", marks.len().to_string()), ("limit", PAGE.to_string())];
+            let query = vec![("offset", skip.to_string()), ("limit", PAGE.to_string())];
             let page: PartitionPage = match self.api.call(&self.get("ListTopicPartitions", path, query)).await {
                 Err(ProviderError::Cloud { answer, .. }) if answer.message.contains("not exist") => {
                     return Err(self.unknown_topic(topic));
                 }
                 other => other?,
             };
-            let got = page.partitions.len();
-            for entry in &page.partitions {
-                marks.push(self.partition_entry(topic, entry)?);
-            }
-            if got == 0 || page.total.is_none_or(|t| marks.len() as i64 >= t) {
-                break;
-            }
-        }
-        if marks.is_empty() {
+            Ok((page.partitions, page.total))
+        })
+        .await?;
+        if entries.is_empty() {
             return Err(self.unknown_topic(topic));
         }
+        let mut marks =
+            entries.iter().map(|entry| self.partition_entry(topic, entry)).collect::<ProviderResult<Vec<_>>>()?;
         marks.sort_by_key(|w| w.partition);
         Ok(marks)
     }
@@ -283,24 +292,8 @@ impl Provider for DmsProvider {
     }
 
     async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
-        let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
-        let mut names = Vec::new();
-        loop {
-            let path = vec!["v2", project, "instances", instance, "topics"];
-            let query = vec![("offset", names.len().to_string()), ("limit", PAGE.to_string())];
-            let page: TopicPage = self.api.call(&self.get("ShowInstanceTopics", path, query)).await?;
-            let got = page.topics.len();
-            names.extend(page.topics.into_iter().map(|t| t.name));
-            if got == 0 || page.total.is_none_or(|t| names.len() as i64 >= t) {
-                break;
-            }
-        }
-        names.sort();
-        let mut topics = Vec::with_capacity(names.len());
-        for name in names {
-            topics.push(self.topic(&name).await?);
-        }
-        Ok(topics)
+        let names = self.topic_entries().await?.into_iter().map(|t| t.name).collect();
+        describe_topics(self, names).await
     }
 
     async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
@@ -314,12 +307,7 @@ impl Provider for DmsProvider {
     }
 
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
-        let mut listed = BTreeMap::new();
-        for topic in topics_of(partitions) {
-            let marks = self.partitions(&topic).await?;
-            listed.insert(topic, marks);
-        }
-        pick_watermarks(&self.cluster, partitions, &listed)
+        watermarks_by_topic(&self.cluster, partitions, |topic| async move { self.partitions(&topic).await }).await
     }
 
     /// A time-window query from `timestamp_ms` on, oldest first, paged until
@@ -393,12 +381,7 @@ impl Provider for DmsProvider {
 
     async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
         let Some(detail) = self.group(group).await? else {
-            return Ok(GroupDescription {
-                group: group.to_owned(),
-                state: GroupState::Dead,
-                group_type: "classic".into(),
-                members: Vec::new(),
-            });
+            return Ok(GroupDescription::unknown(group));
         };
         let members = detail
             .members
@@ -406,31 +389,26 @@ impl Provider for DmsProvider {
             .into_iter()
             .map(|m| GroupMember { member_id: m.member_id, client_id: m.client_id, host: m.host })
             .collect();
-        Ok(GroupDescription {
-            group: detail.group_id,
-            state: GroupState::from_name(&detail.state),
-            group_type: "classic".into(),
-            members,
-        })
+        Ok(GroupDescription::classic(detail.group_id, &detail.state, members))
     }
 
     async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
         let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
-        let mut listings = Vec::new();
-        loop {
+        let groups = all_pages(|skip| async move {
             let path = vec!["v2", project, "instances", instance, "groups"];
-            let query = vec![("offset", listings.len().to_string()), ("limit", PAGE.to_string())];
+            let query = vec![("offset", skip.to_string()), ("limit", PAGE.to_string())];
             let page: GroupPage = self.api.call(&self.get("ListInstanceConsumerGroups", path, query)).await?;
-            let got = page.groups.len();
-            listings.extend(page.groups.into_iter().map(|g| GroupListing {
+            Ok((page.groups, page.total))
+        })
+        .await?;
+        let mut listings: Vec<GroupListing> = groups
+            .into_iter()
+            .map(|g| GroupListing {
                 group: g.group_id,
                 state: GroupState::from_name(&g.state),
                 group_type: "classic".into(),
-            }));
-            if got == 0 || page.total.is_none_or(|t| listings.len() as i64 >= t) {
-                break;
-            }
-        }
+            })
+            .collect();
         listings.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(listings)
     }
@@ -504,29 +482,13 @@ impl Provider for DmsProvider {
     /// From the topic listing's `topic_other_configs`; `delete`, Kafka's
     /// default, when the listing does not carry it.
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
-        let (project, instance) = (self.api.project_id.as_str(), self.api.instance_id.as_str());
-        let mut offset = 0;
-        loop {
-            let path = vec!["v2", project, "instances", instance, "topics"];
-            let query = vec![("offset", offset.to_string()), ("limit", PAGE.to_string())];
-            let page: TopicPage = self.api.call(&self.get("ShowInstanceTopics", path, query)).await?;
-            let got = page.topics.len() as i64;
-            if let Some(entry) = page.topics.into_iter().find(|t| t.name == topic) {
-                let policy =
-                    entry.topic_other_configs.iter().find(|c| c.name == "cleanup.policy").map(|c| match &c.value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    });
-                return Ok(CleanupPolicy {
-                    topic: topic.to_owned(),
-                    policy: policy.unwrap_or_else(|| "delete".into()),
-                });
-            }
-            offset += got;
-            if got == 0 || page.total.is_none_or(|t| offset >= t) {
-                return Err(self.unknown_topic(topic));
-            }
-        }
+        let entries = self.topic_entries().await?;
+        let entry = entries.into_iter().find(|t| t.name == topic).ok_or_else(|| self.unknown_topic(topic))?;
+        let policy = entry.topic_other_configs.iter().find(|c| c.name == "cleanup.policy").map(|c| match &c.value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        Ok(CleanupPolicy { topic: topic.to_owned(), policy: policy.unwrap_or_else(|| "delete".into()) })
     }
 }
 
