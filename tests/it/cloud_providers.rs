@@ -283,3 +283,37 @@ async fn an_answer_of_unexpected_shape_is_an_error_naming_the_action() {
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_describe_reports_the_same_through_kafka_ckafka_and_dms() {
+    let seeder = Seeder::new(&shared_cluster().bootstrap);
+    let topic = poisoned(&seeder).await;
+    seeder.delete_records(&topic, 1, 3).await;
+    let group = unique("described");
+    seeder.commit(&group, &[(&topic, 0, 7)]).await;
+    let clouds = Clouds::start();
+    let summary = |json: &Value| {
+        let partitions: Vec<(i64, i64)> = json["topics"][0]["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["log_start"].as_i64().unwrap(), p["log_end"].as_i64().unwrap()))
+            .collect();
+        let g = &json["groups"][0];
+        (partitions, g["state"].clone(), g["offsets"].clone())
+    };
+    let mut reports = Vec::new();
+    for cluster in CLUSTERS {
+        let args =
+            ["cluster", "describe", "--cluster", cluster, "--topic", &topic, "--group", &group, "--output", "json"];
+        reports.push(summary(&clouds.ebb("", &args).success().json()));
+        let unknown = clouds.ebb("", &["cluster", "describe", "--cluster", cluster, "--topic", "no-such-topic-e2"]);
+        assert_ne!(unknown.code, 0);
+        assert!(unknown.stderr.contains("topic \"no-such-topic-e2\" does not exist"), "{cluster}: {}", unknown.stderr);
+    }
+    assert_eq!(reports[0].0, vec![(0, 12), (3, 12)]);
+    assert_eq!(reports[0].1, "Empty");
+    assert_eq!(reports[0].2[0]["lag"], 5);
+    assert_eq!(reports[1], reports[0], "ckafka");
+    assert_eq!(reports[2], reports[0], "dms");
+}
