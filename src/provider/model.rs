@@ -163,6 +163,13 @@ pub struct GroupListing {
     pub group_type: String,
 }
 
+impl GroupListing {
+    /// A classic-protocol group as a cloud API lists it, its state by name.
+    pub fn classic(group: String, state: &str) -> Self {
+        GroupListing { group, state: GroupState::from_name(state), group_type: "classic".into() }
+    }
+}
+
 /// A topic's `cleanup.policy`: purging needs `delete` in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CleanupPolicy {

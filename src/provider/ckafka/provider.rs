@@ -13,12 +13,13 @@ use serde_json::{Map, Value, json};
 
 use super::api::TencentApi;
 use crate::config::CkafkaClusterConfig;
+use crate::provider::cloud_http;
 use crate::provider::paging::{all_pages, describe_topics};
 use crate::provider::per_topic::{int_of, watermarks_by_topic};
 use crate::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
-    OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription,
-    TopicPartition, Visitor, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, Message, OffsetForTime, OffsetRange,
+    PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor,
+    Watermarks,
 };
 
 /// Records asked for in one Fetch*List call (the API's maximum).
@@ -256,12 +257,7 @@ impl CkafkaProvider {
     }
 
     fn unexpected(&self, action: &'static str, detail: &str) -> ProviderError {
-        ProviderError::Request {
-            cluster: self.cluster.clone(),
-            operation: action,
-            detail: format!("unexpected answer from the CKafka API: {detail}"),
-            retryable: false,
-        }
+        cloud_http::unexpected(&self.cluster, action, "CKafka", detail)
     }
 }
 
@@ -374,11 +370,7 @@ impl Provider for CkafkaProvider {
         let mut listings = Vec::with_capacity(names.len());
         for chunk in names.chunks(PAGE as usize) {
             for info in self.group_infos(chunk).await? {
-                listings.push(GroupListing {
-                    group: info.group,
-                    state: GroupState::from_name(&info.state),
-                    group_type: "classic".into(),
-                });
+                listings.push(GroupListing::classic(info.group, &info.state));
             }
         }
         listings.sort_by(|a, b| a.group.cmp(&b.group));

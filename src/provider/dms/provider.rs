@@ -13,12 +13,13 @@ use serde_json::{Map, Value, json};
 
 use super::api::{Call, HuaweiApi};
 use crate::config::DmsClusterConfig;
+use crate::provider::cloud_http;
 use crate::provider::paging::{all_pages, describe_topics};
 use crate::provider::per_topic::{int_of, topics_of, watermarks_by_topic};
 use crate::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
-    OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription,
-    TopicPartition, Visitor, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, Message, OffsetForTime, OffsetRange,
+    PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor,
+    Watermarks,
 };
 
 /// Items asked for in one page of a listing.
@@ -265,12 +266,7 @@ impl DmsProvider {
     }
 
     fn unexpected(&self, operation: &'static str, detail: &str) -> ProviderError {
-        ProviderError::Request {
-            cluster: self.cluster.clone(),
-            operation,
-            detail: format!("unexpected answer from the DMS API: {detail}"),
-            retryable: false,
-        }
+        cloud_http::unexpected(&self.cluster, operation, "DMS", detail)
     }
 }
 
@@ -401,14 +397,8 @@ impl Provider for DmsProvider {
             Ok((page.groups, page.total))
         })
         .await?;
-        let mut listings: Vec<GroupListing> = groups
-            .into_iter()
-            .map(|g| GroupListing {
-                group: g.group_id,
-                state: GroupState::from_name(&g.state),
-                group_type: "classic".into(),
-            })
-            .collect();
+        let mut listings: Vec<GroupListing> =
+            groups.into_iter().map(|g| GroupListing::classic(g.group_id, &g.state)).collect();
         listings.sort_by(|a, b| a.group.cmp(&b.group));
         Ok(listings)
     }
