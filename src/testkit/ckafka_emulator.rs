@@ -216,7 +216,7 @@ impl State {
         let mut last = self.last_fetch.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if last.get(action).is_some_and(|t| now.duration_since(*t) < FETCH_INTERVAL) {
-            *self.log.throttled.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            self.log.throttled.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(bad("RequestLimitExceeded", format!("{action} is limited to 1 request a second")));
         }
         last.insert(action.to_owned(), now);

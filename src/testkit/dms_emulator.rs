@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::broker_ops::{self, clamp, must_be_inactive, read, text};
 use super::emulator_server::{CallLog, EmulatorServer};
-use super::huawei_front::{AUTH_FAILED, Received, verify};
+use super::huawei_front::{AUTH_FAILED, Received, query_pairs, verify};
 use crate::percent_encoding::percent_decode;
 use crate::provider::kafka::KafkaProvider;
 use crate::provider::{GroupState, Provider, ProviderError, TopicPartition};
@@ -100,13 +100,7 @@ impl State {
     async fn route(&self, method: &Method, uri: &Uri, body: &[u8]) -> Outcome {
         let segments: Vec<String> = uri.path().trim_matches('/').split('/').map(percent_decode).collect();
         let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let query: BTreeMap<String, String> = uri
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (percent_decode(k), percent_decode(&v.replace('+', " "))))
-            .collect();
+        let query: BTreeMap<String, String> = query_pairs(uri.query()).into_iter().collect();
         let body: Value = if body.is_empty() {
             Value::Null
         } else {

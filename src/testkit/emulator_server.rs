@@ -2,6 +2,7 @@
 //! async ones alike can start a cloud emulator and point ebb's CLI at it.
 //! Stops when dropped.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -12,7 +13,7 @@ use tokio::sync::oneshot;
 #[derive(Default)]
 pub struct CallLog {
     pub calls: Mutex<Vec<String>>,
-    pub throttled: Mutex<usize>,
+    pub throttled: AtomicUsize,
 }
 
 impl CallLog {
@@ -25,7 +26,7 @@ impl CallLog {
     }
 
     pub fn throttled(&self) -> usize {
-        *self.throttled.lock().unwrap_or_else(|p| p.into_inner())
+        self.throttled.load(Ordering::SeqCst)
     }
 }
 

@@ -48,16 +48,7 @@ pub fn verify(
     let values: Vec<(String, String)> =
         parsed.signed_headers.iter().map(|name| (name.clone(), header(name).unwrap_or_default().to_owned())).collect();
     let signed: Vec<(&str, &str)> = values.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let pairs: Vec<(String, String)> = request
-        .query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(&key.replace('+', " ")), percent_decode(&value.replace('+', " ")))
-        })
-        .collect();
+    let pairs = query_pairs(request.query);
     let query: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let path = percent_decode(request.path);
     let payload = match header("x-sdk-content-sha256") {
@@ -70,6 +61,19 @@ pub fn verify(
         return Err("Incorrect IAM authentication information: verify aksk signature fail".into());
     }
     Ok(())
+}
+
+/// A raw query string (`a=1&b=x%20y`) as decoded `(key, value)` pairs, in order.
+pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(&key.replace('+', " ")), percent_decode(&value.replace('+', " ")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
