@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::{CommittedOffset, Provider, ProviderError, TopicPartition, Watermarks};
+use crate::provider::{CommittedOffset, Provider, ProviderError, TopicDescription, TopicPartition, Watermarks};
 
 /// How targets are chosen, with every value resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,11 +208,9 @@ impl ComputeOffsets {
                 topics.iter().flat_map(|topic| wanted.iter().map(move |p| TopicPartition::new(*topic, *p))).collect()
             }
             (None, Some(_)) => {
-                let mut all = BTreeSet::new();
-                for topic in topics {
-                    all.extend(provider.topic(topic).await?.topic_partitions());
-                }
-                all
+                // Asked all at once: each is one metadata request.
+                let described = futures_util::future::try_join_all(topics.iter().map(|t| provider.topic(t))).await?;
+                described.iter().flat_map(TopicDescription::topic_partitions).collect()
             }
             (None, None) => committed.into_iter().collect(),
         };

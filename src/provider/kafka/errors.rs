@@ -74,7 +74,12 @@ impl Inner {
     }
 
     /// Time-outs, unreachable brokers, and everything else, retryable or not by its code.
-    fn classify(&self, operation: &'static str, code: Option<RDKafkaErrorCode>, detail: String) -> ProviderError {
+    pub(super) fn classify(
+        &self,
+        operation: &'static str,
+        code: Option<RDKafkaErrorCode>,
+        detail: String,
+    ) -> ProviderError {
         match code {
             Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut) => {
                 ProviderError::Timeout { cluster: self.cluster.clone(), operation, timeout: self.timeout.duration }

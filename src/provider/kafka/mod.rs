@@ -10,11 +10,13 @@ mod chunks;
 mod delete_records;
 mod errors;
 mod group_admin;
+mod offsets_over_wire;
 mod request_counts;
 pub(crate) mod retry;
 mod scan;
 pub use scan::SCAN_GROUP;
 mod settings;
+mod wire;
 
 use request_counts::ReaderContext;
 pub use request_counts::{RequestCounts, sent_between};
@@ -27,8 +29,8 @@ use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::metadata::Metadata;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use wire::metadata::{ClusterMetadata, PartitionMetadata, TopicMetadata};
 
 use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::{
@@ -66,6 +68,9 @@ pub(crate) struct Inner {
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer<ReaderContext>>>>,
     /// Whether clients report statistics (request counts).
     count_requests: bool,
+    /// ListOffsets, OffsetFetch and OffsetCommit spoken directly, on plaintext
+    /// listeners; `None` where the cluster needs TLS or SASL (see `wire`).
+    wire: Option<wire::Wire>,
 }
 
 impl KafkaProvider {
@@ -96,6 +101,8 @@ impl KafkaProvider {
             admin,
             group_clients: Mutex::new(HashMap::new()),
             count_requests,
+            wire: settings::is_plaintext(config)
+                .then(|| wire::Wire::new(settings::client_id(config), config.timeout.duration)),
         };
         Ok(KafkaProvider { inner: Arc::new(inner) })
     }
@@ -105,17 +112,22 @@ impl KafkaProvider {
     /// Waits for a report librdkafka began after this call (they come every 100 ms),
     /// so every request finished before the call is counted.
     pub async fn request_counts(&self) -> Option<RequestCounts> {
-        self.blocking("reading request counts", |inner| Ok(settled_counts(&inner.reader))).await.ok().flatten()
+        self.blocking("reading request counts", |inner| Ok(settled_counts(&inner.reader).map(|c| inner.with_wire(c))))
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Like `request_counts`, for the client that fetches and commits `group`'s
     /// offsets (OffsetFetch, OffsetCommit).
     pub async fn group_request_counts(&self, group: &str) -> Option<RequestCounts> {
         let group = group.to_owned();
-        self.blocking("reading request counts", move |inner| Ok(settled_counts(&*inner.group_client(&group)?)))
-            .await
-            .ok()
-            .flatten()
+        self.blocking("reading request counts", move |inner| {
+            Ok(settled_counts(&*inner.group_client(&group)?).map(|c| inner.with_wire(c)))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// Runs librdkafka work on the blocking pool.
@@ -167,36 +179,93 @@ fn settled_counts(client: &BaseConsumer<ReaderContext>) -> Option<RequestCounts>
 }
 
 impl Inner {
-    fn metadata(&self, topic: Option<&str>) -> ProviderResult<Metadata> {
-        self.reader.fetch_metadata(topic, self.timeout.duration).map_err(|e| self.metadata_error(&e))
+    /// Request counts with those sent over `wire` added.
+    fn with_wire(&self, mut counts: RequestCounts) -> RequestCounts {
+        if let Some(wire) = &self.wire {
+            for (broker, apis) in wire.counts() {
+                for (api, n) in apis {
+                    *counts.entry(broker).or_default().entry(api).or_default() += n;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Brokers and topics: over `wire` on plaintext listeners, else through librdkafka.
+    fn metadata(&self, topics: Option<&[&str]>) -> ProviderResult<ClusterMetadata> {
+        match &self.wire {
+            Some(wire) => retry::within(self.timeout.duration, || self.metadata_over_wire(wire, topics)),
+            None => self.metadata_from_librdkafka(topics),
+        }
+    }
+
+    fn metadata_from_librdkafka(&self, topics: Option<&[&str]>) -> ProviderResult<ClusterMetadata> {
+        let single = match topics {
+            Some([one]) => Some(*one),
+            _ => None,
+        };
+        let metadata =
+            self.reader.fetch_metadata(single, self.timeout.duration).map_err(|e| self.metadata_error(&e))?;
+        let brokers = metadata
+            .brokers()
+            .iter()
+            .map(|b| wire::Broker { id: b.id(), address: format!("{}:{}", b.host(), b.port()) })
+            .collect();
+        let topics = metadata
+            .topics()
+            .iter()
+            .filter(|t| topics.is_none_or(|names| names.contains(&t.name())))
+            .map(|t| TopicMetadata {
+                name: t.name().to_owned(),
+                error: match t.error().map(RDKafkaErrorCode::from) {
+                    None => 0,
+                    Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => 3,
+                    Some(_) => -1,
+                },
+                partitions: t
+                    .partitions()
+                    .iter()
+                    .map(|p| PartitionMetadata { id: p.id(), leader: p.leader(), replicas: p.replicas().to_vec() })
+                    .collect(),
+            })
+            .collect();
+        Ok(ClusterMetadata { brokers, topics })
     }
 
     /// Descriptions of the named topics (in the order given), or of every
     /// non-internal topic when `names` is `None`. One metadata request either way.
     fn describe_topics(&self, names: Option<&[String]>) -> ProviderResult<Vec<TopicDescription>> {
-        let single = match names {
-            Some([one]) => Some(one.as_str()),
-            _ => None,
-        };
-        let metadata = self.metadata(single)?;
-        let mut found: HashMap<&str, TopicDescription> = HashMap::new();
-        for topic in metadata.topics() {
-            match topic.error().map(RDKafkaErrorCode::from) {
-                None => {}
-                Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => continue,
-                Some(code) => return Err(self.code_error("reading topic metadata", topic.name(), code)),
+        let asked: Option<Vec<&str>> = names.map(|names| names.iter().map(String::as_str).collect());
+        let metadata = self.metadata(asked.as_deref())?;
+        let mut found: HashMap<String, TopicDescription> = HashMap::new();
+        for topic in metadata.topics {
+            match topic.error {
+                0 => {}
+                3 => continue,
+                code => {
+                    let detail = match wire::rd_code(code) {
+                        Some(code) => code.to_string(),
+                        None => format!("Kafka error code {code}"),
+                    };
+                    return Err(ProviderError::Request {
+                        cluster: self.cluster.clone(),
+                        operation: "reading topic metadata",
+                        detail: format!("{}: {detail}", topic.name),
+                        retryable: false,
+                    });
+                }
             }
             let mut partitions: Vec<PartitionInfo> = topic
-                .partitions()
-                .iter()
+                .partitions
+                .into_iter()
                 .map(|p| PartitionInfo {
-                    partition: p.id(),
-                    leader: (p.leader() >= 0).then_some(p.leader()),
-                    replicas: p.replicas().to_vec(),
+                    partition: p.id,
+                    leader: (p.leader >= 0).then_some(p.leader),
+                    replicas: p.replicas,
                 })
                 .collect();
             partitions.sort_by_key(|p| p.partition);
-            found.insert(topic.name(), TopicDescription { name: topic.name().to_owned(), partitions });
+            found.insert(topic.name.clone(), TopicDescription { name: topic.name, partitions });
         }
         match names {
             Some(names) => names
@@ -226,9 +295,11 @@ impl Inner {
         }
         let topics = self.describe_topics(Some(&names))?;
         let counts: HashMap<&str, &TopicDescription> = topics.iter().map(|t| (t.name.as_str(), t)).collect();
+        let known: std::collections::HashSet<(&str, i32)> =
+            topics.iter().flat_map(|t| t.partitions.iter().map(|p| (t.name.as_str(), p.partition))).collect();
         for tp in partitions {
             let topic = counts[tp.topic.as_str()];
-            if !topic.partitions.iter().any(|p| p.partition == tp.partition) {
+            if !known.contains(&(tp.topic.as_str(), tp.partition)) {
                 return Err(ProviderError::UnknownPartition {
                     cluster: self.cluster.clone(),
                     topic: tp.topic.clone(),
@@ -238,6 +309,33 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// Checks that every partition exists and lists its offsets at each of
+    /// `specs` (a time, `Offset::Beginning` or `Offset::End`): one list per spec.
+    fn checked_offsets(
+        &self,
+        partitions: &[TopicPartition],
+        specs: &[Offset],
+    ) -> ProviderResult<Vec<Vec<Option<i64>>>> {
+        if let Some(wire) = &self.wire {
+            let timestamps: Vec<i64> = specs
+                .iter()
+                .map(|spec| match spec {
+                    Offset::Beginning => wire::list_offsets::EARLIEST,
+                    Offset::End => wire::list_offsets::LATEST,
+                    Offset::Offset(ms) => *ms,
+                    other => unreachable!("ListOffsets is asked for a time, the start or the end, not {other:?}"),
+                })
+                .collect();
+            return retry::within(self.timeout.duration, || self.offsets_over_wire(wire, partitions, &timestamps));
+        }
+        self.check_partitions(partitions)?;
+        std::thread::scope(|scope| {
+            let running: Vec<_> =
+                specs.iter().map(|spec| scope.spawn(move || self.list_offsets(partitions, *spec))).collect();
+            running.into_iter().map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
     }
 
     /// ListOffsets for many partitions at once. `spec` is a timestamp in
@@ -322,6 +420,12 @@ impl Inner {
         if partitions.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(wire) = &self.wire {
+            let mut offsets =
+                retry::within(self.timeout.duration, || self.committed_over_wire(wire, group, &partitions))?;
+            offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+            return Ok(offsets);
+        }
         let client = self.group_client(group)?;
         const OPERATION: &str = "fetching committed offsets";
         let mut offsets = chunks::concurrently(&partitions, |chunk| {
@@ -356,6 +460,10 @@ impl Inner {
 
     fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
         const OPERATION: &str = "committing offsets";
+        if let Some(wire) = &self.wire {
+            // Committing the same offsets again is harmless, so passing failures are retried.
+            return retry::within(self.timeout.duration, || self.commit_over_wire(wire, group, offsets));
+        }
         let client = self.group_client(group)?;
         chunks::concurrently(offsets, |chunk| {
             let mut request = TopicPartitionList::with_capacity(chunk.len());
@@ -410,12 +518,12 @@ impl Provider for KafkaProvider {
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
         let asked = partitions.to_vec();
         let checked = asked.clone();
-        self.blocking("listing offsets", move |inner| inner.check_partitions(&checked)).await?;
-        let (starts, ends) = (asked.clone(), asked.clone());
-        let (starts, ends) = tokio::try_join!(
-            self.blocking("listing offsets", move |inner| inner.list_offsets(&starts, Offset::Beginning)),
-            self.blocking("listing offsets", move |inner| inner.list_offsets(&ends, Offset::End)),
-        )?;
+        let mut lists = self
+            .blocking("listing offsets", move |inner| {
+                inner.checked_offsets(&checked, &[Offset::Beginning, Offset::End])
+            })
+            .await?;
+        let (ends, starts) = (lists.pop().unwrap_or_default(), lists.pop().unwrap_or_default());
         asked
             .into_iter()
             .zip(starts.into_iter().zip(ends))
@@ -450,8 +558,7 @@ impl Provider for KafkaProvider {
         let offsets = {
             let asked = asked.clone();
             self.blocking("looking up offsets by time", move |inner| {
-                inner.check_partitions(&asked)?;
-                inner.list_offsets(&asked, Offset::Offset(timestamp_ms))
+                Ok(inner.checked_offsets(&asked, &[Offset::Offset(timestamp_ms)])?.pop().unwrap_or_default())
             })
             .await?
         };

@@ -34,6 +34,16 @@ pub fn base(cluster: &KafkaClusterConfig) -> ClientConfig {
     config
 }
 
+/// Whether the cluster's listener is plain TCP (no `security.protocol`, or PLAINTEXT).
+pub fn is_plaintext(cluster: &KafkaClusterConfig) -> bool {
+    cluster.properties.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"))
+}
+
+/// The client id ebb's requests carry: the operator's `client.id`, or `ebb`.
+pub fn client_id(cluster: &KafkaClusterConfig) -> &str {
+    cluster.properties.get("client.id").map_or("ebb", String::as_str)
+}
+
 /// Settings for a client that speaks for `group` (offset fetches and commits)
 /// without ever subscribing, so it never joins the group as a member.
 pub fn for_group(base: &ClientConfig, group: &str) -> ClientConfig {
