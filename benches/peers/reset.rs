@@ -1,0 +1,115 @@
+//! Resetting one group to the earliest offsets over 1,000 and 10,000
+//! partitions: `ebb plan` / `ebb run --yes` against Apache's
+//! `kafka-consumer-groups --reset-offsets --dry-run` / `--execute` and
+//! kafkactl's `reset offset` (which is a dry run unless given `--execute`).
+//! Before each round every group is committed back to the same offsets, so
+//! every round moves every partition; afterwards each tool's group is checked
+//! to be at the earliest offsets everywhere.
+
+use ebb::testkit::unique;
+
+use crate::measure::{Sample, median, quote, run};
+use crate::results::Results;
+use crate::{Bench, PARTITIONS_PER_TOPIC};
+
+const COMMITTED: i64 = 5;
+
+/// Returns the requests one `ebb plan` and one `ebb run` sent, per partition count.
+pub fn compare(b: &Bench, results: &mut Results) -> Vec<(String, String)> {
+    let mut counts = Vec::new();
+    let mut topics: Vec<String> = Vec::new();
+    for total in [1_000usize, 10_000] {
+        while topics.len() * (PARTITIONS_PER_TOPIC as usize) < total {
+            let topic = unique("bench-reset");
+            b.runtime.block_on(b.seeder.create_topic(&topic, PARTITIONS_PER_TOPIC));
+            topics.push(topic);
+        }
+        let (ours, theirs, kafkactl) = (unique("bench-ebb"), unique("bench-apache"), unique("bench-kafkactl"));
+        let groups = [&ours, &theirs, &kafkactl];
+        let mut reseed = || {
+            let offsets: Vec<(&str, i32, i64)> = topics
+                .iter()
+                .flat_map(|t| (0..PARTITIONS_PER_TOPIC).map(move |p| (t.as_str(), p, COMMITTED)))
+                .collect();
+            for group in groups {
+                b.runtime.block_on(b.seeder.commit(group, &offsets));
+            }
+        };
+        let runbook = b.dir.file(
+            &format!("reset-{total}.yaml"),
+            &format!(
+                "name: bench-reset\ncluster: local\nsteps:\n  - id: reset\n    reset_offsets:\n      group: {ours}\n      topics: [{}]\n      strategy: {{ to_earliest: true }}\n",
+                topics.join(", ")
+            ),
+        );
+        let topic_args: String = topics.iter().map(|t| format!(" --topic {}", quote(t))).collect();
+        let apache = |mode: &str| {
+            format!(
+                "{} tool consumer-groups --bootstrap-server {} --reset-offsets --group {} --to-earliest{topic_args} {mode}",
+                quote(&b.scripts_kafka()),
+                b.cluster.bootstrap,
+                quote(&theirs)
+            )
+        };
+        let kafkactl_cmd = |mode: &str| {
+            b.tools.kafkactl.as_ref().map(|path| {
+                format!(
+                    "{} reset offset {}{topic_args} --oldest {mode}",
+                    quote(&path.display().to_string()),
+                    quote(&kafkactl)
+                )
+            })
+        };
+        let none: &[(&str, &str)] = &[];
+        let kenv = b.kafkactl_env();
+        let kenv: Vec<(&str, &str)> = kenv.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+
+        reseed();
+        let timed = |script: &str, env: &[(&str, &str)], expect: &str| -> Sample {
+            let (sample, stdout) = run(script, env);
+            assert!(String::from_utf8_lossy(&stdout).contains(expect), "{script} did not print {expect:?}");
+            sample
+        };
+        let rounds = b.rounds;
+        let ebb_plan = median(rounds, &mut || {}, &mut || {
+            timed(&b.ebb(&["plan", &runbook, "--output", "json"]), none, "\"reset_offsets\"")
+        });
+        let apache_dry = median(rounds, &mut || {}, &mut || timed(&apache("--dry-run"), none, "NEW-OFFSET"));
+        let mut plan_peers = vec![("kafka-consumer-groups --dry-run".to_owned(), apache_dry)];
+        if let Some(script) = kafkactl_cmd("") {
+            let sample = median(rounds, &mut || {}, &mut || timed(&script, &kenv, ""));
+            plan_peers.push(("kafkactl reset offset (dry run)".to_owned(), sample));
+        }
+        let label = format!("reset plan, {total} partitions");
+        results.compare(b.brokers, &label, ("ebb plan", ebb_plan), plan_peers);
+
+        let ebb_run = median(rounds, &mut reseed, &mut || timed(&b.ebb(&["run", &runbook, "--yes"]), none, ""));
+        let apache_exec = median(rounds, &mut reseed, &mut || timed(&apache("--execute"), none, "NEW-OFFSET"));
+        let mut apply_peers = vec![("kafka-consumer-groups --execute".to_owned(), apache_exec)];
+        if let Some(script) = kafkactl_cmd("--execute") {
+            let sample = median(rounds, &mut reseed, &mut || timed(&script, &kenv, ""));
+            apply_peers.push(("kafkactl reset offset --execute".to_owned(), sample));
+        }
+        let label = format!("reset apply, {total} partitions");
+        results.compare(b.brokers, &label, ("ebb run --yes", ebb_run), apply_peers);
+
+        let plan = b.ebb(&["plan", &runbook, "--output", "json"]);
+        if let Some(summary) = crate::requests::counted(b, &plan) {
+            counts.push((format!("ebb plan, reset of {total} partitions"), summary));
+        }
+        reseed();
+        if let Some(summary) = crate::requests::counted(b, &b.ebb(&["run", &runbook, "--yes"])) {
+            counts.push((format!("ebb run, reset of {total} partitions"), summary));
+        }
+        let applied: Vec<&String> = if b.tools.kafkactl.is_some() { groups.to_vec() } else { vec![&ours, &theirs] };
+        for group in applied {
+            let committed = b.runtime.block_on(b.seeder.committed(group));
+            assert_eq!(committed.len(), total, "{group} has an offset on every partition");
+            assert!(committed.values().all(|o| *o == 0), "{group} was reset to the earliest offsets");
+        }
+    }
+    for topic in &topics {
+        b.runtime.block_on(b.seeder.delete_topic(topic));
+    }
+    counts
+}
