@@ -83,11 +83,20 @@ pub fn compare(b: &Bench, results: &mut Results) -> Vec<(String, String)> {
         let label = format!("reset plan, {total} partitions");
         results.compare(b.brokers, &label, ("ebb plan", ebb_plan), plan_peers);
 
+        // Each tool's group must be at the earliest offsets everywhere after its own rounds.
+        let reset_everywhere = |group: &str| {
+            let committed = b.runtime.block_on(b.seeder.committed(group));
+            assert_eq!(committed.len(), total, "{group} has an offset on every partition");
+            assert!(committed.values().all(|o| *o == 0), "{group} was reset to the earliest offsets");
+        };
         let ebb_run = median(rounds, &mut reseed, &mut || timed(&b.ebb(&["run", &runbook, "--yes"]), none, ""));
+        reset_everywhere(&ours);
         let apache_exec = median(rounds, &mut reseed, &mut || timed(&apache("--execute"), none, "NEW-OFFSET"));
+        reset_everywhere(&theirs);
         let mut apply_peers = vec![("kafka-consumer-groups --execute".to_owned(), apache_exec)];
         if let Some(script) = kafkactl_cmd("--execute") {
             let sample = median(rounds, &mut reseed, &mut || timed(&script, &kenv, ""));
+            reset_everywhere(&kafkactl);
             apply_peers.push(("kafkactl reset offset --execute".to_owned(), sample));
         }
         let label = format!("reset apply, {total} partitions");
@@ -100,12 +109,6 @@ pub fn compare(b: &Bench, results: &mut Results) -> Vec<(String, String)> {
         reseed();
         if let Some(summary) = crate::requests::counted(b, &b.ebb(&["run", &runbook, "--yes"])) {
             counts.push((format!("ebb run, reset of {total} partitions"), summary));
-        }
-        let applied: Vec<&String> = if b.tools.kafkactl.is_some() { groups.to_vec() } else { vec![&ours, &theirs] };
-        for group in applied {
-            let committed = b.runtime.block_on(b.seeder.committed(group));
-            assert_eq!(committed.len(), total, "{group} has an offset on every partition");
-            assert!(committed.values().all(|o| *o == 0), "{group} was reset to the earliest offsets");
         }
     }
     for topic in &topics {
