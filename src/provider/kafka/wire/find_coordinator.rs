@@ -27,8 +27,7 @@ pub fn answer(body: &[u8]) -> Result<Answer, Malformed> {
     let node = d.i32()?;
     let host = d.string()?;
     let port = d.i32()?;
-    let address = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    Ok(Answer { error, message, node, address })
+    Ok(Answer { error, message, node, address: super::address(&host, port) })
 }
 
 #[cfg(test)]

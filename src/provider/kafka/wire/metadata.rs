@@ -57,8 +57,7 @@ pub fn answer(body: &[u8]) -> Result<ClusterMetadata, Malformed> {
         let host = d.string()?;
         let port = d.i32()?;
         let _rack = d.nullable_string()?;
-        let address = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-        brokers.push(Broker { id, address });
+        brokers.push(Broker { id, address: super::address(&host, port) });
     }
     let _cluster_id = d.nullable_string()?;
     let _controller = d.i32()?;

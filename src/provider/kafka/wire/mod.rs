@@ -49,6 +49,11 @@ pub struct Broker {
     pub address: String,
 }
 
+/// `host:port`, with an IPv6 host in brackets.
+pub fn address(host: &str, port: i32) -> String {
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
+}
+
 /// A request that got no usable answer.
 #[derive(Debug)]
 pub enum CallFailed {
