@@ -217,10 +217,13 @@ impl Inner {
             .filter(|t| topics.is_none_or(|names| names.contains(&t.name())))
             .map(|t| TopicMetadata {
                 name: t.name().to_owned(),
-                error: match t.error().map(RDKafkaErrorCode::from) {
+                // Broker errors keep their Kafka number (librdkafka uses the same ones).
+                error: match t.error() {
                     None => 0,
-                    Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => 3,
-                    Some(_) => -1,
+                    Some(e) => match RDKafkaErrorCode::from(e) {
+                        RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic => 3,
+                        _ => i16::try_from(e as i32).unwrap_or(-1),
+                    },
                 },
                 partitions: t
                     .partitions()
