@@ -15,7 +15,8 @@ const PARTITIONS: i32 = 8;
 pub const RECORDS: usize = 1_000_000;
 const NEEDLE_EVERY: usize = 10_000;
 
-pub fn compare(b: &Bench, results: &mut Results) {
+/// Returns the requests one `ebb plan` sent.
+pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
     let topic = unique("bench-keyword");
     b.runtime.block_on(b.seeder.create_topic(&topic, PARTITIONS));
     let per_partition = RECORDS / PARTITIONS as usize;
@@ -79,5 +80,7 @@ pub fn compare(b: &Bench, results: &mut Results) {
     }
     let label = format!("keyword search, {RECORDS} records");
     results.compare(b.brokers, &label, ("ebb plan (query_messages)", ebb), peers);
+    let counted = crate::requests::counted(b, &b.ebb(&["plan", &runbook, "--output", "json"]));
     b.runtime.block_on(b.seeder.delete_topic(&topic));
+    counted
 }

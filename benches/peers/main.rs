@@ -99,7 +99,10 @@ fn main() {
         if let Some(summary) = purge::compare(&bench, &mut results) {
             counts.push_str(&format!("| {brokers} | purge, 10000 partitions | {summary} |\n"));
         }
-        keyword::compare(&bench, &mut results);
+        if let Some(summary) = keyword::compare(&bench, &mut results) {
+            let records = keyword::RECORDS;
+            counts.push_str(&format!("| {brokers} | keyword search, {records} records | {summary} |\n"));
+        }
     }
     println!("{counts}");
     let table = format!("{}\n\n{counts}", results.markdown());

@@ -76,10 +76,13 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("cannot write the plan to {}: {e}", path.display())))
 }
 
+/// Writes `value` as pretty JSON to stdout. Stdout is line-buffered, so the
+/// writer is buffered here: a 10,000-partition plan is a few writes, not 100,000 lines each written alone.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -87,22 +90,32 @@ pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Err
     let run = RunInfo::cli(Mode::Plan);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let _provider = connect::keep_until_exit(provider);
-    record_unapplied(&DataDir::from_config(&config.config), &RunRecord::planned(&run, &plan));
+    let data = DataDir::from_config(&config.config);
+    // Recording (open the store, write, flush) and printing are independent:
+    // they run side by side, and the command ends when both are done.
+    std::thread::scope(|side| {
+        side.spawn(|| record_unapplied(&data, &RunRecord::planned(&run, &plan)));
+        print_plan(&plan, &args)
+    })?;
+    report_stop(&plan);
+    Ok(plan_exit_code(&plan, args.detailed_exitcode))
+}
+
+fn print_plan(plan: &Plan, args: &PlanArgs) -> Result<(), Error> {
     if let Some(path) = &args.out {
-        save(&plan, path)?;
+        save(plan, path)?;
     }
     match args.output {
-        OutputFormat::Json => print_json(&plan)?,
+        OutputFormat::Json => print_json(plan)?,
         OutputFormat::Table => {
             let mut out = std::io::stdout().lock();
-            out.write_all(plan_view::render_plan(&plan).as_bytes())?;
+            out.write_all(plan_view::render_plan(plan).as_bytes())?;
             if let Some(path) = &args.out {
                 writeln!(out, "Saved to {}; apply it with: ebb apply {}", path.display(), path.display())?;
             }
         }
     }
-    report_stop(&plan);
-    Ok(plan_exit_code(&plan, args.detailed_exitcode))
+    Ok(())
 }
 
 /// Says on stderr why a plan stopped, so scripts see it whatever the output format.

@@ -53,6 +53,10 @@ impl Provider for AnyProvider {
         each!(self, p => p.topic(name).await)
     }
 
+    async fn topics_named(&self, names: &[String]) -> ProviderResult<Vec<TopicDescription>> {
+        each!(self, p => p.topics_named(names).await)
+    }
+
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
         each!(self, p => p.watermarks(partitions).await)
     }

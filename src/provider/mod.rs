@@ -43,6 +43,13 @@ pub trait Provider: Send + Sync {
     /// One topic, or `UnknownTopic`.
     fn topic(&self, name: &str) -> impl Future<Output = ProviderResult<TopicDescription>> + Send;
 
+    /// The named topics, in the order asked; `UnknownTopic` for the first one
+    /// missing. By default one `topic` call each, all at once; Kafka asks one
+    /// metadata request for all of them.
+    fn topics_named(&self, names: &[String]) -> impl Future<Output = ProviderResult<Vec<TopicDescription>>> + Send {
+        futures_util::future::try_join_all(names.iter().map(|name| self.topic(name)))
+    }
+
     /// Log start and log end of each partition, in the order asked. An unknown
     /// topic or partition is an error (`UnknownTopic`, `UnknownPartition`).
     fn watermarks(&self, partitions: &[TopicPartition])

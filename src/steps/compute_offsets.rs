@@ -208,8 +208,8 @@ impl ComputeOffsets {
                 topics.iter().flat_map(|topic| wanted.iter().map(move |p| TopicPartition::new(*topic, *p))).collect()
             }
             (None, Some(_)) => {
-                // Asked all at once: each is one metadata request.
-                let described = futures_util::future::try_join_all(topics.iter().map(|t| provider.topic(t))).await?;
+                let names: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+                let described = provider.topics_named(&names).await?;
                 described.iter().flat_map(TopicDescription::topic_partitions).collect()
             }
             (None, None) => committed.into_iter().collect(),

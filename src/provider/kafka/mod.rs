@@ -11,6 +11,7 @@ mod delete_records;
 mod errors;
 mod group_admin;
 mod offsets_over_wire;
+mod recent_metadata;
 mod request_counts;
 pub(crate) mod retry;
 mod scan;
@@ -71,6 +72,8 @@ pub(crate) struct Inner {
     /// ListOffsets, OffsetFetch and OffsetCommit spoken directly, on plaintext
     /// listeners; `None` where the cluster needs TLS or SASL (see `wire`).
     wire: Option<wire::Wire>,
+    /// The last metadata read over `wire`, reused for a moment.
+    recent_metadata: recent_metadata::RecentMetadata,
 }
 
 impl KafkaProvider {
@@ -103,6 +106,7 @@ impl KafkaProvider {
             count_requests,
             wire: settings::is_plaintext(config)
                 .then(|| wire::Wire::new(settings::client_id(config), config.timeout.duration)),
+            recent_metadata: recent_metadata::RecentMetadata::default(),
         };
         Ok(KafkaProvider { inner: Arc::new(inner) })
     }
@@ -194,7 +198,14 @@ impl Inner {
     /// Brokers and topics: over `wire` on plaintext listeners, else through librdkafka.
     fn metadata(&self, topics: Option<&[&str]>) -> ProviderResult<ClusterMetadata> {
         match &self.wire {
-            Some(wire) => retry::within(self.timeout.duration, || self.metadata_over_wire(wire, topics)),
+            Some(wire) => {
+                if let Some(recent) = self.recent_metadata.get(topics) {
+                    return Ok(recent);
+                }
+                let metadata = retry::within(self.timeout.duration, || self.metadata_over_wire(wire, topics))?;
+                self.recent_metadata.keep(topics, &metadata);
+                Ok(metadata)
+            }
             None => self.metadata_from_librdkafka(topics),
         }
     }
@@ -516,6 +527,11 @@ impl Provider for KafkaProvider {
         let mut topics =
             self.blocking("reading topic metadata", move |inner| inner.describe_topics(Some(&names))).await?;
         Ok(topics.remove(0))
+    }
+
+    async fn topics_named(&self, names: &[String]) -> ProviderResult<Vec<TopicDescription>> {
+        let names = names.to_vec();
+        self.blocking("reading topic metadata", move |inner| inner.describe_topics(Some(&names))).await
     }
 
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {

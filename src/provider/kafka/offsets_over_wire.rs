@@ -45,7 +45,13 @@ impl Inner {
         let mut topics: Vec<&str> = partitions.iter().map(|tp| tp.topic.as_str()).collect();
         topics.sort_unstable();
         topics.dedup();
-        let metadata = self.metadata(Some(&topics)).map_err(|error| Failed { code: None, error })?;
+        let mut metadata = self.metadata(Some(&topics)).map_err(|error| Failed { code: None, error })?;
+        if !holds_every_partition(&metadata, partitions) {
+            // Metadata reused from a moment ago may predate added partitions:
+            // read it afresh before calling a partition unknown.
+            self.recent_metadata.forget();
+            metadata = self.metadata(Some(&topics)).map_err(|error| Failed { code: None, error })?;
+        }
         let brokers: HashMap<i32, &Broker> = metadata.brokers.iter().map(|b| (b.id, b)).collect();
         let mut leaders: HashMap<(&str, i32), i32> = HashMap::new();
         let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -214,6 +220,7 @@ impl Inner {
 
     /// A partition or group the broker answered with error `code`.
     fn partition_failed(&self, operation: &'static str, subject: &str, code: i16) -> Failed {
+        self.recent_metadata.forget();
         match rd_code(code) {
             Some(code) => Failed { code: Some(code), error: self.code_error(operation, subject, code) },
             None => Failed {
@@ -230,6 +237,7 @@ impl Inner {
 
     /// A request that got no answer: a time-out, or a broker that cannot be reached (retried).
     fn call_failed(&self, operation: &'static str, failed: &CallFailed) -> Failed {
+        self.recent_metadata.forget();
         let code = match failed {
             CallFailed::Malformed { .. } => None,
             _ if failed.timed_out() => Some(RDKafkaErrorCode::RequestTimedOut),
@@ -241,4 +249,13 @@ impl Inner {
     fn malformed(&self, operation: &'static str, broker: &Broker, error: wire::Malformed) -> Failed {
         self.call_failed(operation, &CallFailed::Malformed { api: operation, broker: broker.id, error })
     }
+}
+
+/// Whether every partition of a topic `metadata` knows is among its partitions
+/// (numbered from 0); topics it does not know are left to the caller.
+fn holds_every_partition(metadata: &ClusterMetadata, partitions: &[TopicPartition]) -> bool {
+    let counts: HashMap<&str, usize> = metadata.topics.iter().map(|t| (t.name.as_str(), t.partitions.len())).collect();
+    partitions
+        .iter()
+        .all(|tp| counts.get(tp.topic.as_str()).is_none_or(|n| usize::try_from(tp.partition).is_ok_and(|p| p < *n)))
 }
