@@ -93,10 +93,11 @@ fn main() {
             tools: Tools::find(),
             rounds,
         };
-        for (operation, summary) in reset::compare(&bench, &mut results) {
+        let (reset_counts, topics) = reset::compare(&bench, &mut results);
+        for (operation, summary) in reset_counts {
             counts.push_str(&format!("| {brokers} | {operation} | {summary} |\n"));
         }
-        if let Some(summary) = purge::compare(&bench, &mut results) {
+        if let Some(summary) = purge::compare(&bench, &mut results, &topics) {
             counts.push_str(&format!("| {brokers} | purge, 10000 partitions | {summary} |\n"));
         }
         if let Some(summary) = keyword::compare(&bench, &mut results) {

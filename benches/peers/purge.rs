@@ -4,8 +4,13 @@
 //! --offset-json-file` with offset -1 for every partition. Before each round
 //! one record is produced to every partition, so every round deletes one
 //! record everywhere; afterwards every log start is checked to be its log end.
+//!
+//! It purges the reset comparison's topics and then deletes them: a deleted
+//! topic's files stay open on the broker for a minute, so ten fresh topics
+//! next to ten just deleted would hold some 21,000 files open on the single
+//! broker and run it out of file descriptors.
 
-use ebb::testkit::{apache, unique};
+use ebb::testkit::apache;
 
 use crate::measure::{median, quote, run};
 use crate::results::Results;
@@ -13,14 +18,12 @@ use crate::{Bench, PARTITIONS_PER_TOPIC};
 
 const TOPICS: usize = 10;
 
-/// Returns the requests one `ebb run` sent.
-pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
-    let topics: Vec<String> = (0..TOPICS).map(|_| unique("bench-purge")).collect();
-    for topic in &topics {
-        b.runtime.block_on(b.seeder.create_topic(topic, PARTITIONS_PER_TOPIC));
-    }
+/// Purges `topics` (ten of 1,000 partitions), then deletes them; returns the
+/// requests one `ebb run` sent.
+pub fn compare(b: &Bench, results: &mut Results, topics: &[String]) -> Option<String> {
+    assert_eq!(topics.len(), TOPICS, "the purge takes ten topics of {PARTITIONS_PER_TOPIC} partitions");
     let mut refill = || {
-        for topic in &topics {
+        for topic in topics {
             b.runtime.block_on(b.seeder.produce_everywhere(topic, PARTITIONS_PER_TOPIC, 1, "r"));
         }
     };
@@ -57,14 +60,14 @@ pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
     });
     refill();
     let counted = crate::requests::counted(b, &b.ebb(&["run", &runbook, "--yes"]));
-    for topic in &topics {
+    for topic in topics {
         let starts = apache::get_offsets(&b.cluster.bootstrap, topic, "-2");
         let ends = apache::get_offsets(&b.cluster.bootstrap, topic, "-1");
         assert_eq!(starts, ends, "every partition of {topic} was purged to its log end");
     }
     let label = format!("purge, {} partitions", TOPICS * PARTITIONS_PER_TOPIC as usize);
     results.compare(b.brokers, &label, ("ebb run --yes", ebb), vec![("kafka-delete-records".to_owned(), peer)]);
-    for topic in &topics {
+    for topic in topics {
         b.runtime.block_on(b.seeder.delete_topic(topic));
     }
     counted
