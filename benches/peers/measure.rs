@@ -43,8 +43,12 @@ fn bash_duration(text: &str) -> Duration {
     Duration::from_secs_f64(minutes * 60.0 + seconds)
 }
 
-/// Each figure's median over `rounds` runs of `run`, with `prepare` (untimed) before each.
+/// Each figure's median over `rounds` runs of `run`, with `prepare` (untimed)
+/// before each. One more round goes first and is not counted: the tool that
+/// runs first would otherwise pay for the broker's cold caches and JIT.
 pub fn median(rounds: usize, prepare: &mut dyn FnMut(), run: &mut dyn FnMut() -> Sample) -> Sample {
+    prepare();
+    run();
     let samples: Vec<Sample> = (0..rounds)
         .map(|_| {
             prepare();
