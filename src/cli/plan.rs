@@ -77,7 +77,8 @@ pub fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
 }
 
 /// Writes `value` as pretty JSON to stdout. Stdout is line-buffered, so the
-/// writer is buffered here: a 10,000-partition plan is a few writes, not 100,000 lines each written alone.
+/// writer is buffered here: a 10,000-partition plan is a few writes, not one
+/// write per line (about 100,000).
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;

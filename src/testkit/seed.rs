@@ -150,57 +150,16 @@ impl Seeder {
 
     /// Produces `each` records (`prefix-N`) to every partition of a topic, all
     /// sent before any delivery is awaited: fast across thousands of partitions.
-    /// A broker still settling thousands of new partitions can let deliveries
-    /// time out, so records whose delivery timed out are sent again (up to
-    /// three times); order within a partition is then not guaranteed.
     pub async fn produce_everywhere(&self, topic: &str, partitions: i32, each: usize, prefix: &str) {
-        let mut todo: Vec<(i32, usize)> = (0..partitions).flat_map(|p| (0..each).map(move |i| (p, i))).collect();
-        for attempt in 1..=3 {
-            let failed = self.send_counted(topic, &todo, prefix).await;
-            if failed.is_empty() {
-                return;
-            }
-            eprintln!("{} record(s) to {topic} timed out (attempt {attempt}); sending them again", failed.len());
-            todo = failed;
-        }
-        panic!("{} record(s) to {topic} still timed out after three attempts", todo.len());
-    }
-
-    /// Sends `prefix-I` to partition P for each (P, I); returns those whose
-    /// delivery timed out. Any other failure panics.
-    async fn send_counted(&self, topic: &str, records: &[(i32, usize)], prefix: &str) -> Vec<(i32, usize)> {
-        let mut pending: Vec<((i32, usize), DeliveryFuture)> = Vec::new();
-        let mut timed_out = Vec::new();
-        for &(p, i) in records {
-            let value = format!("{prefix}-{i}");
-            loop {
+        let mut pending: Vec<DeliveryFuture> = Vec::new();
+        for p in 0..partitions {
+            for i in 0..each {
+                let value = format!("{prefix}-{i}");
                 let record = FutureRecord::<[u8], [u8]>::to(topic).partition(p).payload(value.as_bytes());
-                match self.producer.send_result(record) {
-                    Ok(delivery) => {
-                        pending.push(((p, i), delivery));
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        timed_out.extend(Self::settle_or_timed_out(&mut pending).await);
-                    }
-                    Err((e, _)) => panic!("cannot produce to {topic}:{p}: {e}"),
-                }
+                self.enqueue(record, &mut pending).await;
             }
         }
-        timed_out.extend(Self::settle_or_timed_out(&mut pending).await);
-        timed_out
-    }
-
-    async fn settle_or_timed_out(pending: &mut Vec<((i32, usize), DeliveryFuture)>) -> Vec<(i32, usize)> {
-        let mut timed_out = Vec::new();
-        for (key, delivery) in pending.drain(..) {
-            match delivery.await.expect("delivery report") {
-                Ok(_) => {}
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut), _)) => timed_out.push(key),
-                Err((e, _)) => panic!("delivery failed: {e}"),
-            }
-        }
-        timed_out
+        Self::settle(&mut pending).await;
     }
 
     /// Queues one record, settling what is pending whenever librdkafka's queue
