@@ -5,6 +5,7 @@
 
 mod data_dir;
 pub(crate) mod record;
+mod record_body;
 mod recorded_apply;
 mod recovery;
 mod retention;

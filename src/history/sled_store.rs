@@ -1,4 +1,4 @@
-//! The sled store. Trees: `runs` (id → record JSON), `summaries` (id → the
+//! The sled store. Trees: `runs` (id → record JSON, compressed: record_body.rs), `summaries` (id → the
 //! line `ebb history` shows), `by_runbook` (`runbook\0id`), `by_status`
 //! (`status\0id`), `counts` (runbook → runs stored) and `meta` (store schema).
 //! Run ids are ULIDs, so key order is start-time order and `runs` is the time
@@ -12,6 +12,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::record::{RUN_FORMAT, RunRecord, RunSummary};
+use super::record_body;
 use super::store::{RunQuery, Store, StoreError};
 use crate::engine::time_prefix;
 
@@ -127,7 +128,7 @@ fn transaction_error(e: TransactionError<String>) -> StoreError {
 
 impl Store for SledStore {
     fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
-        let body = serde_json::to_vec(record).map_err(|e| StoreError::Io(e.to_string()))?;
+        let body = record_body::encode(record)?;
         let summary = serde_json::to_vec(&record.summary()).map_err(|e| StoreError::Io(e.to_string()))?;
         let id = record.id.as_str();
         (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts)
@@ -155,8 +156,7 @@ impl Store for SledStore {
 
     fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
         let Some(bytes) = self.runs.get(id)? else { return Ok(None) };
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("run {id}: {e}")))?;
+        let value = record_body::decode(id, &bytes)?;
         if value["format"] != RUN_FORMAT {
             return Err(StoreError::NewerFormat { id: id.to_owned(), format: value["format"].to_string() });
         }
