@@ -28,8 +28,10 @@ pub use model::{
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
 
-/// What `Provider::scan` hands each record to; false stops the scan.
-pub type Visitor = std::sync::Arc<dyn Fn(Message) -> bool + Send + Sync>;
+/// What `Provider::scan` shows each record to; false stops the scan. The record
+/// is lent, so a scan can reuse one buffer for millions of records; a visitor
+/// that keeps one clones it.
+pub type Visitor = std::sync::Arc<dyn Fn(&Message) -> bool + Send + Sync>;
 
 /// Reads a provider offers. Batched calls take many partitions at once so a
 /// provider can group its requests (per broker for Kafka, per page for cloud APIs).

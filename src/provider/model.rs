@@ -194,7 +194,7 @@ pub struct OffsetRange {
 }
 
 /// One record as read from a partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     pub topic: String,
     pub partition: i32,

@@ -406,15 +406,15 @@ impl QueryMessages {
         let scanned = provider
             .scan(
                 &ranges,
-                Arc::new(move |m: Message| {
+                Arc::new(move |m: &Message| {
                     let done = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     if let Some((step, report)) = &progress
                         && done.is_multiple_of(REPORT_EVERY)
                     {
                         report.advance(step, done, total);
                     }
-                    if filter.accepts(&m) {
-                        sink.lock().unwrap_or_else(|p| p.into_inner()).take(&m);
+                    if filter.accepts(m) {
+                        sink.lock().unwrap_or_else(|p| p.into_inner()).take(m);
                     }
                     true
                 }),

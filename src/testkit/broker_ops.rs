@@ -30,8 +30,8 @@ pub async fn read(
     provider
         .scan(
             &[range],
-            Arc::new(move |m| {
-                sink.lock().unwrap_or_else(|p| p.into_inner()).push(m);
+            Arc::new(move |m: &Message| {
+                sink.lock().unwrap_or_else(|p| p.into_inner()).push(m.clone());
                 true
             }),
         )

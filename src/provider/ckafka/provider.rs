@@ -412,7 +412,7 @@ impl Provider for CkafkaProvider {
                 let Some(last) = messages.last().map(|m| m.offset) else { break };
                 for message in messages.into_iter().filter(|m| m.offset >= next && m.offset < range.end) {
                     read += 1;
-                    if !visit(message) {
+                    if !visit(&message) {
                         return Ok(read);
                     }
                 }

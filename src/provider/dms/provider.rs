@@ -427,7 +427,7 @@ impl Provider for DmsProvider {
             for offset in range.start..range.end {
                 if let Some(message) = self.message_at(&range.topic, range.partition, offset).await? {
                     read += 1;
-                    if !visit(message) {
+                    if !visit(&message) {
                         return Ok(read);
                     }
                 }

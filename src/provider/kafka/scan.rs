@@ -54,11 +54,17 @@ impl Inner {
         consumer.assign(&assignment).map_err(|e| self.request_error(OPERATION, &e))?;
         let mut ends: HashMap<i32, i64> = ranges.iter().map(|r| (r.partition, r.end)).collect();
         let mut read = 0u64;
+        // Progress is timed at each empty poll, not at each record: reading the
+        // clock per record was a twentieth of a scan's time.
         let mut last_progress = Instant::now();
+        let mut progressed = false;
+        let mut lent = Message { topic, ..Message::default() };
         while !ends.is_empty() {
             match consumer.poll(Duration::from_millis(100)) {
                 None => {
-                    if last_progress.elapsed() > self.timeout.duration {
+                    if std::mem::take(&mut progressed) {
+                        last_progress = Instant::now();
+                    } else if last_progress.elapsed() > self.timeout.duration {
                         return Err(ProviderError::Timeout {
                             cluster: self.cluster.clone(),
                             operation: OPERATION,
@@ -67,7 +73,7 @@ impl Inner {
                     }
                 }
                 Some(Ok(record)) => {
-                    last_progress = Instant::now();
+                    progressed = true;
                     let Some(&end) = ends.get(&record.partition()) else { continue };
                     if record.offset() >= end {
                         ends.remove(&record.partition());
@@ -77,12 +83,13 @@ impl Inner {
                         ends.remove(&record.partition());
                     }
                     read += 1;
-                    if !visit(owned(&record)) {
+                    lend(&record, &mut lent);
+                    if !visit(&lent) {
                         break;
                     }
                 }
                 Some(Err(KafkaError::PartitionEOF(partition))) => {
-                    last_progress = Instant::now();
+                    progressed = true;
                     ends.remove(&partition);
                 }
                 Some(Err(e)) => return Err(self.request_error(OPERATION, &e)),
@@ -96,19 +103,28 @@ impl Inner {
     }
 }
 
-fn owned(record: &BorrowedMessage<'_>) -> Message {
-    Message {
-        topic: record.topic().to_owned(),
-        partition: record.partition(),
-        offset: record.offset(),
-        timestamp: record.timestamp().to_millis(),
-        key: record.key().map(<[u8]>::to_vec),
-        value: record.payload().map(<[u8]>::to_vec),
-        headers: record
-            .headers()
-            .map(|headers| {
-                headers.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default())).collect()
-            })
-            .unwrap_or_default(),
+/// Copies `record` into `lent`, reusing its buffers (the topic is the scan's
+/// one topic, set once), so a scan allocates per record only what grows.
+fn lend(record: &BorrowedMessage<'_>, lent: &mut Message) {
+    lent.partition = record.partition();
+    lent.offset = record.offset();
+    lent.timestamp = record.timestamp().to_millis();
+    refill(&mut lent.key, record.key());
+    refill(&mut lent.value, record.payload());
+    lent.headers.clear();
+    if let Some(headers) = record.headers() {
+        lent.headers
+            .extend(headers.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default())));
+    }
+}
+
+fn refill(slot: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
+    match (slot.as_mut(), bytes) {
+        (Some(buffer), Some(bytes)) => {
+            buffer.clear();
+            buffer.extend_from_slice(bytes);
+        }
+        (None, Some(bytes)) => *slot = Some(bytes.to_vec()),
+        (_, None) => *slot = None,
     }
 }
