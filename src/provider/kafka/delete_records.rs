@@ -37,7 +37,7 @@ impl KafkaProvider {
                     .map_err(|e| inner.request_error(OPERATION, &e))?;
             }
             let may_retry = Instant::now() + pause < deadline;
-            let response = match inner.admin.delete_records(&request, &options).await {
+            let response = match inner.admin()?.delete_records(&request, &options).await {
                 Ok(response) => response,
                 Err(e) if may_retry && code_of(&e).is_some_and(is_retryable_code) => {
                     tokio::time::sleep(pause).await;

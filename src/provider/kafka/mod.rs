@@ -23,7 +23,7 @@ use request_counts::ReaderContext;
 pub use request_counts::{RequestCounts, sent_between};
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
@@ -64,7 +64,11 @@ pub(crate) struct Inner {
     base: ClientConfig,
     /// Belongs to no group: metadata, ListOffsets, group listings.
     reader: BaseConsumer<ReaderContext>,
-    admin: AdminClient<DefaultClientContext>,
+    /// Created at its first use (deleting records, describing configs): a
+    /// librdkafka client connects and reads metadata as soon as it exists, and
+    /// most commands never need this one. The reader, made from the same
+    /// settings, has already proven them.
+    admin: OnceLock<AdminClient<DefaultClientContext>>,
     /// One client per group ebb reads or commits offsets for; none ever subscribes.
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer<ReaderContext>>>>,
     /// Whether clients report statistics (request counts).
@@ -93,7 +97,6 @@ impl KafkaProvider {
         let create_error = |e| errors::creation_error(cluster, &redactor, &e);
         let reader_config = counting(&base, count_requests);
         let reader = reader_config.create_with_context(ReaderContext::default()).map_err(create_error)?;
-        let admin = base.create().map_err(create_error)?;
         let inner = Inner {
             cluster: cluster.to_owned(),
             bootstrap: config.bootstrap_servers.clone(),
@@ -101,7 +104,7 @@ impl KafkaProvider {
             redactor,
             base,
             reader,
-            admin,
+            admin: OnceLock::new(),
             group_clients: Mutex::new(HashMap::new()),
             count_requests,
             wire: settings::is_plaintext(config)
@@ -183,6 +186,16 @@ fn settled_counts(client: &BaseConsumer<ReaderContext>) -> Option<RequestCounts>
 }
 
 impl Inner {
+    /// The admin client, created now if this is its first use.
+    fn admin(&self) -> ProviderResult<&AdminClient<DefaultClientContext>> {
+        if let Some(admin) = self.admin.get() {
+            return Ok(admin);
+        }
+        let admin = self.base.create().map_err(|e| errors::creation_error(&self.cluster, &self.redactor, &e))?;
+        // Two first uses at once each create one; the loser's is dropped.
+        Ok(self.admin.get_or_init(|| admin))
+    }
+
     /// Request counts with those sent over `wire` added.
     fn with_wire(&self, mut counts: RequestCounts) -> RequestCounts {
         if let Some(wire) = &self.wire {
@@ -633,7 +646,7 @@ impl Provider for KafkaProvider {
         let options = AdminOptions::new().request_timeout(Some(inner.timeout.duration));
         let resource = ResourceSpecifier::Topic(topic);
         let results = inner
-            .admin
+            .admin()?
             .describe_configs([&resource], &options)
             .await
             .map_err(|e| inner.request_error("describing topic configuration", &e))?;
