@@ -65,7 +65,8 @@ fn render_row(row: &Row) -> String {
         "| {} | {} | {} | {} ms | {} ms | {} MB | {} |",
         row.brokers,
         row.operation,
-        row.tool,
+        // A tool's name may hold a shell pipe, which would end the table cell.
+        row.tool.replace('|', "\\|"),
         row.sample.wall.as_millis(),
         row.sample.cpu.as_millis(),
         row.sample.peak_kib / 1024,
