@@ -3,7 +3,7 @@
 
 use super::codec::{Decoder, Encoder, Malformed};
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic};
+use super::{PartitionAnswer, by_topic, partition_answers};
 
 pub const API: Api = Api { key: 2, version: 2, name: "ListOffsets" };
 
@@ -30,23 +30,12 @@ pub fn request(partitions: &[(&str, i32)], timestamp: i64) -> Vec<u8> {
 pub fn answer(body: &[u8]) -> Result<Vec<PartitionAnswer<Option<i64>>>, Malformed> {
     let mut d = Decoder::new(body);
     let _throttle_ms = d.i32()?;
-    let mut answers = Vec::new();
-    for _ in 0..d.count(6)? {
-        let topic = d.string()?;
-        for _ in 0..d.count(22)? {
-            let partition = d.i32()?;
-            let error = d.i16()?;
-            let _timestamp = d.i64()?;
-            let offset = d.i64()?;
-            answers.push(PartitionAnswer {
-                topic: topic.clone(),
-                partition,
-                error,
-                value: (offset >= 0).then_some(offset),
-            });
-        }
-    }
-    Ok(answers)
+    partition_answers(&mut d, 22, |d| {
+        let error = d.i16()?;
+        let _timestamp = d.i64()?;
+        let offset = d.i64()?;
+        Ok((error, (offset >= 0).then_some(offset)))
+    })
 }
 
 #[cfg(test)]

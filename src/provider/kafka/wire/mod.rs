@@ -29,6 +29,7 @@ use std::io;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use codec::Decoder;
 use connection::{CallError, Connection};
 
 use super::RequestCounts;
@@ -149,6 +150,27 @@ pub fn by_topic<'a, T>(entries: impl Iterator<Item = (&'a str, i32, T)>) -> Vec<
         topics[i].1.push((partition, value));
     }
     topics
+}
+
+/// An offset call's answer body after its throttle time: topics, each a name
+/// and its partitions, each an index and then the fields `read` takes, which
+/// give the partition's error code and value. `partition_bytes` is the least a
+/// partition takes, against which its count is checked.
+pub fn partition_answers<T>(
+    d: &mut Decoder<'_>,
+    partition_bytes: usize,
+    mut read: impl FnMut(&mut Decoder<'_>) -> Result<(i16, T), Malformed>,
+) -> Result<Vec<PartitionAnswer<T>>, Malformed> {
+    let mut answers = Vec::new();
+    for _ in 0..d.count(6)? {
+        let topic = d.string()?;
+        for _ in 0..d.count(partition_bytes)? {
+            let partition = d.i32()?;
+            let (error, value) = read(d)?;
+            answers.push(PartitionAnswer { topic: topic.clone(), partition, error, value });
+        }
+    }
+    Ok(answers)
 }
 
 /// Runs `work` for each broker's share at once and joins the results in order.

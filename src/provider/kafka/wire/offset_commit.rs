@@ -4,7 +4,7 @@
 
 use super::codec::{Decoder, Encoder, Malformed};
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic};
+use super::{PartitionAnswer, by_topic, partition_answers};
 
 pub const API: Api = Api { key: 8, version: 3, name: "OffsetCommit" };
 
@@ -27,16 +27,7 @@ pub fn request(group: &str, offsets: &[(&str, i32, i64)]) -> Vec<u8> {
 pub fn answer(body: &[u8]) -> Result<Vec<PartitionAnswer<()>>, Malformed> {
     let mut d = Decoder::new(body);
     let _throttle_ms = d.i32()?;
-    let mut answers = Vec::new();
-    for _ in 0..d.count(6)? {
-        let topic = d.string()?;
-        for _ in 0..d.count(6)? {
-            let partition = d.i32()?;
-            let error = d.i16()?;
-            answers.push(PartitionAnswer { topic: topic.clone(), partition, error, value: () });
-        }
-    }
-    Ok(answers)
+    partition_answers(&mut d, 6, |d| Ok((d.i16()?, ())))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use super::codec::{Decoder, Encoder, Malformed};
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic};
+use super::{PartitionAnswer, by_topic, partition_answers};
 
 pub const API: Api = Api { key: 9, version: 3, name: "OffsetFetch" };
 
@@ -29,22 +29,12 @@ pub struct Answer {
 pub fn answer(body: &[u8]) -> Result<Answer, Malformed> {
     let mut d = Decoder::new(body);
     let _throttle_ms = d.i32()?;
-    let mut partitions = Vec::new();
-    for _ in 0..d.count(6)? {
-        let topic = d.string()?;
-        for _ in 0..d.count(16)? {
-            let partition = d.i32()?;
-            let offset = d.i64()?;
-            let _metadata = d.nullable_string()?;
-            let error = d.i16()?;
-            partitions.push(PartitionAnswer {
-                topic: topic.clone(),
-                partition,
-                error,
-                value: (offset >= 0).then_some(offset),
-            });
-        }
-    }
+    let partitions = partition_answers(&mut d, 16, |d| {
+        let offset = d.i64()?;
+        let _metadata = d.nullable_string()?;
+        let error = d.i16()?;
+        Ok((error, (offset >= 0).then_some(offset)))
+    })?;
     let error = d.i16()?;
     Ok(Answer { error, partitions })
 }
