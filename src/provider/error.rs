@@ -10,6 +10,10 @@ pub enum ProviderError {
     #[error("cluster {cluster}: cannot reach {bootstrap} within {timeout}: {detail}")]
     Unreachable { cluster: String, bootstrap: String, timeout: HumanDuration, detail: String },
 
+    /// The broker refused the connection: TLS, SASL or a protocol mismatch (see `kafka::ConnectFailure`).
+    #[error("cluster {cluster}: cannot connect to {bootstrap}: {problem}")]
+    Refused { cluster: String, bootstrap: String, problem: String },
+
     #[error("cluster {cluster}: topic {topic:?} does not exist")]
     UnknownTopic { cluster: String, topic: String },
 
@@ -64,7 +68,8 @@ impl ProviderError {
             ProviderError::UnknownTopic { .. }
             | ProviderError::UnknownPartition { .. }
             | ProviderError::UnknownGroup { .. }
-            | ProviderError::InvalidSetting { .. } => false,
+            | ProviderError::InvalidSetting { .. }
+            | ProviderError::Refused { .. } => false,
         }
     }
 }

@@ -49,7 +49,7 @@ pub fn is_retryable_code(code: RDKafkaErrorCode) -> bool {
     )
 }
 
-fn is_connectivity(code: RDKafkaErrorCode) -> bool {
+pub fn is_connectivity(code: RDKafkaErrorCode) -> bool {
     use RDKafkaErrorCode::*;
     matches!(
         code,

@@ -7,8 +7,11 @@
 //! with the number of brokers, not partitions.
 
 mod chunks;
+mod client_context;
+mod connect_failure;
 mod delete_records;
 mod errors;
+mod first_connection;
 mod group_admin;
 mod offsets_over_wire;
 mod recent_metadata;
@@ -19,10 +22,11 @@ pub use scan::SCAN_GROUP;
 mod settings;
 mod wire;
 
-use request_counts::ReaderContext;
+use client_context::ReaderContext;
 pub use request_counts::{RequestCounts, sent_between};
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -73,6 +77,8 @@ pub(crate) struct Inner {
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer<ReaderContext>>>>,
     /// Whether clients report statistics (request counts).
     count_requests: bool,
+    /// Whether librdkafka has had a first answer (see `first_connection`).
+    connected: AtomicBool,
     /// ListOffsets, OffsetFetch and OffsetCommit spoken directly, on plaintext
     /// listeners; `None` where the cluster needs TLS or SASL (see `wire`).
     wire: Option<wire::Wire>,
@@ -107,6 +113,7 @@ impl KafkaProvider {
             admin: OnceLock::new(),
             group_clients: Mutex::new(HashMap::new()),
             count_requests,
+            connected: AtomicBool::new(false),
             wire: settings::is_plaintext(config)
                 .then(|| wire::Wire::new(settings::client_id(config), config.timeout.duration)),
             recent_metadata: recent_metadata::RecentMetadata::default(),
@@ -228,8 +235,7 @@ impl Inner {
             Some([one]) => Some(*one),
             _ => None,
         };
-        let metadata =
-            self.reader.fetch_metadata(single, self.timeout.duration).map_err(|e| self.metadata_error(&e))?;
+        let metadata = self.librdkafka_metadata(single)?;
         let brokers = metadata
             .brokers()
             .iter()

@@ -9,6 +9,7 @@ use rdkafka::error::RDKafkaErrorCode;
 
 use super::wire::metadata::ClusterMetadata;
 use super::wire::{self, Broker, CallFailed, PartitionAnswer, Wire, find_coordinator, rd_code};
+use super::connect_failure::ConnectFailure;
 use super::{Failed, Inner};
 use crate::provider::{CommittedOffset, ProviderError, TopicPartition};
 
@@ -17,16 +18,28 @@ impl Inner {
     pub(super) fn metadata_over_wire(&self, wire: &Wire, topics: Option<&[&str]>) -> Result<ClusterMetadata, Failed> {
         const OPERATION: &str = "reading cluster metadata";
         let mut last = None;
+        let mut closed_unanswered = true;
         for address in self.bootstrap.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let bootstrap = Broker { id: -1, address: address.to_owned() };
             match wire.call(&bootstrap, wire::metadata::API, &wire::metadata::request(topics)) {
                 Ok(body) => {
                     return wire::metadata::answer(&body).map_err(|e| self.malformed(OPERATION, &bootstrap, e));
                 }
-                Err(failed) => last = Some(failed),
+                Err(CallFailed::AnsweredInTls { .. }) => {
+                    return Err(Failed { code: None, error: self.refused(ConnectFailure::ListenerWantsTls) });
+                }
+                Err(failed) => {
+                    closed_unanswered &= failed.closed_unanswered();
+                    last = Some(failed);
+                }
             }
         }
         Err(match last {
+            // Every bootstrap server took the connection and closed it at the
+            // first request: a listener that wants SASL (or TLS) first.
+            Some(_) if closed_unanswered => {
+                Failed { code: None, error: self.refused(ConnectFailure::ClosedWithoutAnswer) }
+            }
             Some(failed) => self.call_failed(OPERATION, &failed),
             None => self.partition_failed(OPERATION, "bootstrap_servers (empty)", 8),
         })
@@ -239,7 +252,7 @@ impl Inner {
     fn call_failed(&self, operation: &'static str, failed: &CallFailed) -> Failed {
         self.recent_metadata.forget();
         let code = match failed {
-            CallFailed::Malformed { .. } => None,
+            CallFailed::Malformed { .. } | CallFailed::AnsweredInTls { .. } => None,
             _ if failed.timed_out() => Some(RDKafkaErrorCode::RequestTimedOut),
             CallFailed::Io { .. } => Some(RDKafkaErrorCode::BrokerTransportFailure),
         };

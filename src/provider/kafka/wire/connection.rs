@@ -26,6 +26,8 @@ pub enum CallError {
     /// Nothing could be sent or received: refused, reset, timed out.
     Io(io::Error),
     Malformed(Malformed),
+    /// The answer began with a TLS record: the listener wants TLS.
+    AnsweredInTls,
 }
 
 impl From<Malformed> for CallError {
@@ -75,6 +77,9 @@ impl Connection {
 
         let mut size = [0u8; 4];
         self.stream.read_exact(&mut size).map_err(CallError::Io)?;
+        if is_tls_record(size) {
+            return Err(CallError::AnsweredInTls);
+        }
         let size = i32::from_be_bytes(size);
         if size < 4 || size as usize > MAX_ANSWER {
             return Err(Malformed(format!("an answer of {size} bytes to {}", api.name)).into());
@@ -89,6 +94,12 @@ impl Connection {
         answer.drain(..4);
         Ok(answer)
     }
+}
+
+/// Whether four bytes begin a TLS record (an alert or a handshake, TLS 1.x):
+/// as a Kafka size they would claim hundreds of megabytes.
+fn is_tls_record(head: [u8; 4]) -> bool {
+    matches!(head[0], 0x15 | 0x16) && head[1] == 0x03 && head[2] <= 0x04
 }
 
 #[cfg(test)]
@@ -140,6 +151,14 @@ mod tests {
         let address = serve(|_| (-5i32).to_be_bytes().to_vec());
         let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
         assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_tls_answer_is_told_from_a_malformed_one() {
+        // A TLS alert record (handshake failure), as a TLS listener sends to a plain client.
+        let address = serve(|_| vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+        let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(5)).unwrap();
+        assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::AnsweredInTls)));
     }
 
     #[test]

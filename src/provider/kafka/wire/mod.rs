@@ -69,12 +69,23 @@ pub enum CallFailed {
         broker: i32,
         error: Malformed,
     },
+    /// The broker answered in TLS: its listener wants `security.protocol` SSL or SASL_SSL.
+    AnsweredInTls {
+        api: &'static str,
+        broker: i32,
+    },
 }
 
 impl CallFailed {
     pub fn timed_out(&self) -> bool {
         matches!(self, CallFailed::Io { error, .. }
             if matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock))
+    }
+
+    /// Whether the broker closed the connection before answering.
+    pub fn closed_unanswered(&self) -> bool {
+        matches!(self, CallFailed::Io { error, .. }
+            if matches!(error.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset))
     }
 }
 
@@ -83,6 +94,7 @@ impl std::fmt::Display for CallFailed {
         match self {
             CallFailed::Io { api, broker, error } => write!(f, "{api} to broker {broker}: {error}"),
             CallFailed::Malformed { api, broker, error } => write!(f, "{api} from broker {broker}: {error}"),
+            CallFailed::AnsweredInTls { api, broker } => write!(f, "{api} to broker {broker}: answered in TLS"),
         }
     }
 }
@@ -116,6 +128,7 @@ impl Wire {
         connection.call(api, body).map_err(|e| match e {
             CallError::Io(error) => io(error),
             CallError::Malformed(error) => CallFailed::Malformed { api: api.name, broker: broker.id, error },
+            CallError::AnsweredInTls => CallFailed::AnsweredInTls { api: api.name, broker: broker.id },
         })
     }
 

@@ -1,0 +1,103 @@
+//! The provider's first request proves its connection settings. Until a
+//! first answer has come, librdkafka's metadata request is sent in growing
+//! slices of the cluster's timeout, and between slices the client's queue is
+//! served, so that the reason librdkafka gives for a refused connection (a
+//! failed TLS handshake, a failed SASL login) is reported as what it is, as
+//! soon as it is known, instead of as a time-out at the end of the wait.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::metadata::Metadata;
+
+use super::Inner;
+use super::client_context::ReaderContext;
+use super::connect_failure::ConnectFailure;
+use super::errors::{code_of, is_connectivity};
+use crate::provider::{ProviderError, ProviderResult};
+
+/// The first slice of the wait; each next one is twice as long, up to `LONGEST_SLICE`.
+const FIRST_SLICE: Duration = Duration::from_millis(200);
+const LONGEST_SLICE: Duration = Duration::from_secs(2);
+/// The least time given to the second attempt that tells an unknown CA from a wrong host.
+const LEAST_JUDGING_TIME: Duration = Duration::from_secs(1);
+
+enum FirstAnswer {
+    Metadata(Metadata),
+    Refused(ConnectFailure),
+    Failed(KafkaError),
+}
+
+impl Inner {
+    /// Cluster metadata through librdkafka (one topic's, or every topic's).
+    pub(super) fn librdkafka_metadata(&self, topic: Option<&str>) -> ProviderResult<Metadata> {
+        if self.connected.load(Ordering::Acquire) {
+            return self.reader.fetch_metadata(topic, self.timeout.duration).map_err(|e| self.metadata_error(&e));
+        }
+        let deadline = Instant::now() + self.timeout.duration;
+        match first_answer(&self.reader, topic, deadline) {
+            FirstAnswer::Metadata(metadata) => {
+                self.connected.store(true, Ordering::Release);
+                Ok(metadata)
+            }
+            FirstAnswer::Refused(failure) => Err(self.refused(self.judge(failure, deadline))),
+            FirstAnswer::Failed(error) => Err(self.metadata_error(&error)),
+        }
+    }
+
+    /// The error for a connection the broker refused.
+    pub(super) fn refused(&self, failure: ConnectFailure) -> ProviderError {
+        ProviderError::Refused {
+            cluster: self.cluster.clone(),
+            bootstrap: self.bootstrap.clone(),
+            problem: self.redactor.redact(&failure.to_string()),
+        }
+    }
+
+    /// Tells an untrusted CA from a certificate for another host: connects
+    /// again with the same settings but without the host check. If the
+    /// handshake then passes, the chain was trusted and the name was wrong.
+    fn judge(&self, failure: ConnectFailure, deadline: Instant) -> ConnectFailure {
+        if failure != ConnectFailure::CertificateNotVerified {
+            return failure;
+        }
+        let mut settings = self.base.clone();
+        settings.set("ssl.endpoint.identification.algorithm", "none");
+        let Ok(probe) = settings.create_with_context::<_, BaseConsumer<ReaderContext>>(ReaderContext::default())
+        else {
+            return failure;
+        };
+        let until = deadline.max(Instant::now() + LEAST_JUDGING_TIME);
+        match first_answer(&probe, None, until) {
+            FirstAnswer::Metadata(_) => ConnectFailure::CertificateForAnotherHost,
+            FirstAnswer::Refused(ConnectFailure::CertificateNotVerified) => ConnectFailure::UnknownCertificateAuthority,
+            // Past the handshake, refused for something else (a login): the chain was trusted.
+            FirstAnswer::Refused(_) => ConnectFailure::CertificateForAnotherHost,
+            FirstAnswer::Failed(_) => failure,
+        }
+    }
+}
+
+/// Asks `client` for metadata until `deadline`, in growing slices, looking
+/// between them for a reason librdkafka gave for refusing the connection.
+fn first_answer(client: &BaseConsumer<ReaderContext>, topic: Option<&str>, deadline: Instant) -> FirstAnswer {
+    let mut slice = FIRST_SLICE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let error = match client.fetch_metadata(topic, slice.min(left).max(Duration::from_millis(1))) {
+            Ok(metadata) => return FirstAnswer::Metadata(metadata),
+            Err(error) => error,
+        };
+        // librdkafka's reasons arrive as log lines and errors on the client's queue.
+        while client.poll(Duration::ZERO).is_some() {}
+        if let Some(failure) = client.context().take_connect_failure().and_then(|r| ConnectFailure::from_librdkafka(&r)) {
+            return FirstAnswer::Refused(failure);
+        }
+        if !code_of(&error).is_some_and(is_connectivity) || Instant::now() >= deadline {
+            return FirstAnswer::Failed(error);
+        }
+        slice = (slice * 2).min(LONGEST_SLICE);
+    }
+}
