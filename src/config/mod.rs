@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use env::{BadReference, UnsetVariable};
+pub use env::{BadReference, UnreadableFile, UnsetVariable};
 pub use secret::{Redactor, Secret, is_sensitive_property};
 
 use crate::time::HumanDuration;
@@ -301,6 +301,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("{path}: {}", describe_unset(.unset))]
     UnsetVariables { path: PathBuf, unset: Vec<UnsetVariable> },
+    #[error("{path}: {}", describe_unreadable(.unreadable))]
+    UnreadableFiles { path: PathBuf, unreadable: Vec<UnreadableFile> },
     #[error("{path}: {}", describe_malformed(.malformed))]
     MalformedReference { path: PathBuf, malformed: Vec<BadReference> },
     #[error("{path}: no cluster named {name:?} (clusters: {})", list(.known))]
@@ -316,6 +318,14 @@ fn list(names: &[String]) -> String {
 fn describe_unset(unset: &[UnsetVariable]) -> String {
     let parts: Vec<String> =
         unset.iter().map(|u| format!("environment variable {} is not set (used by {})", u.variable, u.key)).collect();
+    parts.join("; ")
+}
+
+fn describe_unreadable(unreadable: &[UnreadableFile]) -> String {
+    let parts: Vec<String> = unreadable
+        .iter()
+        .map(|u| format!("cannot read {} (used by {}): {}", u.path.display(), u.key, u.reason))
+        .collect();
     parts.join("; ")
 }
 
@@ -355,24 +365,37 @@ pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
 pub fn load_for_validation(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
     let path = locate(explicit)?;
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-    parse(&path, &text, &|name| Some(std::env::var(name).unwrap_or_else(|_| format!("${{{name}}}"))))
+    let variables = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| format!("${{{name}}}")));
+    parse_from(&path, &text, env::Sources { variables: &variables, files: env::Files::Keep })
 }
 
-/// Parses `ebb.yaml` text; `lookup` supplies environment variables.
+/// Parses `ebb.yaml` text; `lookup` supplies environment variables, and
+/// `${file:PATH}` reads files relative to the folder of `path`.
 pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<LoadedConfig, ConfigError> {
+    parse_from(path, text, env::Sources { variables: lookup, files: env::Files::ReadFrom(folder_of(path)) })
+}
+
+fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<LoadedConfig, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
     // Shape first, on the text itself, so that every error names its line and column.
     serde_yaml::from_str::<Config>(text).map_err(|e| invalid(e.to_string()))?;
     let mut tree: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-    let expansion = env::expand_tree(&mut tree, lookup);
+    let expansion = env::expand_tree(&mut tree, sources);
     if !expansion.malformed.is_empty() {
         return Err(ConfigError::MalformedReference { path: path.to_path_buf(), malformed: expansion.malformed });
     }
     if !expansion.unset.is_empty() {
         return Err(ConfigError::UnsetVariables { path: path.to_path_buf(), unset: expansion.unset });
     }
+    if !expansion.unreadable.is_empty() {
+        return Err(ConfigError::UnreadableFiles { path: path.to_path_buf(), unreadable: expansion.unreadable });
+    }
     let mut config: Config = serde_yaml::from_value(tree).map_err(|e| invalid(e.to_string()))?;
-    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let base = folder_of(path);
     // `components()` drops the `.` in `dir/./runbooks`, so paths print cleanly.
     config.runbooks = base.join(&config.runbooks).components().collect();
     config.data_dir = base.join(&config.data_dir).components().collect();

@@ -2,6 +2,7 @@
 //! stopped by its watcher when the process ends. `EBB_TEST_BOOTSTRAP` (and
 //! `EBB_TEST_BOOTSTRAP_3` for the three-broker cluster) reuse a running one.
 //! A broker that cannot be started fails the test that asked for it: never a skip.
+//! The one-broker cluster also has secured listeners (see `secure`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,32 +59,37 @@ pub fn repo_root() -> &'static Path {
 
 pub fn shared_cluster() -> &'static TestCluster {
     static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP", 1))
+    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP", 1, true))
 }
 
 pub fn shared_three_broker_cluster() -> &'static TestCluster {
     static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP_3", 3))
+    CLUSTER.get_or_init(|| obtain("EBB_TEST_BOOTSTRAP_3", 3, false))
 }
 
-fn obtain(variable: &str, brokers: usize) -> TestCluster {
+fn obtain(variable: &str, brokers: usize, secure: bool) -> TestCluster {
     if let Some(bootstrap) = std::env::var(variable).ok().filter(|b| !b.is_empty()) {
         return TestCluster { bootstrap, brokers, dir: None };
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
-    start(&dir, brokers, &format!("set {variable} to use a running one")).0
+    start(&dir, brokers, secure, &format!("set {variable} to use a running one")).0
 }
 
 /// Starts a cluster; returns it and the directory it runs in.
-fn start(dir: &Path, brokers: usize, hint: &str) -> (TestCluster, PathBuf) {
+fn start(dir: &Path, brokers: usize, secure: bool, hint: &str) -> (TestCluster, PathBuf) {
     // Two clusters starting at once may pick the same free port; that start
     // fails to bind and is tried again in a directory of its own.
     let mut attempt = 0;
     loop {
         attempt += 1;
         let dir = if attempt == 1 { dir.to_path_buf() } else { dir.with_extension(format!("retry{attempt}")) };
-        let output = Command::new(repo_root().join("scripts/kafka"))
-            .args(["start", "--log-requests", "--brokers", &brokers.to_string(), "--ephemeral", "--watch-pid"])
+        let mut command = Command::new(repo_root().join("scripts/kafka"));
+        command.args(["start", "--log-requests", "--brokers", &brokers.to_string()]);
+        if secure {
+            command.arg("--secure");
+        }
+        let output = command
+            .args(["--ephemeral", "--watch-pid"])
             .arg(std::process::id().to_string())
             .arg("--dir")
             .arg(&dir)
@@ -118,7 +124,7 @@ pub struct PrivateCluster {
 impl PrivateCluster {
     pub fn start(name: &str) -> Self {
         let dir = std::env::temp_dir().join(crate::testkit::unique(&format!("ebb-private-kafka-{name}")));
-        let (cluster, dir) = start(&dir, 1, "this test stops its own broker, so it cannot use a running one");
+        let (cluster, dir) = start(&dir, 1, false, "this test stops its own broker, so it cannot use a running one");
         PrivateCluster { cluster, dir }
     }
 

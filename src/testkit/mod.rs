@@ -13,6 +13,7 @@ pub mod emulator_server;
 pub mod huawei_front;
 pub mod member;
 pub mod names;
+pub mod secure;
 pub mod seed;
 pub mod tencent_front;
 
@@ -20,4 +21,5 @@ pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_
 pub use daemon_process::DaemonProcess;
 pub use member::LiveMember;
 pub use names::unique;
+pub use secure::SecureListeners;
 pub use seed::{Record, Seeder};

@@ -24,3 +24,4 @@ mod reset_conformance;
 mod reset_safety;
 mod runbook_examples;
 mod runbook_validation;
+mod secure_clusters;

@@ -44,7 +44,8 @@ impl ConnectFailure {
         if text.contains("sasl authentication error") || text.contains("invalid credentials") {
             return Some(ConnectFailure::WrongCredentials { mechanism: mechanism_in(reason) });
         }
-        if text.contains("unsupported sasl mechanism") || text.contains("sasl mechanism") && text.contains("not supported")
+        if text.contains("unsupported sasl mechanism")
+            || text.contains("sasl mechanism") && text.contains("not supported")
         {
             return Some(ConnectFailure::MechanismNotEnabled { mechanism: mechanism_in(reason) });
         }
@@ -165,7 +166,10 @@ mod tests {
         let reason = "ssl://h:1/bootstrap: SSL handshake failed: error:0A00010B:SSL routines::wrong version number \
                       (after 2ms in state SSL_HANDSHAKE)";
         let failure = ConnectFailure::from_librdkafka(reason).unwrap();
-        assert_eq!(failure.to_string(), "TLS failure: SSL handshake failed: error:0A00010B:SSL routines::wrong version number");
+        assert_eq!(
+            failure.to_string(),
+            "TLS failure: SSL handshake failed: error:0A00010B:SSL routines::wrong version number"
+        );
     }
 
     #[test]

@@ -65,8 +65,7 @@ impl Inner {
         }
         let mut settings = self.base.clone();
         settings.set("ssl.endpoint.identification.algorithm", "none");
-        let Ok(probe) = settings.create_with_context::<_, BaseConsumer<ReaderContext>>(ReaderContext::default())
-        else {
+        let Ok(probe) = settings.create_with_context::<_, BaseConsumer<ReaderContext>>(ReaderContext::default()) else {
             return failure;
         };
         let until = deadline.max(Instant::now() + LEAST_JUDGING_TIME);
@@ -92,7 +91,8 @@ fn first_answer(client: &BaseConsumer<ReaderContext>, topic: Option<&str>, deadl
         };
         // librdkafka's reasons arrive as log lines and errors on the client's queue.
         while client.poll(Duration::ZERO).is_some() {}
-        if let Some(failure) = client.context().take_connect_failure().and_then(|r| ConnectFailure::from_librdkafka(&r)) {
+        if let Some(failure) = client.context().take_connect_failure().and_then(|r| ConnectFailure::from_librdkafka(&r))
+        {
             return FirstAnswer::Refused(failure);
         }
         if !code_of(&error).is_some_and(is_connectivity) || Instant::now() >= deadline {

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use rdkafka::error::RDKafkaErrorCode;
 
+use super::connect_failure::ConnectFailure;
 use super::wire::metadata::ClusterMetadata;
 use super::wire::{self, Broker, CallFailed, PartitionAnswer, Wire, find_coordinator, rd_code};
-use super::connect_failure::ConnectFailure;
 use super::{Failed, Inner};
 use crate::provider::{CommittedOffset, ProviderError, TopicPartition};
 
