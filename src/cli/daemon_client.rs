@@ -7,6 +7,11 @@
 //! `history.lock`. The token is `$EBB_TOKEN`, else the highest-ranked token in
 //! ebb.yaml's `daemon.tokens` (whoever can read ebb.yaml and its variables
 //! holds those anyway).
+//!
+//! With `daemon.tls` the address is `https://`: the CLI trusts `daemon.tls.ca`
+//! when set, else the certificates of `daemon.tls.cert` (a self-signed one
+//! trusts itself) besides the usual roots, and connects to 127.0.0.1 where the
+//! daemon listens on every address, so its certificate should name 127.0.0.1.
 
 use std::time::Duration;
 
@@ -29,10 +34,12 @@ impl DaemonClient {
     /// A client for the daemon whose address `history.lock` gives as `held_api`.
     pub fn new(config: &LoadedConfig, held_api: &str) -> Result<Self, Error> {
         let daemon = config.config.daemon.as_ref();
-        let base = daemon
-            .map(|d| d.listen.as_str())
-            .filter(|listen| !listen.ends_with(":0"))
-            .map_or_else(|| held_api.to_owned(), |listen| format!("http://{listen}"));
+        let tls = daemon.and_then(|d| d.tls.as_ref());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = daemon.map(|d| d.listen.as_str()).filter(|listen| !listen.ends_with(":0")).map_or_else(
+            || held_api.replacen("://0.0.0.0:", "://127.0.0.1:", 1),
+            |listen| format!("{scheme}://{}", reachable(listen)),
+        );
         let token = std::env::var("EBB_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| {
             daemon.and_then(|d| d.tokens.iter().max_by_key(|t| t.role)).map(|t| t.token.expose().to_owned())
         });
@@ -42,10 +49,19 @@ impl DaemonClient {
                  or add a token under daemon.tokens in ebb.yaml"
             )));
         };
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot make an HTTP client: {e}")))?;
+        let mut client = reqwest::Client::builder().timeout(TIMEOUT);
+        if let Some(tls) = tls {
+            let trusted = tls.ca.as_ref().unwrap_or(&tls.cert);
+            let pem = std::fs::read(trusted)
+                .map_err(|e| Error::Usage(format!("cannot read {} to trust the daemon: {e}", trusted.display())))?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
+                Error::Usage(format!("{} holds no PEM certificate to trust the daemon with", trusted.display()))
+            })?;
+            for root in roots {
+                client = client.add_root_certificate(root);
+            }
+        }
+        let client = client.build().map_err(|e| Error::Usage(format!("cannot make an HTTP client: {e}")))?;
         eprintln!("(through the daemon at {base}, which holds the history store)");
         Ok(DaemonClient { base, token, client })
     }
@@ -100,4 +116,15 @@ impl DaemonClient {
 pub fn params_body(sets: &[(String, Value)]) -> Value {
     let params: serde_json::Map<String, Value> = sets.iter().cloned().collect();
     json!({ "params": params })
+}
+
+/// Where to reach a daemon listening on `listen`: on this machine when it
+/// listens on every address.
+fn reachable(listen: &str) -> String {
+    for any in ["0.0.0.0:", "[::]:"] {
+        if let Some(port) = listen.strip_prefix(any) {
+            return format!("127.0.0.1:{port}");
+        }
+    }
+    listen.to_owned()
 }

@@ -209,12 +209,33 @@ pub struct DaemonConfig {
     /// On SIGTERM/SIGINT, how long running steps get to finish; default 30s.
     #[serde(default)]
     pub grace: Option<crate::time::HumanDuration>,
+    /// Serve the API over HTTPS with this certificate and key.
+    #[serde(default)]
+    pub tls: Option<DaemonTlsConfig>,
+    /// Serve plain HTTP on an address other than loopback (tokens then cross
+    /// the network in clear). Default false: such a daemon refuses to start.
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        DaemonConfig { listen: default_listen(), tokens: Vec::new(), grace: None }
+        DaemonConfig { listen: default_listen(), tokens: Vec::new(), grace: None, tls: None, allow_plain_http: false }
     }
+}
+
+/// The daemon's TLS certificate and key (PEM files, relative to ebb.yaml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonTlsConfig {
+    /// The certificate chain, the daemon's own certificate first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// The CA that the CLI trusts when it talks to this daemon; default: the
+    /// certificates in `cert` (right for a self-signed one) and the system's roots.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
 }
 
 fn default_listen() -> String {
@@ -399,6 +420,11 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
     // `components()` drops the `.` in `dir/./runbooks`, so paths print cleanly.
     config.runbooks = base.join(&config.runbooks).components().collect();
     config.data_dir = base.join(&config.data_dir).components().collect();
+    if let Some(tls) = config.daemon.as_mut().and_then(|d| d.tls.as_mut()) {
+        tls.cert = base.join(&tls.cert).components().collect();
+        tls.key = base.join(&tls.key).components().collect();
+        tls.ca = tls.ca.as_ref().map(|ca| base.join(ca).components().collect());
+    }
     Ok(LoadedConfig { path: path.to_path_buf(), config })
 }
 

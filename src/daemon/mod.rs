@@ -1,5 +1,5 @@
 //! `ebb daemon` (SPEC §6): runbooks on their schedules, reloaded when their
-//! files change, and an authenticated HTTP API for runbooks, runs, plans and
+//! files change, and an authenticated HTTP (or HTTPS) API for runbooks, runs, plans and
 //! rollbacks, with Prometheus metrics and a graceful stop.
 
 mod api;
@@ -12,6 +12,7 @@ mod runner;
 mod schedule_loop;
 mod server;
 mod state;
+mod tls;
 
 pub use api::BODY_LIMIT;
 pub use server::{DEFAULT_GRACE, DaemonOptions, RELOAD_EVERY, serve};

@@ -14,6 +14,7 @@ use super::api::router;
 use super::runbook_set::{self, RunbookSet};
 use super::schedule_loop::{save_cursors, schedule_loop};
 use super::state::Daemon;
+use super::tls;
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::history::{BRIEF_WAIT, DataDir, Holder, mark_interrupted};
@@ -35,10 +36,17 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     let daemon_config = config.config.daemon.clone().unwrap_or_default();
     let listen = options.listen.unwrap_or(daemon_config.listen);
     let grace = options.grace.or(daemon_config.grace.map(|g| g.duration)).unwrap_or(DEFAULT_GRACE);
-    let listener =
-        TcpListener::bind(&listen).await.map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
-    let address = listener.local_addr().map_err(|e| Error::Usage(format!("cannot listen on {listen}: {e}")))?;
-    let api_url = format!("http://{address}");
+    let cannot_listen = |e: std::io::Error| Error::Usage(format!("cannot listen on {listen}: {e}"));
+    // Checked before binding, so a refused daemon never listens at all.
+    let tls = daemon_config.tls.as_ref().map(tls::acceptor).transpose()?;
+    if tls.is_none() {
+        for address in tokio::net::lookup_host(&listen).await.map_err(cannot_listen)? {
+            tls::plain_http_allowed(address, daemon_config.allow_plain_http)?;
+        }
+    }
+    let listener = TcpListener::bind(&listen).await.map_err(cannot_listen)?;
+    let address = listener.local_addr().map_err(cannot_listen)?;
+    let api_url = format!("{}://{address}", if tls.is_some() { "https" } else { "http" });
     if daemon_config.tokens.is_empty() {
         tracing::warn!(
             "daemon.tokens in ebb.yaml is empty: every API request but /healthz and /metrics will be refused (401)"
@@ -60,10 +68,14 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
     let shutdown = shutdown(daemon.clone(), grace);
-    axum::serve(listener, router(daemon.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Usage(format!("the API server stopped: {e}")))?;
+    let served = match tls {
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor).map_err(cannot_listen)?;
+            axum::serve(listener, router(daemon.clone())).with_graceful_shutdown(shutdown).await
+        }
+        None => axum::serve(listener, router(daemon.clone())).with_graceful_shutdown(shutdown).await,
+    };
+    served.map_err(|e| Error::Usage(format!("the API server stopped: {e}")))?;
     scheduler.abort();
     reloader.abort();
 

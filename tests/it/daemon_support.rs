@@ -23,10 +23,15 @@ pub struct DaemonWorkspace {
 impl DaemonWorkspace {
     /// `extra` is appended to ebb.yaml (a `notify:` section, say).
     pub fn new(extra: &str) -> Self {
+        DaemonWorkspace::with_daemon_settings("", extra)
+    }
+
+    /// Like `new`, with `settings` (lines indented by two) added to the `daemon:` section.
+    pub fn with_daemon_settings(settings: &str, extra: &str) -> Self {
         let dir = std::env::temp_dir().join(unique("ebb-daemon"));
         std::fs::create_dir_all(dir.join("runbooks")).unwrap();
         let config = format!(
-            "{}runbooks: {}\ndata_dir: {}\ndaemon:\n  listen: 127.0.0.1:0\n  tokens:\n    - {{ name: dash, role: viewer, token: {VIEWER} }}\n    - {{ name: ci, role: operator, token: {OPERATOR} }}\n    - {{ name: root, role: admin, token: {ADMIN} }}\n{extra}",
+            "{}runbooks: {}\ndata_dir: {}\ndaemon:\n  listen: 127.0.0.1:0\n  tokens:\n    - {{ name: dash, role: viewer, token: {VIEWER} }}\n    - {{ name: ci, role: operator, token: {OPERATOR} }}\n    - {{ name: root, role: admin, token: {ADMIN} }}\n{settings}{extra}",
             config_for(&shared_cluster().bootstrap),
             dir.join("runbooks").display(),
             dir.join("data").display(),

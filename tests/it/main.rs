@@ -10,6 +10,7 @@ mod cloud_providers;
 mod daemon_api;
 mod daemon_schedule;
 mod daemon_support;
+mod daemon_tls;
 mod history_runs;
 mod history_safety;
 mod history_support;

@@ -1,0 +1,155 @@
+//! The API over TLS: the certificate and key from `daemon.tls`, a listener
+//! that completes each TLS handshake on a task of its own (a slow or silent
+//! client holds up nobody else), and the rule that plain HTTP is served only
+//! on loopback unless `daemon.allow_plain_http` says otherwise.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::Error;
+use crate::config::DaemonTlsConfig;
+
+/// A client that has not finished its handshake by then is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Handshaken connections waiting for the server to take them.
+const READY_QUEUE: usize = 64;
+
+/// The rustls server settings for `daemon.tls`; errors name the file, never its content.
+pub fn acceptor(tls: &DaemonTlsConfig) -> Result<TlsAcceptor, Error> {
+    let bad = |path: &Path, what: &str| Error::Usage(format!("daemon.tls: {}: {what}", path.display()));
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .map_err(|e| bad(&tls.cert, &format!("cannot read the certificate: {}", pem_reason(&e))))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(&tls.cert, &format!("not a PEM certificate chain: {}", pem_reason(&e))))?;
+    if chain.is_empty() {
+        return Err(bad(&tls.cert, "holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| bad(&tls.key, &format!("no usable private key: {}", pem_reason(&e))))?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(&tls.key, &format!("does not fit the certificate in {}: {e}", tls.cert.display())))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Why a PEM file could not be used, without any of its bytes.
+fn pem_reason(error: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as Pem;
+    match error {
+        Pem::Io(e) => e.to_string(),
+        Pem::NoItemsFound => "no PEM section of the expected kind".to_owned(),
+        _ => "malformed PEM".to_owned(),
+    }
+}
+
+/// Whether the API may be served as plain HTTP on `address`.
+pub fn plain_http_allowed(address: SocketAddr, allow_plain_http: bool) -> Result<(), Error> {
+    if address.ip().is_loopback() || allow_plain_http {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "daemon.listen {address} is not a loopback address, and plain HTTP there would carry API tokens in clear: \
+         configure daemon.tls (cert and key), or set daemon.allow_plain_http: true"
+    )))
+}
+
+/// Accepts TCP connections and hands over those whose TLS handshake completed.
+pub struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (handed, ready) = mpsc::channel(READY_QUEUE);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, as axum's own listener does.
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                if handed.is_closed() {
+                    break;
+                }
+                let (acceptor, handed) = (acceptor.clone(), handed.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = handed.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake not finished in time"),
+                    }
+                });
+            }
+        });
+        Ok(TlsListener { ready, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            // The accepting task ended: nothing more will come.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_loopback_unless_allowed() {
+        let loopback: SocketAddr = "127.0.0.1:8480".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8480".parse().unwrap();
+        let anywhere: SocketAddr = "0.0.0.0:8480".parse().unwrap();
+        assert!(plain_http_allowed(loopback, false).is_ok());
+        assert!(plain_http_allowed(v6, false).is_ok());
+        let refused = plain_http_allowed(anywhere, false).unwrap_err().to_string();
+        assert!(refused.contains("daemon.tls") && refused.contains("allow_plain_http"), "{refused}");
+        assert!(plain_http_allowed(anywhere, true).is_ok());
+    }
+
+    #[test]
+    fn unusable_files_are_named_without_their_content() {
+        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-daemon-tls"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cert.pem"), "not a certificate: top-secret-bytes").unwrap();
+        let tls = DaemonTlsConfig { cert: dir.join("cert.pem"), key: dir.join("missing.key"), ca: None };
+        let error = acceptor(&tls).err().expect("refused").to_string();
+        assert!(error.contains("cert.pem") && error.contains("holds no certificate"), "{error}");
+        assert!(!error.contains("top-secret-bytes"), "{error}");
+        let tls = DaemonTlsConfig { cert: dir.join("absent.pem"), ..tls };
+        let error = acceptor(&tls).err().expect("refused").to_string();
+        assert!(error.contains("absent.pem") && error.contains("No such file"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
