@@ -25,4 +25,5 @@ mod reset_conformance;
 mod reset_safety;
 mod runbook_examples;
 mod runbook_validation;
+mod secrets_never_leak;
 mod secure_clusters;
