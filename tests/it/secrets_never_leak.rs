@@ -194,7 +194,6 @@ async fn no_secret_appears_in_any_log_plan_record_or_answer_of_a_secured_run() {
     }
     let (status, _) = call(Method::GET, "/api/v1/runs/nope".into(), None).await;
     assert_eq!(status, 404);
-    drop(call);
     for (label, text) in answers {
         transcript.keep(label, text);
     }
