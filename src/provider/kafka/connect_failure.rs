@@ -36,6 +36,23 @@ pub enum ConnectFailure {
 }
 
 impl ConnectFailure {
+    /// Whether this cause is certain the moment it is seen. A wrong password,
+    /// an unverified certificate or a refused client certificate is; a
+    /// connection closed during the handshake may also be a broker restarting,
+    /// so it only names the cause if nothing better comes by the deadline.
+    pub fn is_definite(&self) -> bool {
+        matches!(
+            self,
+            ConnectFailure::WrongCredentials { .. }
+                | ConnectFailure::CertificateNotVerified
+                | ConnectFailure::UnknownCertificateAuthority
+                | ConnectFailure::CertificateForAnotherHost
+                | ConnectFailure::ClientCertificateRefused
+                | ConnectFailure::MechanismNotEnabled { .. }
+                | ConnectFailure::ListenerWantsTls
+        )
+    }
+
     /// Reads librdkafka's reason for a failed connection; `None` when it is not
     /// one of these (a refused port, a broker gone: those are time-outs and
     /// unreachable brokers, and are retried).
@@ -159,6 +176,9 @@ mod tests {
         assert_eq!(ConnectFailure::from_librdkafka(TLS_TO_PLAINTEXT), Some(ConnectFailure::ListenerNotTls));
         let refused = "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused";
         assert_eq!(ConnectFailure::from_librdkafka(refused), None);
+        assert!(ConnectFailure::from_librdkafka(WRONG_PASSWORD).unwrap().is_definite());
+        // A handshake closed by the peer may be a broker restarting: only a hint.
+        assert!(!ConnectFailure::from_librdkafka(TLS_TO_PLAINTEXT).unwrap().is_definite());
     }
 
     #[test]

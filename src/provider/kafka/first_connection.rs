@@ -1,9 +1,13 @@
 //! The provider's first request proves its connection settings. Until a
 //! first answer has come, librdkafka's metadata request is sent in growing
-//! slices of the cluster's timeout, and between slices the client's queue is
-//! served, so that the reason librdkafka gives for a refused connection (a
-//! failed TLS handshake, a failed SASL login) is reported as what it is, as
-//! soon as it is known, instead of as a time-out at the end of the wait.
+//! slices during the first seconds (where a handshake or login fails), and
+//! between slices the client's queue is served, so that the reason librdkafka
+//! gives for a refused connection is reported as what it is: at once when it
+//! is certain (a failed login, an unverified certificate), at the deadline when
+//! it may be passing (a connection closed during the handshake), and never
+//! as a bare time-out when librdkafka said why. After the first seconds one
+//! request waits for the rest of the timeout, so a slow but healthy cluster
+//! is not asked again and again.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -18,9 +22,11 @@ use super::connect_failure::ConnectFailure;
 use super::errors::{code_of, is_connectivity};
 use crate::provider::{ProviderError, ProviderResult};
 
-/// The first slice of the wait; each next one is twice as long, up to `LONGEST_SLICE`.
+/// The first slice of the wait; each next one is twice as long.
 const FIRST_SLICE: Duration = Duration::from_millis(200);
-const LONGEST_SLICE: Duration = Duration::from_secs(2);
+/// How long requests are sliced: connecting, TLS and SASL are done by then on
+/// any usable network. The rest of the timeout goes to one request.
+const SLICED_FOR: Duration = Duration::from_secs(3);
 /// The least time given to the second attempt that tells an unknown CA from a wrong host.
 const LEAST_JUDGING_TIME: Duration = Duration::from_secs(1);
 
@@ -82,22 +88,32 @@ impl Inner {
 /// Asks `client` for metadata until `deadline`, in growing slices, looking
 /// between them for a reason librdkafka gave for refusing the connection.
 fn first_answer(client: &BaseConsumer<ReaderContext>, topic: Option<&str>, deadline: Instant) -> FirstAnswer {
+    let sliced_until = Instant::now() + SLICED_FOR;
     let mut slice = FIRST_SLICE;
+    let mut hint = None;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let error = match client.fetch_metadata(topic, slice.min(left).max(Duration::from_millis(1))) {
+        let now = Instant::now();
+        let left = deadline.saturating_duration_since(now);
+        let wait = if now < sliced_until { slice.min(left) } else { left };
+        let error = match client.fetch_metadata(topic, wait.max(Duration::from_millis(1))) {
             Ok(metadata) => return FirstAnswer::Metadata(metadata),
             Err(error) => error,
         };
         // librdkafka's reasons arrive as log lines and errors on the client's queue.
         while client.poll(Duration::ZERO).is_some() {}
-        if let Some(failure) = client.context().take_connect_failure().and_then(|r| ConnectFailure::from_librdkafka(&r))
-        {
-            return FirstAnswer::Refused(failure);
+        let said = client.context().take_connect_failure().and_then(|r| ConnectFailure::from_librdkafka(&r));
+        if let Some(failure) = said {
+            if failure.is_definite() {
+                return FirstAnswer::Refused(failure);
+            }
+            hint = Some(failure);
         }
         if !code_of(&error).is_some_and(is_connectivity) || Instant::now() >= deadline {
-            return FirstAnswer::Failed(error);
+            return match hint {
+                Some(failure) => FirstAnswer::Refused(failure),
+                None => FirstAnswer::Failed(error),
+            };
         }
-        slice = (slice * 2).min(LONGEST_SLICE);
+        slice *= 2;
     }
 }

@@ -77,7 +77,8 @@ pub(crate) struct Inner {
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer<ReaderContext>>>>,
     /// Whether clients report statistics (request counts).
     count_requests: bool,
-    /// Whether librdkafka has had a first answer (see `first_connection`).
+    /// Whether a first metadata answer has come, over librdkafka or `wire`
+    /// (until then, refused connections are told apart: see `first_connection`).
     connected: AtomicBool,
     /// ListOffsets, OffsetFetch and OffsetCommit spoken directly, on plaintext
     /// listeners; `None` where the cluster needs TLS or SASL (see `wire`).

@@ -4,6 +4,7 @@
 //! partitions, every broker at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 use rdkafka::error::RDKafkaErrorCode;
 
@@ -18,28 +19,37 @@ impl Inner {
     pub(super) fn metadata_over_wire(&self, wire: &Wire, topics: Option<&[&str]>) -> Result<ClusterMetadata, Failed> {
         const OPERATION: &str = "reading cluster metadata";
         let mut last = None;
-        let mut closed_unanswered = true;
+        let (mut closed_unanswered, mut answered_in_tls) = (true, false);
         for address in self.bootstrap.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let bootstrap = Broker { id: -1, address: address.to_owned() };
             match wire.call(&bootstrap, wire::metadata::API, &wire::metadata::request(topics)) {
                 Ok(body) => {
-                    return wire::metadata::answer(&body).map_err(|e| self.malformed(OPERATION, &bootstrap, e));
-                }
-                Err(CallFailed::AnsweredInTls { .. }) => {
-                    return Err(Failed { code: None, error: self.refused(ConnectFailure::ListenerWantsTls) });
+                    let metadata =
+                        wire::metadata::answer(&body).map_err(|e| self.malformed(OPERATION, &bootstrap, e))?;
+                    self.connected.store(true, Ordering::Release);
+                    return Ok(metadata);
                 }
                 Err(failed) => {
+                    answered_in_tls |= matches!(failed, CallFailed::AnsweredInTls { .. });
                     closed_unanswered &= failed.closed_unanswered();
                     last = Some(failed);
                 }
             }
         }
+        let first_connection = !self.connected.load(Ordering::Acquire);
         Err(match last {
-            // Every bootstrap server took the connection and closed it at the
-            // first request: a listener that wants SASL (or TLS) first.
-            Some(_) if closed_unanswered => {
-                Failed { code: None, error: self.refused(ConnectFailure::ClosedWithoutAnswer) }
+            // No bootstrap server answered plain Kafka, and one answered in TLS: certain.
+            Some(_) if answered_in_tls && first_connection => {
+                Failed { code: None, error: self.refused(ConnectFailure::ListenerWantsTls) }
             }
+            // Every bootstrap server took the connection and closed it at the
+            // first request: a listener that wants SASL (or TLS) first, or
+            // brokers restarting. Retried like any transport failure until the
+            // timeout, then reported as what it most likely is.
+            Some(_) if closed_unanswered && first_connection => Failed {
+                code: Some(RDKafkaErrorCode::BrokerTransportFailure),
+                error: self.refused(ConnectFailure::ClosedWithoutAnswer),
+            },
             Some(failed) => self.call_failed(OPERATION, &failed),
             None => self.partition_failed(OPERATION, "bootstrap_servers (empty)", 8),
         })
