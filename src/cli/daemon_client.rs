@@ -36,9 +36,11 @@ impl DaemonClient {
         let daemon = config.config.daemon.as_ref();
         let tls = daemon.and_then(|d| d.tls.as_ref());
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let base = daemon.map(|d| d.listen.as_str()).filter(|listen| !listen.ends_with(":0")).map_or_else(
-            || held_api.replacen("://0.0.0.0:", "://127.0.0.1:", 1),
-            |listen| format!("{scheme}://{}", reachable(listen)),
+        let base = reachable(
+            &daemon
+                .map(|d| d.listen.as_str())
+                .filter(|listen| !listen.ends_with(":0"))
+                .map_or_else(|| held_api.to_owned(), |listen| format!("{scheme}://{listen}")),
         );
         let token = std::env::var("EBB_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| {
             daemon.and_then(|d| d.tokens.iter().max_by_key(|t| t.role)).map(|t| t.token.expose().to_owned())
@@ -118,13 +120,22 @@ pub fn params_body(sets: &[(String, Value)]) -> Value {
     json!({ "params": params })
 }
 
-/// Where to reach a daemon listening on `listen`: on this machine when it
-/// listens on every address.
-fn reachable(listen: &str) -> String {
-    for any in ["0.0.0.0:", "[::]:"] {
-        if let Some(port) = listen.strip_prefix(any) {
-            return format!("127.0.0.1:{port}");
-        }
+/// Where to reach the daemon at `url`: on this machine when it listens on every address.
+fn reachable(url: &str) -> String {
+    ["://0.0.0.0:", "://[::]:"]
+        .iter()
+        .find(|any| url.contains(**any))
+        .map_or_else(|| url.to_owned(), |any| url.replacen(any, "://127.0.0.1:", 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable;
+
+    #[test]
+    fn a_daemon_on_every_address_is_reached_on_this_machine() {
+        assert_eq!(reachable("https://0.0.0.0:8443"), "https://127.0.0.1:8443");
+        assert_eq!(reachable("http://[::]:8480"), "http://127.0.0.1:8480");
+        assert_eq!(reachable("https://10.1.2.3:8443"), "https://10.1.2.3:8443");
     }
-    listen.to_owned()
 }

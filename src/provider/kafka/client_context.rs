@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
-use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
 
 use super::request_counts::RequestCounts;
@@ -68,12 +67,6 @@ impl ClientContext for ReaderContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         if facility == "FAIL" && (level as i32) <= RDKafkaLogLevel::Warning as i32 {
             self.keep_connect_failure(message);
-        }
-    }
-
-    fn error(&self, _error: KafkaError, reason: &str) {
-        if !reason.is_empty() && !reason.contains("brokers are down") {
-            self.keep_connect_failure(reason);
         }
     }
 }

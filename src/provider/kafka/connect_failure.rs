@@ -5,7 +5,7 @@
 //!
 //! librdkafka reports an untrusted CA and a certificate for another host with
 //! the same words ("certificate verify failed"); the provider tells them apart
-//! by trying again without the host check (`Inner::judge_certificate`).
+//! by trying again without the host check (`Inner::judge` in first_connection.rs).
 
 use std::fmt;
 
