@@ -29,8 +29,8 @@ pub struct ApplyArgs {
 }
 
 pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
+    let text = crate::bounded_read::read_text(path, crate::bounded_read::DATA_FILE_LIMIT)
+        .map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is not a plan: {e}", path.display())))?;
     if value["format"] != PLAN_FORMAT {

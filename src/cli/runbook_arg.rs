@@ -16,7 +16,7 @@ pub fn locate(arg: &str, config: &LoadedConfig) -> Result<PathBuf, Error> {
     let files = runbook_files(dir).unwrap_or_default();
     let mut names = Vec::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = crate::bounded_read::read_text(&file, crate::bounded_read::CONFIG_FILE_LIMIT) else { continue };
         let (root, _) = yaml::parse(&text);
         let Some(name) = root.as_ref().and_then(|r| r.get("name")).and_then(yaml::Node::as_str).map(str::to_owned)
         else {

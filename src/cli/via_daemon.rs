@@ -38,7 +38,7 @@ fn print_record(record: &RunRecord, output: OutputFormat) -> Result<(), Error> {
 fn runbook_name(arg: &str) -> String {
     let path = Path::new(arg);
     if path.is_file()
-        && let Ok(text) = std::fs::read_to_string(path)
+        && let Ok(text) = crate::bounded_read::read_text(path, crate::bounded_read::CONFIG_FILE_LIMIT)
         && let (Some(root), _) = crate::runbook::yaml::parse(&text)
         && let Some(name) = root.get("name").and_then(crate::runbook::yaml::Node::as_str)
     {

@@ -375,7 +375,8 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 /// Reads and expands `ebb.yaml` with the process environment.
 pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
     let path = locate(explicit)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let text = crate::bounded_read::read_text(&path, crate::bounded_read::CONFIG_FILE_LIMIT)
+        .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
     parse(&path, &text, &|name| std::env::var(name).ok())
 }
 
@@ -385,7 +386,8 @@ pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
 /// stay as written; nothing loaded this way may be used to connect.
 pub fn load_for_validation(explicit: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
     let path = locate(explicit)?;
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let text = crate::bounded_read::read_text(&path, crate::bounded_read::CONFIG_FILE_LIMIT)
+        .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
     let variables = |name: &str| Some(std::env::var(name).unwrap_or_else(|_| format!("${{{name}}}")));
     parse_from(&path, &text, env::Sources { variables: &variables, files: env::Files::Keep })
 }
@@ -431,6 +433,23 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_and_multiplying_aliases_are_refused_without_a_crash() {
+        let no_variables = |_: &str| None;
+        let deep = format!("{}1\n", "- ".repeat(100_000));
+        let e = parse(Path::new("ebb.yaml"), &deep, &no_variables).unwrap_err();
+        assert!(e.to_string().contains("expected struct Config"), "{e}");
+        let deep_value = format!("daemon:\n  listen:\n{}1\n", "  - ".repeat(100_000));
+        let e = parse(Path::new("ebb.yaml"), &deep_value, &no_variables).unwrap_err();
+        assert!(e.to_string().starts_with("ebb.yaml: "), "{e}");
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            laughs.push_str(&format!("a{level}: &a{level} [{}]\n", vec![format!("*a{}", level - 1); 10].join(", ")));
+        }
+        let e = parse(Path::new("ebb.yaml"), &laughs, &no_variables).unwrap_err();
+        assert!(e.to_string().starts_with("ebb.yaml: "), "{e}");
+    }
 
     const FULL: &str = r#"
 runbooks: ./runbooks

@@ -16,10 +16,11 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::api_error::ApiError;
 use super::auth::{Caller, Denied};
+use super::request_body::{self, PlanBody, RollbackBody, RunBody};
 use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
 use super::state::Daemon;
@@ -94,8 +95,7 @@ fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, 
             message,
         )
     })?;
-    let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-    serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    request_body::parse(&bytes).map_err(ApiError::bad_request)
 }
 
 async fn not_found() -> ApiError {
@@ -181,30 +181,6 @@ async fn get_runbook(State(daemon): Shared, headers: HeaderMap, Path(name): Path
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunBody {
-    #[serde(default)]
-    params: Map<String, Value>,
-    #[serde(default)]
-    plan_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlanBody {
-    #[serde(default)]
-    params: Map<String, Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RollbackBody {
-    /// Plan the rollback and stop.
-    #[serde(default)]
-    plan_only: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WaitQuery {
     #[serde(default)]
     wait: bool,
@@ -214,10 +190,6 @@ fn api_run(trigger: &str, mode: Mode, caller: &Caller) -> RunInfo {
     let mut run = RunInfo::now(trigger, mode);
     run.actor = Some(caller.name.clone());
     run
-}
-
-fn params_of(map: Map<String, Value>) -> Vec<(String, Value)> {
-    map.into_iter().collect()
 }
 
 type WaitParam = Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>;
@@ -267,7 +239,7 @@ async fn plan_runbook(
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    let work = Work::Runbook { name, params: params_of(request.params) };
+    let work = Work::Runbook { name, params: request.params() };
     match start(&daemon, work, api_run("api", Mode::Plan, &caller)).await {
         Ok(started) => answer(started, true).await,
         Err(e) => e.into_response(),
@@ -290,7 +262,7 @@ async fn run_runbook(
         Some(_) => {
             return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response();
         }
-        None => Work::Runbook { name, params: params_of(request.params) },
+        None => Work::Runbook { name, params: request.params() },
     };
     tracing::info!(caller = %caller.name, "run requested through the API");
     match start(&daemon, work, api_run("api", Mode::Apply, &caller)).await {

@@ -7,6 +7,7 @@ mod api_error;
 mod auth;
 mod metrics;
 pub mod openapi;
+pub mod request_body;
 mod runbook_set;
 mod runner;
 mod schedule_loop;

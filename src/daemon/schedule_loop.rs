@@ -36,8 +36,10 @@ pub async fn schedule_loop(daemon: Arc<Daemon>) {
         }
         let events = daemon.scheduler().tick(Utc::now());
         if !events.is_empty() {
-            handle(&daemon, events);
+            // On disk before any run starts: a daemon killed in the middle of a
+            // run restarts past its slot, and never runs that slot again.
             save_cursors(&daemon);
+            handle(&daemon, events);
         }
     }
 }
@@ -45,14 +47,19 @@ pub async fn schedule_loop(daemon: Arc<Daemon>) {
 /// A run of `runbook` ended: a slot queued behind it may fire now.
 pub fn run_ended(daemon: &Arc<Daemon>, runbook: &str) {
     let events = daemon.scheduler().finished(runbook, Utc::now());
+    if !events.is_empty() {
+        save_cursors(daemon);
+    }
     handle(daemon, events);
     daemon.wake.notify_one();
 }
 
+/// Saves every runbook's cursor and writes it out before returning.
 pub fn save_cursors(daemon: &Daemon) {
     let cursors: Vec<(String, DateTime<Utc>)> =
         daemon.scheduler().cursors().map(|(name, at)| (name.to_owned(), at)).collect();
-    if let Err(e) = daemon.store.save_schedule_cursors(cursors.iter().map(|(n, at)| (n.as_str(), *at))) {
+    let saved = daemon.store.save_schedule_cursors(cursors.iter().map(|(n, at)| (n.as_str(), *at)));
+    if let Err(e) = saved.and_then(|()| daemon.store.flush()) {
         tracing::warn!(error = %e, "cannot save schedule cursors; a restart may count slots as missed again");
     }
 }

@@ -119,7 +119,8 @@ pub enum Outcome {
     Unchanged,
     /// Not at the target after the commit.
     NotCommitted,
-    /// The commit was confirmed but could not be read back.
+    /// Not known: the offsets could not be read back after the commit (whose
+    /// answer, if it came, said it was applied, or was lost).
     Unverified,
 }
 
@@ -352,7 +353,8 @@ async fn apply_reset<P: Provider>(
         let outcome = match (&committed, &after) {
             _ if was == Some(target) => Outcome::Unchanged,
             (_, Ok(_)) if now == Some(target) => Outcome::Committed,
-            (Ok(()), Err(_)) => Outcome::Unverified,
+            // Without a read-back nobody knows: a commit whose answer was lost may have been applied.
+            (_, Err(_)) => Outcome::Unverified,
             _ => Outcome::NotCommitted,
         };
         record.results.push(PartitionResult {
@@ -375,6 +377,11 @@ async fn apply_reset<P: Provider>(
     };
     let incomplete = record.results.iter().any(|r| matches!(r.outcome, Outcome::NotCommitted | Outcome::Unverified));
     let result = match (committed, after) {
+        // The read-back is the proof: every target is committed, whatever became of the commit's answer.
+        (Err(e), Ok(_)) if !incomplete => {
+            tracing::warn!(group = %reset.group, error = %e, "the commit's answer was an error, but every target reads back as committed");
+            Ok(())
+        }
         (Err(e), _) => Err(format!("the commit failed: {e}")),
         (Ok(()), Err(e)) => Err(format!("the commit was sent but could not be read back: {e}")),
         (Ok(()), Ok(_)) if incomplete => Err("the offsets read back differ from the targets".to_owned()),

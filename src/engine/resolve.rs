@@ -123,9 +123,10 @@ impl Fields<'_> {
             }
             Strategy::FromFile(path) => {
                 let path = self.base_dir.join(self.text("strategy.from_file", path)?);
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    StepError::Invalid(format!("step `{}`: cannot read {}: {e}", self.step, path.display()))
-                })?;
+                let text =
+                    crate::bounded_read::read_text(&path, crate::bounded_read::DATA_FILE_LIMIT).map_err(|e| {
+                        StepError::Invalid(format!("step `{}`: cannot read {}: {e}", self.step, path.display()))
+                    })?;
                 let offsets = parse_offsets_file(&text, &group)
                     .map_err(|e| StepError::Invalid(format!("step `{}`: {}: {e}", self.step, path.display())))?;
                 Targeting::Given(offsets)

@@ -89,7 +89,7 @@ pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
 
 /// Reads and validates one file.
 pub fn check_file(path: &Path, catalog: &Catalog) -> Checked {
-    match std::fs::read_to_string(path) {
+    match crate::bounded_read::read_text(path, crate::bounded_read::CONFIG_FILE_LIMIT) {
         Ok(text) => check_text(path, &text, catalog),
         Err(e) => Checked::unreadable(path, format!("cannot read: {e}")),
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::scanner::{Marker, ScanError, TScalarStyle};
 
 use super::problem::{Location, Problem};
 
@@ -113,14 +113,24 @@ impl fmt::Display for Node {
     }
 }
 
+/// The deepest nesting of lists and maps a document may have; runbooks stay under ten.
+pub const DEEPEST: usize = 64;
+/// The most nodes a document may hold with its aliases expanded, so that a few
+/// lines of nested aliases ("billion laughs") cannot take all memory.
+pub const MOST_NODES: usize = 200_000;
+
 /// Parses one YAML document. A syntax error ends the parse (YAML cannot be read
-/// past it); duplicate keys are collected and parsing goes on.
+/// past it); duplicate keys are collected and parsing goes on. A document
+/// nested deeper than [`DEEPEST`] or larger than [`MOST_NODES`] is refused.
 pub fn parse(text: &str) -> (Option<Node>, Vec<Problem>) {
     let mut builder = Builder::default();
-    let outcome = Parser::new_from_str(text).load(&mut builder, true);
+    let outcome = read_events(text, &mut builder);
     let mut problems = builder.problems;
     if let Err(e) = outcome {
         problems.push(Problem::new(location(e.marker()), format!("YAML syntax error: {}", e.info())));
+        return (None, problems);
+    }
+    if builder.refused {
         return (None, problems);
     }
     if builder.documents.len() > 1 {
@@ -128,6 +138,23 @@ pub fn parse(text: &str) -> (Option<Node>, Vec<Problem>) {
     }
     let root = builder.documents.into_iter().next();
     (root, problems)
+}
+
+/// Feeds the parser's events to `builder` one at a time. The parser's own
+/// `load` descends one call per nesting level, so a deeply nested document
+/// would overflow the stack before the builder could refuse it.
+fn read_events(text: &str, builder: &mut Builder) -> Result<(), ScanError> {
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, mark) = parser.next_token()?;
+        if event == Event::StreamEnd {
+            return Ok(());
+        }
+        builder.on_event(event, mark);
+        if builder.refused {
+            return Ok(());
+        }
+    }
 }
 
 fn location(mark: &Marker) -> Location {
@@ -138,36 +165,79 @@ fn location(mark: &Marker) -> Location {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their sizes in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
     documents: Vec<Node>,
     problems: Vec<Problem>,
+    /// Nodes made so far, aliases counted at their full size.
+    nodes: usize,
+    /// Too deep or too large: the rest of the document is not built.
+    refused: bool,
 }
 
 enum Open {
-    Seq { at: Location, anchor: usize, items: Vec<Node> },
-    Map { at: Location, anchor: usize, entries: Vec<Entry>, pending_key: Option<(String, Location)> },
+    Seq {
+        at: Location,
+        anchor: usize,
+        nodes_before: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        at: Location,
+        anchor: usize,
+        nodes_before: usize,
+        entries: Vec<Entry>,
+        first_line_of: HashMap<String, usize>,
+        pending_key: Option<(String, Location)>,
+    },
 }
 
 impl Builder {
-    fn finish(&mut self, node: Node, anchor: usize) {
+    /// Counts `size` more nodes; false (and the document refused) past the limit.
+    fn count(&mut self, at: Location, size: usize) -> bool {
+        self.nodes = self.nodes.saturating_add(size);
+        if self.nodes > MOST_NODES {
+            self.refuse(at, format!("the document holds more than {MOST_NODES} values (counting what aliases repeat)"));
+        }
+        !self.refused
+    }
+
+    fn refuse(&mut self, at: Location, message: String) {
+        self.problems.push(Problem::new(at, message));
+        self.refused = true;
+        self.stack.clear();
+        self.anchors.clear();
+        self.documents.clear();
+    }
+
+    fn open(&mut self, at: Location, open: Open) {
+        if self.stack.len() >= DEEPEST {
+            self.refuse(at, format!("lists and maps are nested more than {DEEPEST} deep"));
+        } else if self.count(at, 1) {
+            self.stack.push(open);
+        }
+    }
+
+    fn finish(&mut self, node: Node, anchor: usize, nodes_before: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), self.nodes - nodes_before));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Open::Seq { items, .. }) => items.push(node),
-            Some(Open::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Open::Map { entries, first_line_of, pending_key, .. }) => match pending_key.take() {
                 None => {
                     let key = match node.value {
                         Value::Str(s) => s,
                         _ => node.to_string(),
                     };
-                    if let Some(first) = entries.iter().find(|e| e.key == key) {
-                        let first_line = first.key_at.line;
+                    if let Some(first_line) = first_line_of.get(&key) {
                         self.problems.push(Problem::new(
                             node.at,
                             format!("duplicate key `{key}` (first set on line {first_line})"),
                         ));
+                    } else {
+                        first_line_of.insert(key.clone(), node.at.line);
                     }
                     *pending_key = Some((key, node.at));
                 }
@@ -179,27 +249,48 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.refused {
+            return;
+        }
         let at = location(&mark);
+        let nodes_before = self.nodes;
         match event {
             Event::Scalar(text, style, anchor, tag) => {
-                let value =
-                    if style == TScalarStyle::Plain && tag.is_none() { plain_scalar(text) } else { Value::Str(text) };
-                self.finish(Node { at, value }, anchor);
+                if self.count(at, 1) {
+                    let value = if style == TScalarStyle::Plain && tag.is_none() {
+                        plain_scalar(text)
+                    } else {
+                        Value::Str(text)
+                    };
+                    self.finish(Node { at, value }, anchor, nodes_before);
+                }
             }
             Event::Alias(anchor) => {
-                let node = self.anchors.get(&anchor).cloned().unwrap_or(Node { at, value: Value::Null });
-                self.finish(Node { at, ..node }, 0);
+                let (node, size) = self.anchors.get(&anchor).cloned().unwrap_or((Node { at, value: Value::Null }, 1));
+                if self.count(at, size) {
+                    self.finish(Node { at, ..node }, 0, nodes_before);
+                }
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq { at, anchor, items: Vec::new() }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Open::Map { at, anchor, entries: Vec::new(), pending_key: None })
-            }
+            Event::SequenceStart(anchor, _) => self.open(at, Open::Seq { at, anchor, nodes_before, items: Vec::new() }),
+            Event::MappingStart(anchor, _) => self.open(
+                at,
+                Open::Map {
+                    at,
+                    anchor,
+                    nodes_before,
+                    entries: Vec::new(),
+                    first_line_of: HashMap::new(),
+                    pending_key: None,
+                },
+            ),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Open::Seq { at, anchor, items }) => self.finish(Node { at, value: Value::Seq(items) }, anchor),
-                Some(Open::Map { at, anchor, entries, .. }) => {
+                Some(Open::Seq { at, anchor, nodes_before, items }) => {
+                    self.finish(Node { at, value: Value::Seq(items) }, anchor, nodes_before)
+                }
+                Some(Open::Map { at, anchor, nodes_before, entries, .. }) => {
                     // A block map's start event sits after its first key; the first key is where people look.
                     let at = entries.first().map_or(at, |e| e.key_at.min(at));
-                    self.finish(Node { at, value: Value::Map(entries) }, anchor)
+                    self.finish(Node { at, value: Value::Map(entries) }, anchor, nodes_before)
                 }
                 None => {}
             },
@@ -249,6 +340,52 @@ fn parse_int(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_with_where_it_went_too_deep() {
+        // Block lists, one `- ` per level: each level opens at its own column.
+        let at_limit = format!("{}1\n", "- ".repeat(DEEPEST));
+        assert!(parse(&at_limit).0.is_some());
+        let deep = format!("{}1\n", "- ".repeat(100_000));
+        let (root, problems) = parse(&deep);
+        assert!(root.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].message, format!("lists and maps are nested more than {DEEPEST} deep"));
+        assert_eq!(problems[0].at, Location { line: 1, column: 2 * DEEPEST + 1 });
+        // Flow lists: the YAML reader's own limit answers first.
+        let flow = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        let (root, problems) = parse(&flow);
+        assert!(root.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].message.contains("recursion limit exceeded"), "{problems:?}");
+    }
+
+    #[test]
+    fn aliases_that_multiply_past_the_node_limit_are_refused() {
+        // Nine levels of ten aliases each: a billion values from eleven lines.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let previous = format!("*a{}", level - 1);
+            text.push_str(&format!("a{level}: &a{level} [{}]\n", vec![previous; 10].join(", ")));
+        }
+        let (root, problems) = parse(&text);
+        assert!(root.is_none());
+        assert!(problems[0].message.starts_with(&format!("the document holds more than {MOST_NODES} values")));
+        // A few aliases are fine.
+        let (root, problems) = parse("base: &b { group: g }\none: *b\ntwo: *b\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(root.unwrap().get("two").unwrap().get("group").unwrap().as_str(), Some("g"));
+    }
+
+    #[test]
+    fn a_map_with_very_many_keys_still_names_each_duplicate_once() {
+        let mut text: String = (0..50_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: again\n");
+        let (root, problems) = parse(&text);
+        assert_eq!(root.unwrap().entries().len(), 50_001);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].message, "duplicate key `k7` (first set on line 8)");
+    }
 
     #[test]
     fn nodes_know_their_line_and_column() {

@@ -72,11 +72,12 @@ fn obtain(variable: &str, brokers: usize, secure: bool) -> TestCluster {
         return TestCluster { bootstrap, brokers, dir: None };
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("ebb-test-kafka-{}-{brokers}", std::process::id()));
-    start(&dir, brokers, secure, &format!("set {variable} to use a running one")).0
+    let extra: &[&str] = if secure { &["--secure"] } else { &[] };
+    start(&dir, brokers, extra, &format!("set {variable} to use a running one")).0
 }
 
 /// Starts a cluster; returns it and the directory it runs in.
-fn start(dir: &Path, brokers: usize, secure: bool, hint: &str) -> (TestCluster, PathBuf) {
+fn start(dir: &Path, brokers: usize, extra: &[&str], hint: &str) -> (TestCluster, PathBuf) {
     // Two clusters starting at once may pick the same free port; that start
     // fails to bind and is tried again in a directory of its own.
     let mut attempt = 0;
@@ -84,10 +85,7 @@ fn start(dir: &Path, brokers: usize, secure: bool, hint: &str) -> (TestCluster, 
         attempt += 1;
         let dir = if attempt == 1 { dir.to_path_buf() } else { dir.with_extension(format!("retry{attempt}")) };
         let mut command = Command::new(repo_root().join("scripts/kafka"));
-        command.args(["start", "--log-requests", "--brokers", &brokers.to_string()]);
-        if secure {
-            command.arg("--secure");
-        }
+        command.args(["start", "--log-requests", "--brokers", &brokers.to_string()]).args(extra);
         let output = command
             .args(["--ephemeral", "--watch-pid"])
             .arg(std::process::id().to_string())
@@ -123,9 +121,35 @@ pub struct PrivateCluster {
 
 impl PrivateCluster {
     pub fn start(name: &str) -> Self {
+        Self::start_with(name, 1, &[])
+    }
+
+    /// A three-broker cluster (and its controller) of the test's own.
+    pub fn start_three(name: &str) -> Self {
+        Self::start_with(name, 3, &[])
+    }
+
+    /// With `scripts/kafka start` arguments of its own (`--proxied PORT`).
+    pub fn start_with(name: &str, brokers: usize, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(crate::testkit::unique(&format!("ebb-private-kafka-{name}")));
-        let (cluster, dir) = start(&dir, 1, false, "this test stops its own broker, so it cannot use a running one");
+        let (cluster, dir) =
+            start(&dir, brokers, extra, "this test stops its own broker, so it cannot use a running one");
         PrivateCluster { cluster, dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Kills broker `id` (1 to 3) with SIGKILL, as a crash would; the others
+    /// and the controller go on.
+    pub fn kill_broker(&self, id: i32) {
+        let pid_file = self.dir.join(format!("node-{id}/pid"));
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("no pid for broker {id} in {}: {e}", pid_file.display()));
+        let status = Command::new("kill").args(["-KILL", pid.trim()]).status().expect("run kill");
+        assert!(status.success(), "kill -KILL {} failed", pid.trim());
+        let _ = std::fs::remove_file(pid_file);
     }
 
     /// Kills the broker at once, as a crash or a pulled cable would.

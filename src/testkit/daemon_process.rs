@@ -63,6 +63,13 @@ impl DaemonProcess {
         self.log.lock().expect("log").clone()
     }
 
+    /// SIGKILL, as a crash or the OOM killer would: nothing of the daemon runs after it.
+    pub fn kill(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL the daemon");
+        child.wait().expect("wait for the daemon")
+    }
+
     /// SIGTERM, then waits (30 s at most) for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("running");

@@ -2,8 +2,10 @@
 //! their slots (mode `plan` too), hot reload of the runbooks directory (an
 //! invalid edit keeps the last good version and shows its problems), pause
 //! and resume, slots missed while the daemon was down, notifications to a
-//! local webhook (retried; a failing one never fails the run), and SIGTERM
-//! with a run in progress (the run ends `interrupted`, the daemon exits 0).
+//! local webhook (retried; a failing one never fails the run), SIGTERM
+//! with a run in progress (the run ends `interrupted`, the daemon exits 0), and
+//! SIGKILL in the middle of a scheduled apply (the run is found `interrupted` on
+//! restart, its slot never runs again, missed slots follow `missed`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -269,4 +271,64 @@ async fn sigterm_gives_running_steps_the_grace_period_then_marks_the_run_interru
     assert_eq!(reset["status"], "interrupted");
     assert_eq!(committed(group).await, at(&topic, [10, 10]), "nothing was committed");
     drop(member);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_a_scheduled_apply_leaves_it_interrupted_and_its_slot_never_runs_again() {
+    let (topic, groups) = topic_and_groups("sigkill", &["g"]).await;
+    let group = &groups[0];
+    // The member keeps the reset waiting (wait_for_inactive), so the daemon is killed mid-apply.
+    let member = LiveMember::join(&shared_cluster().bootstrap, group, &topic, "sigkill-worker");
+    let ws = DaemonWorkspace::new("");
+    ws.runbook(
+        "rb.yaml",
+        &format!(
+            "name: sigkill-apply\ncluster: local\nschedule: {{ cron: \"*/3 * * * * *\", mode: apply, missed: skip }}\nsteps:\n  - id: targets\n    compute_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n  - id: reset\n    reset_offsets: {{ offsets: targets, wait_for_inactive: 5m }}\n"
+        ),
+    );
+    let mut daemon = ws.start();
+    let runs = daemon.wait_for_runs("runbook=sigkill-apply", |runs| !runs.is_empty()).await;
+    let killed_id = runs[0]["id"].as_str().unwrap().to_owned();
+    for _ in 0..300 {
+        let record = daemon.get(&format!("/api/v1/runs/{killed_id}"), VIEWER).await;
+        let steps = record["apply"]["steps"].as_array().cloned().unwrap_or_default();
+        if steps.iter().any(|s| s["id"] == "reset" && s["status"] == "running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let killed_slot = slot(&daemon.get(&format!("/api/v1/runs/{killed_id}"), VIEWER).await);
+    daemon.kill();
+    let killed_at = Utc::now();
+    drop(member);
+    // Two or three slots pass while it is down; `missed: skip` runs none of them.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+
+    let daemon = ws.start();
+    let restarted_at = Utc::now();
+    let runs = daemon
+        .wait_for_runs("runbook=sigkill-apply&limit=1000", |runs| {
+            runs.iter().any(|r| r["status"] == "succeeded" && started_after(r, restarted_at))
+        })
+        .await;
+    let killed = daemon.get(&format!("/api/v1/runs/{killed_id}"), VIEWER).await;
+    assert_eq!(killed["status"], "interrupted", "{killed}");
+    let reset = killed["apply"]["steps"].as_array().unwrap().iter().find(|s| s["id"] == "reset").unwrap().clone();
+    assert_eq!(reset["status"], "interrupted", "{killed}");
+    assert!(daemon.log().contains("a run was interrupted"), "{}", daemon.log());
+
+    let mut slots = Vec::new();
+    for run in &runs {
+        let record = daemon.get(&format!("/api/v1/runs/{}", run["id"].as_str().unwrap()), VIEWER).await;
+        slots.push(slot(&record));
+    }
+    let mut unique_slots = slots.clone();
+    unique_slots.sort();
+    unique_slots.dedup();
+    assert_eq!(unique_slots.len(), slots.len(), "no slot ran twice: {slots:?}");
+    assert_eq!(slots.iter().filter(|s| **s == killed_slot).count(), 1, "the killed slot ran once: {slots:?}");
+    let while_down: Vec<_> =
+        slots.iter().filter(|s| **s > killed_at && **s < restarted_at - chrono::Duration::seconds(1)).collect();
+    assert!(while_down.is_empty(), "missed: skip runs no slot that passed while down: {while_down:?}");
+    assert_eq!(committed(group).await, at(&topic, [30, 30]), "a run after the restart did the reset");
 }

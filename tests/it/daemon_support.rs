@@ -141,4 +141,9 @@ impl Daemon {
     pub fn terminate(&mut self) -> ExitStatus {
         self.process.terminate()
     }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) -> ExitStatus {
+        self.process.kill()
+    }
 }

@@ -19,9 +19,14 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new() -> Self {
+        Self::with_cluster(&config_for(&shared_cluster().bootstrap))
+    }
+
+    /// With this `clusters:` section (`cluster_yaml` is ebb.yaml without `data_dir`).
+    pub fn with_cluster(cluster_yaml: &str) -> Self {
         let dir = std::env::temp_dir().join(unique("ebb-history"));
         std::fs::create_dir_all(&dir).unwrap();
-        let config = format!("{}data_dir: {}\n", config_for(&shared_cluster().bootstrap), dir.join("data").display());
+        let config = format!("{cluster_yaml}data_dir: {}\n", dir.join("data").display());
         std::fs::write(dir.join("ebb.yaml"), &config).unwrap();
         Workspace { dir, config }
     }

@@ -3,6 +3,7 @@
 //! test run, shared; every test makes its own topics and groups), cross-checked
 //! with Apache's own tools. One test binary, so the broker starts once.
 
+mod broker_failover;
 mod cli_describe;
 mod cli_harness;
 mod cli_validate;
@@ -16,6 +17,7 @@ mod history_safety;
 mod history_support;
 mod messages_purge;
 mod messages_query;
+mod network_faults;
 mod offsets_compute;
 mod offsets_conformance;
 mod provider_reads;
