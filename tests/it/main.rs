@@ -15,6 +15,7 @@ mod daemon_tls;
 mod history_runs;
 mod history_safety;
 mod history_support;
+mod hostile_input;
 mod messages_purge;
 mod messages_query;
 mod network_faults;
