@@ -3,7 +3,7 @@
 //! overrides drift, never the group-state gate or the guards).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -28,7 +28,7 @@ pub struct ApplyArgs {
     pub output: OutputFormat,
 }
 
-pub fn read_plan(path: &PathBuf) -> Result<Plan, Error> {
+pub fn read_plan(path: &Path) -> Result<Plan, Error> {
     let text = crate::bounded_read::read_text(path, crate::bounded_read::DATA_FILE_LIMIT)
         .map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
     let value: serde_json::Value =

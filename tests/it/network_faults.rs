@@ -8,11 +8,12 @@
 //! with each partition's account, and Apache's tools (around the proxy) agree.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ebb::testkit::{Fault, OnRequest, ProxiedCluster, Seeder, apache, unique};
 use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::cli_harness::now_ms;
 use crate::history_support::Workspace;
@@ -25,10 +26,10 @@ const TIMEOUT_S: u64 = 4;
 const BOUND: Duration = Duration::from_secs(90);
 
 /// One proxied broker for this file; its tests take turns, since the proxy's faults are global.
-fn proxied() -> (&'static ProxiedCluster, MutexGuard<'static, ()>) {
+async fn proxied() -> (&'static ProxiedCluster, MutexGuard<'static, ()>) {
     static CLUSTER: OnceLock<ProxiedCluster> = OnceLock::new();
-    static TURN: Mutex<()> = Mutex::new(());
-    let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    static TURN: Mutex<()> = Mutex::const_new(());
+    let turn = TURN.lock().await;
     let cluster = CLUSTER.get_or_init(|| ProxiedCluster::start("network"));
     cluster.proxy.reset();
     (cluster, turn)
@@ -108,7 +109,7 @@ fn outcomes(record: &Value, kind: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_network_is_waited_for_and_the_reset_lands_exactly() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "slow").await;
     let ws = workspace(cluster);
     cluster.proxy.set(Fault::Latency(Duration::from_millis(150)));
@@ -123,7 +124,7 @@ async fn a_slow_network_is_waited_for_and_the_reset_lands_exactly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_cut_between_plan_and_apply_are_made_again() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "cut").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &reset_to_latest(&topic, &group));
@@ -138,7 +139,7 @@ async fn connections_cut_between_plan_and_apply_are_made_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commit_whose_answer_is_lost_is_proven_by_its_read_back() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "lost-answer").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &reset_to_latest(&topic, &group));
@@ -154,7 +155,7 @@ async fn a_commit_whose_answer_is_lost_is_proven_by_its_read_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commit_that_is_never_answered_fails_within_the_timeout_and_claims_nothing() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "no-answer").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &reset_to_latest(&topic, &group));
@@ -186,7 +187,7 @@ async fn purgeable(cluster: &ProxiedCluster, prefix: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delete_records_whose_answer_is_lost_is_proven_by_its_read_back() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let topic = purgeable(cluster, "purge-lost").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &purge(&topic));
@@ -201,7 +202,7 @@ async fn a_delete_records_whose_answer_is_lost_is_proven_by_its_read_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delete_records_that_is_never_answered_fails_within_the_timeout_and_claims_nothing() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let topic = purgeable(cluster, "purge-stall").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &purge(&topic));
@@ -221,7 +222,7 @@ async fn a_delete_records_that_is_never_answered_fails_within_the_timeout_and_cl
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_that_stops_answering_ends_a_plan_within_its_timeout() {
-    let (cluster, _turn) = proxied();
+    let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "stalled").await;
     let ws = workspace(cluster);
     let rb = ws.runbook("stalled.yaml", &reset_to_latest(&topic, &group));
