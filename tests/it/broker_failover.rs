@@ -5,7 +5,9 @@
 //! DeleteRecords. Leadership moves to a surviving replica. Whether the step
 //! completes or fails, its record must be the truth: every partition's
 //! outcome agrees with what Apache's tools read from the surviving brokers,
-//! nothing went past the plan, and a failed step exits 1.
+//! nothing went past the plan, and a failed step exits 1. The reset completes
+//! on the new coordinator; the purge fails for the dead leader's partitions
+//! (librdkafka keeps its dead leader) and completes when run again.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,7 +26,7 @@ use crate::cli_harness::now_ms;
 
 /// Long enough for the controller to notice a dead broker (its session
 /// timeout is 9 s) and move leadership; a step may still fail, honestly.
-const TIMEOUT: &str = "20s";
+const TIMEOUT: &str = "25s";
 
 /// The Kafka provider, with `kill` run once, just before the first commit or DeleteRecords.
 struct KillMidApply<'a> {
@@ -195,13 +197,10 @@ async fn the_coordinator_killed_mid_reset_leaves_a_record_that_matches_the_clust
             other => panic!("outcome {other} for a partition with a change"),
         }
     }
-    eprintln!("coordinator {victim} killed mid-reset: {:?}; step {:?}", applied.status, applied.steps[0].reason);
-
-    // Run again once leadership has moved: the reset completes on the survivors.
-    let again = rerun(&cluster, victim, &runbook).await;
-    assert_eq!(again.status, RunStatus::Succeeded, "{again:#?}");
-    let oracle = apache::group_offsets(&survivors(&cluster, victim), &group);
-    assert!(oracle.iter().all(|r| r.current == Some(20)), "{oracle:?}");
+    // ebb asks again where the group is after its coordinator stops answering; once the
+    // controller has fenced the dead broker the group has moved, and the commit lands there.
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.steps[0].reason);
+    assert!(oracle.values().all(|now| *now == Some(20)), "{oracle:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -156,7 +156,7 @@ impl Inner {
         let asked: Vec<(&str, i32)> = partitions.iter().map(|tp| (tp.topic.as_str(), tp.partition)).collect();
         let body = wire
             .call(&coordinator, wire::offset_fetch::API, &wire::offset_fetch::request(group, &asked))
-            .map_err(|e| self.call_failed(OPERATION, &e))?;
+            .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
         let answer = wire::offset_fetch::answer(&body).map_err(|e| self.malformed(OPERATION, &coordinator, e))?;
         if answer.error != 0 {
             wire.remember_coordinator(group, None);
@@ -189,7 +189,7 @@ impl Inner {
             offsets.iter().map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset)).collect();
         let body = wire
             .call(&coordinator, wire::offset_commit::API, &wire::offset_commit::request(group, &asked))
-            .map_err(|e| self.call_failed(OPERATION, &e))?;
+            .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
         let answers = wire::offset_commit::answer(&body).map_err(|e| self.malformed(OPERATION, &coordinator, e))?;
         if answers.len() != offsets.len() {
             return Err(self.malformed(
@@ -232,6 +232,13 @@ impl Inner {
         let coordinator = Broker { id: answer.node, address: answer.address };
         wire.remember_coordinator(group, Some(coordinator.clone()));
         Ok(coordinator)
+    }
+
+    /// The coordinator did not answer: it may have died and the group moved
+    /// to another broker, so the next try asks where the group is now.
+    fn coordinator_failed(&self, wire: &Wire, group: &str, operation: &'static str, failed: &CallFailed) -> Failed {
+        wire.remember_coordinator(group, None);
+        self.call_failed(operation, failed)
     }
 
     fn check_answer<T>(&self, operation: &'static str, answer: &PartitionAnswer<T>) -> Result<(), Failed> {
