@@ -56,7 +56,9 @@ pub async fn apply_and_report(
     // A rollback plan has no runbook file behind it: what it restores comes from history.
     let sha256_now = match plan.rollback_of {
         Some(_) => Some(plan.runbook_sha256.clone()),
-        None => std::fs::read(&plan.runbook_path).ok().map(|bytes| sha256_hex(&bytes)),
+        None => crate::bounded_read::read_text(Path::new(&plan.runbook_path), crate::bounded_read::CONFIG_FILE_LIMIT)
+            .ok()
+            .map(|text| sha256_hex(text.as_bytes())),
     };
     let recorded = apply_recorded(plan, provider, sha256_now.as_deref(), run, force, data, &data.locks()).await?;
     let applied = recorded.applied;

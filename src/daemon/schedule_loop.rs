@@ -46,10 +46,8 @@ pub async fn schedule_loop(daemon: Arc<Daemon>) {
 
 /// A run of `runbook` ended: a slot queued behind it may fire now.
 pub fn run_ended(daemon: &Arc<Daemon>, runbook: &str) {
+    // Queued slots were dealt with (and their cursor saved) when they were queued.
     let events = daemon.scheduler().finished(runbook, Utc::now());
-    if !events.is_empty() {
-        save_cursors(daemon);
-    }
     handle(daemon, events);
     daemon.wake.notify_one();
 }

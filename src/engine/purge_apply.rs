@@ -50,8 +50,8 @@ pub enum PurgeOutcome {
     Unchanged,
     /// The log start is still below the target.
     NotDeleted,
-    /// Not known: the log start could not be read back, and the leader did
-    /// not refuse this partition (its answer may have been lost).
+    /// Not known: the log start could not be read back (the request's answer,
+    /// even an error, may not tell what the leader did).
     Unverified,
 }
 
@@ -95,10 +95,10 @@ pub async fn apply_purge<P: Provider>(
         let outcome = match read_back {
             _ if before.log_start >= change.new_log_start => PurgeOutcome::Unchanged,
             Some(start) if start >= change.new_log_start => PurgeOutcome::Deleted,
-            // Without a read-back nobody knows, unless the leader refused it: a request whose
-            // answer was lost may have been applied.
-            None if !refused.contains_key(&change.partition) => PurgeOutcome::Unverified,
-            _ => PurgeOutcome::NotDeleted,
+            Some(_) => PurgeOutcome::NotDeleted,
+            // Without a read-back nobody knows: a per-partition error may be a
+            // time-out whose request the leader applied all the same.
+            None => PurgeOutcome::Unverified,
         };
         // Nothing was sent for an unchanged partition: it reports the log start it was left at.
         let log_start_after = if outcome == PurgeOutcome::Unchanged { Some(before.log_start) } else { read_back };
@@ -136,7 +136,13 @@ pub async fn apply_purge<P: Provider>(
         (Err(e), _) => Err(format!("DeleteRecords failed: {e}")),
         (Ok(_), Err(e)) => Err(format!("records were deleted but the log starts could not be read back: {e}")),
         (Ok(_), Ok(_)) if incomplete => Err("some log starts did not reach their targets".to_owned()),
-        (Ok(_), Ok(_)) => Ok(()),
+        (Ok(_), Ok(_)) => {
+            if !refused.is_empty() {
+                let partitions: Vec<String> = refused.iter().map(|(p, e)| format!("{p} ({e})")).collect();
+                tracing::warn!(topic = %purge.topic, partitions = %partitions.join(", "), "DeleteRecords answered with an error, but every log start reads back at its target");
+            }
+            Ok(())
+        }
     };
     let result = result.map_err(|why| {
         StepError::Invalid(format!(

@@ -38,6 +38,16 @@ pub enum OnRequest {
     Swallow,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Trap {
+    api_key: i16,
+    action: OnRequest,
+    every: bool,
+}
+
+/// A request larger than this is not Kafka (or not one ebb sends): the connection is cut.
+const LARGEST_REQUEST: usize = 64 * 1024 * 1024;
+
 pub struct FaultProxy {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -46,8 +56,8 @@ pub struct FaultProxy {
 struct Shared {
     upstream: Mutex<Option<SocketAddr>>,
     fault: Mutex<Fault>,
-    /// A trap for the next request with this API key (taken when it springs).
-    trap: Mutex<Option<(i16, OnRequest)>>,
+    /// A trap for requests with this API key: taken when it springs, unless it is for every one.
+    trap: Mutex<Option<Trap>>,
     sprung: AtomicUsize,
     /// Bumped to cut every connection open at that moment.
     generation: AtomicU64,
@@ -107,7 +117,12 @@ impl FaultProxy {
     /// Sets a trap for the next request with API key `api_key` (8 is
     /// OffsetCommit, 21 DeleteRecords) on any connection.
     pub fn on_next_request(&self, api_key: i16, action: OnRequest) {
-        *self.shared.trap.lock().unwrap() = Some((api_key, action));
+        *self.shared.trap.lock().unwrap() = Some(Trap { api_key, action, every: false });
+    }
+
+    /// Sets a trap that springs on every request with API key `api_key`, retries included.
+    pub fn on_every_request(&self, api_key: i16, action: OnRequest) {
+        *self.shared.trap.lock().unwrap() = Some(Trap { api_key, action, every: true });
     }
 
     /// How many traps have sprung.
@@ -137,9 +152,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         let Ok(client) = client else { continue };
         shared.accepted.fetch_add(1, Ordering::SeqCst);
+        // Read before connecting: a cut while connecting reaches this connection too.
+        let generation = shared.generation.load(Ordering::SeqCst);
         let Some(upstream) = *shared.upstream.lock().unwrap() else { continue };
         let Ok(server) = TcpStream::connect(upstream) else { continue };
-        let generation = shared.generation.load(Ordering::SeqCst);
         let connection = Arc::new(Connection { client, server, generation, swallowing: AtomicBool::new(false) });
         for to_broker in [true, false] {
             let (connection, shared) = (connection.clone(), shared.clone());
@@ -203,14 +219,20 @@ fn pump(connection: &Connection, shared: &Shared, to_broker: bool) {
             continue;
         }
         pending.extend_from_slice(&chunk[..n]);
+        if !plausible(&pending) {
+            connection.cut();
+            return;
+        }
         while let Some(request) = next_request(&mut pending) {
             let trap = {
                 let mut trap = shared.trap.lock().unwrap();
                 match *trap {
-                    Some((key, action)) if api_key(&request) == Some(key) => {
-                        *trap = None;
+                    Some(set) if api_key(&request) == Some(set.api_key) => {
+                        if !set.every {
+                            *trap = None;
+                        }
                         shared.sprung.fetch_add(1, Ordering::SeqCst);
-                        Some(action)
+                        Some(set.action)
                     }
                     _ => None,
                 }
@@ -248,6 +270,14 @@ fn next_request(pending: &mut Vec<u8>) -> Option<Vec<u8>> {
         return None;
     }
     Some(pending.drain(..total).collect())
+}
+
+/// Whether the request at the front of `pending` has a size a Kafka request could have.
+fn plausible(pending: &[u8]) -> bool {
+    match pending.get(..4) {
+        Some(size) => usize::try_from(i32::from_be_bytes(size.try_into().unwrap())).is_ok_and(|n| n <= LARGEST_REQUEST),
+        None => true,
+    }
 }
 
 /// A request's API key: the two bytes after its size.

@@ -26,7 +26,7 @@ use crate::cli_harness::now_ms;
 
 /// Long enough for the controller to notice a dead broker (its session
 /// timeout is 9 s) and move leadership; a step may still fail, honestly.
-const TIMEOUT: &str = "25s";
+const TIMEOUT: &str = "40s";
 
 /// The Kafka provider, with `kill` run once, just before the first commit or DeleteRecords.
 struct KillMidApply<'a> {

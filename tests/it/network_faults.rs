@@ -1,8 +1,8 @@
 //! Network faults between ebb and a broker, through a fault proxy on loopback
-//! (testkit/fault_proxy.rs): a slow network, connections cut between plan and
-//! apply, a broker that stops answering, and the worst moments to lose a
-//! connection: right after an OffsetCommit or a DeleteRecords reached the
-//! broker (the change is made, its answer lost), or with the request
+//! (testkit/fault_proxy.rs): a slow network, a connection cut in the middle of
+//! an apply, a broker that stops answering, and the worst moments to lose a
+//! connection: right after every OffsetCommit or DeleteRecords reached the
+//! broker (the change is made, every answer lost), or with the request
 //! swallowed (no change, no answer). Each ends in the truth: success when the
 //! read-back shows the plan carried out, otherwise exit 1 within the timeout
 //! with each partition's account, and Apache's tools (around the proxy) agree.
@@ -22,8 +22,11 @@ const OFFSET_COMMIT: i16 = 8;
 const DELETE_RECORDS: i16 = 21;
 /// The cluster timeout the tests give ebb.
 const TIMEOUT_S: u64 = 4;
-/// No fault may keep ebb longer than this; a hang fails the test.
-const BOUND: Duration = Duration::from_secs(90);
+/// No fault may keep a command longer than this: a few cluster timeouts (a
+/// request, then the read-back) and the process's start; a hang fails the test.
+const BOUND: Duration = Duration::from_secs(4 * TIMEOUT_S + 5);
+
+const OFFSET_FETCH: i16 = 9;
 
 /// One proxied broker for this file; its tests take turns, since the proxy's faults are global.
 async fn proxied() -> (&'static ProxiedCluster, MutexGuard<'static, ()>) {
@@ -123,16 +126,16 @@ async fn a_slow_network_is_waited_for_and_the_reset_lands_exactly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn connections_cut_between_plan_and_apply_are_made_again() {
+async fn a_connection_cut_mid_apply_is_made_again_and_the_reset_completes() {
     let (cluster, _turn) = proxied().await;
     let (topic, group) = topic_and_group(cluster, "cut").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &reset_to_latest(&topic, &group));
-    let before = cluster.proxy.accepted();
-    cluster.proxy.cut_all();
+    // The apply reads the group's offsets again before it commits: that read's connection is cut.
+    cluster.proxy.on_next_request(OFFSET_FETCH, OnRequest::ForwardThenCut);
     let (code, stderr, record) = apply(&ws, &plan);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(cluster.proxy.accepted() > before, "the apply connected again");
+    assert_eq!(cluster.proxy.sprung(), 1, "the apply's read went through the proxy");
+    assert_eq!(code, 0, "the read was made again on a new connection: {stderr}");
     assert_eq!(record["status"], "succeeded");
     assert_eq!(offsets_of(cluster, &group), BTreeMap::from([(0, Some(30)), (1, Some(30))]));
 }
@@ -143,12 +146,16 @@ async fn a_commit_whose_answer_is_lost_is_proven_by_its_read_back() {
     let (topic, group) = topic_and_group(cluster, "lost-answer").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &reset_to_latest(&topic, &group));
-    cluster.proxy.on_next_request(OFFSET_COMMIT, OnRequest::ForwardThenCut);
+    // Every commit, retries included, reaches the broker and loses its answer: the call fails.
+    cluster.proxy.on_every_request(OFFSET_COMMIT, OnRequest::ForwardThenCut);
     let (code, stderr, record) = apply(&ws, &plan);
-    assert_eq!(cluster.proxy.sprung(), 1, "the commit went through the proxy");
+    let sprung = cluster.proxy.sprung();
+    cluster.proxy.reset();
+    assert!(sprung >= 1, "the commit went through the proxy");
     assert_eq!(offsets_of(cluster, &group), BTreeMap::from([(0, Some(30)), (1, Some(30))]));
     // The broker applied it; reading the offsets back proves it, so the run says so.
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("every target reads back as committed"), "the commit call itself failed: {stderr}");
     assert_eq!(record["status"], "succeeded", "{record}");
     assert_eq!(outcomes(&record, "reset"), ["committed", "committed"]);
 }
@@ -191,11 +198,15 @@ async fn a_delete_records_whose_answer_is_lost_is_proven_by_its_read_back() {
     let topic = purgeable(cluster, "purge-lost").await;
     let ws = workspace(cluster);
     let plan = planned(&ws, &purge(&topic));
-    cluster.proxy.on_next_request(DELETE_RECORDS, OnRequest::ForwardThenCut);
+    // Every DeleteRecords, retries included, reaches the leader and loses its answer.
+    cluster.proxy.on_every_request(DELETE_RECORDS, OnRequest::ForwardThenCut);
     let (code, stderr, record) = apply(&ws, &plan);
-    assert_eq!(cluster.proxy.sprung(), 1, "DeleteRecords went through the proxy");
+    let sprung = cluster.proxy.sprung();
+    cluster.proxy.reset();
+    assert!(sprung >= 1, "DeleteRecords went through the proxy");
     assert_eq!(log_starts(cluster, &topic), BTreeMap::from([(0, 12), (1, 20)]), "exactly the plan, no further");
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("every log start reads back at its target"), "the call itself failed: {stderr}");
     assert_eq!(record["status"], "succeeded", "{record}");
     assert_eq!(outcomes(&record, "purge"), ["deleted", "deleted"]);
 }

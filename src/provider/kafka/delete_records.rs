@@ -22,9 +22,7 @@ impl KafkaProvider {
     ) -> ProviderResult<Vec<RecordsDeleted>> {
         const OPERATION: &str = "deleting records";
         let inner = &self.inner;
-        let timeout = inner.timeout.duration;
-        let options = AdminOptions::new().request_timeout(Some(timeout)).operation_timeout(Some(timeout));
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + inner.timeout.duration;
         let mut pause = Duration::from_millis(50);
         let mut outcomes: BTreeMap<(String, i32), Result<i64, String>> = BTreeMap::new();
         let mut pending: Vec<(TopicPartition, i64)> = below.to_vec();
@@ -36,8 +34,13 @@ impl KafkaProvider {
                     .set_offset(Offset::Offset(*offset))
                     .map_err(|e| inner.request_error(OPERATION, &e))?;
             }
+            // Each attempt gets what is left of the timeout, and a retry only fits if time
+            // remains after the answer: the whole call stays within the cluster's timeout.
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+            let options = AdminOptions::new().request_timeout(Some(left)).operation_timeout(Some(left));
+            let outcome = inner.admin()?.delete_records(&request, &options).await;
             let may_retry = Instant::now() + pause < deadline;
-            let response = match inner.admin()?.delete_records(&request, &options).await {
+            let response = match outcome {
                 Ok(response) => response,
                 Err(e) if may_retry && code_of(&e).is_some_and(is_retryable_code) => {
                     tokio::time::sleep(pause).await;
