@@ -17,6 +17,7 @@ pub mod names;
 pub mod proxied;
 pub mod secure;
 pub mod seed;
+pub mod strike_before_change;
 pub mod tencent_front;
 
 pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
@@ -27,3 +28,4 @@ pub use names::unique;
 pub use proxied::ProxiedCluster;
 pub use secure::SecureListeners;
 pub use seed::{Record, Seeder};
+pub use strike_before_change::StrikeBeforeChange;

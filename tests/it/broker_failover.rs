@@ -11,16 +11,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use ebb::engine::{Applied, Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
+use ebb::engine::{Applied, CompiledRunbook, Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
+use ebb::provider::Provider;
 use ebb::provider::kafka::KafkaProvider;
-use ebb::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
-    ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
-};
 use ebb::runbook::Catalog;
-use ebb::testkit::{PrivateCluster, Seeder, apache, unique};
+use ebb::testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, unique};
 
 use crate::cli_harness::now_ms;
 
@@ -28,67 +24,7 @@ use crate::cli_harness::now_ms;
 /// timeout is 9 s) and move leadership; a step may still fail, honestly.
 const TIMEOUT: &str = "40s";
 
-/// The Kafka provider, with `kill` run once, just before the first commit or DeleteRecords.
-struct KillMidApply<'a> {
-    inner: KafkaProvider,
-    kill: &'a (dyn Fn() + Sync),
-    killed: AtomicBool,
-}
-
-impl KillMidApply<'_> {
-    fn strike(&self) {
-        if !self.killed.swap(true, Ordering::SeqCst) {
-            (self.kill)();
-        }
-    }
-}
-
-impl Provider for KillMidApply<'_> {
-    fn cluster(&self) -> &str {
-        self.inner.cluster()
-    }
-    async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
-        self.inner.topics().await
-    }
-    async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
-        self.inner.topic(name).await
-    }
-    async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
-        self.inner.watermarks(partitions).await
-    }
-    async fn offsets_for_timestamp(
-        &self,
-        partitions: &[TopicPartition],
-        ms: i64,
-    ) -> ProviderResult<Vec<OffsetForTime>> {
-        self.inner.offsets_for_timestamp(partitions, ms).await
-    }
-    async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
-        self.inner.committed_offsets(group, topics).await
-    }
-    async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
-        self.inner.describe_group(group).await
-    }
-    async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
-        self.inner.list_groups().await
-    }
-    async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
-        self.strike();
-        self.inner.commit_offsets(group, offsets).await
-    }
-    async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
-        self.inner.scan(ranges, visit).await
-    }
-    async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
-        self.inner.cleanup_policy(topic).await
-    }
-    async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {
-        self.strike();
-        self.inner.delete_records(below).await
-    }
-}
-
-fn compiled(dir: &Path, bootstrap: &str, runbook: &str) -> ebb::engine::CompiledRunbook {
+fn compiled(dir: &Path, bootstrap: &str, runbook: &str) -> CompiledRunbook {
     std::fs::create_dir_all(dir).unwrap();
     let text =
         format!("clusters:\n  three:\n    kafka:\n      bootstrap_servers: {bootstrap}\n      timeout: {TIMEOUT}\n");
@@ -133,12 +69,41 @@ fn survivors(cluster: &PrivateCluster, dead: i32) -> String {
 }
 
 /// Plans and applies `runbook` again with a new client on the surviving brokers.
-async fn rerun(cluster: &PrivateCluster, dead: i32, runbook: &ebb::engine::CompiledRunbook) -> Applied {
+async fn rerun(cluster: &PrivateCluster, dead: i32, runbook: &CompiledRunbook) -> Applied {
     let mut config = ebb::testkit::broker::cluster_config(&survivors(cluster, dead));
     config.timeout = ebb::time::HumanDuration::parse(TIMEOUT).unwrap();
     let provider = KafkaProvider::connect("three", &config).unwrap();
     let planned = plan(runbook, &provider, &RunInfo::cli(Mode::Plan)).await;
     apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await
+}
+
+/// Plans `runbook` (six changes), then applies it with broker `victim` killed
+/// just before the apply's write; checks the exit code agrees with the steps.
+/// Returns the apply and the compiled runbook (in a folder of its own, deleted
+/// with [`done_with`]).
+async fn apply_killing(
+    cluster: &PrivateCluster,
+    provider: KafkaProvider,
+    victim: i32,
+    runbook: &str,
+) -> (Applied, CompiledRunbook) {
+    let kill = || cluster.kill_broker(victim);
+    let provider = StrikeBeforeChange::new(provider, &kill);
+    let dir = std::env::temp_dir().join(unique("failover"));
+    let runbook = compiled(&dir, &cluster.cluster.bootstrap, runbook);
+    let planned = plan(&runbook, &provider, &RunInfo::cli(Mode::Plan)).await;
+    assert_eq!(planned.change_count(), 6, "{planned:#?}");
+    let applied =
+        apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert!(provider.struck(), "the broker was killed mid-apply");
+    check_exit_matches(&applied);
+    (applied, runbook)
+}
+
+fn done_with(runbook: &CompiledRunbook) {
+    if let Some(dir) = runbook.path.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 fn check_exit_matches(applied: &Applied) {
@@ -164,22 +129,10 @@ async fn the_coordinator_killed_mid_reset_leaves_a_record_that_matches_the_clust
     let led = leaders(&provider, &topic).await;
     assert!(led.values().any(|l| *l == victim), "the coordinator also leads some partitions: {led:?}");
 
-    let kill = || cluster.kill_broker(victim);
-    let provider = KillMidApply { inner: provider, kill: &kill, killed: AtomicBool::new(false) };
-    let dir = std::env::temp_dir().join(unique("failover-reset"));
-    let runbook = compiled(
-        &dir,
-        &cluster.cluster.bootstrap,
-        &format!(
-            "name: failover\ncluster: three\nsteps:\n  - id: reset\n    reset_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n"
-        ),
+    let runbook = format!(
+        "name: failover\ncluster: three\nsteps:\n  - id: reset\n    reset_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n"
     );
-    let planned = plan(&runbook, &provider, &RunInfo::cli(Mode::Plan)).await;
-    assert_eq!(planned.change_count(), 6, "{planned:#?}");
-    let applied =
-        apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
-    assert!(provider.killed.load(Ordering::SeqCst), "the broker was killed mid-apply");
-    check_exit_matches(&applied);
+    let (applied, runbook) = apply_killing(&cluster, provider, victim, &runbook).await;
 
     let reset = applied.steps[0].reset.as_ref().expect("the snapshot was taken before the commit");
     assert!(reset.snapshot.iter().all(|s| s.offset == Some(5)), "{reset:#?}");
@@ -201,7 +154,7 @@ async fn the_coordinator_killed_mid_reset_leaves_a_record_that_matches_the_clust
     // controller has fenced the dead broker the group has moved, and the commit lands there.
     assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.steps[0].reason);
     assert!(oracle.values().all(|now| *now == Some(20)), "{oracle:?}");
-    let _ = std::fs::remove_dir_all(&dir);
+    done_with(&runbook);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -213,22 +166,10 @@ async fn a_leader_killed_mid_purge_leaves_a_record_that_matches_the_cluster() {
     let victim = *led.values().next().unwrap();
     assert!(led.values().any(|l| *l != victim), "leaders are spread: {led:?}");
 
-    let kill = || cluster.kill_broker(victim);
-    let provider = KillMidApply { inner: provider, kill: &kill, killed: AtomicBool::new(false) };
-    let dir = std::env::temp_dir().join(unique("failover-purge"));
-    let runbook = compiled(
-        &dir,
-        &cluster.cluster.bootstrap,
-        &format!(
-            "name: failover-purge\ncluster: three\nsteps:\n  - id: purge\n    purge_messages: {{ topic: {topic}, before: {{ offset: 8 }}, protect_groups: none }}\n"
-        ),
+    let runbook = format!(
+        "name: failover-purge\ncluster: three\nsteps:\n  - id: purge\n    purge_messages: {{ topic: {topic}, before: {{ offset: 8 }}, protect_groups: none }}\n"
     );
-    let planned = plan(&runbook, &provider, &RunInfo::cli(Mode::Plan)).await;
-    assert_eq!(planned.change_count(), 6, "{planned:#?}");
-    let applied =
-        apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
-    assert!(provider.killed.load(Ordering::SeqCst), "the broker was killed mid-apply");
-    check_exit_matches(&applied);
+    let (applied, runbook) = apply_killing(&cluster, provider, victim, &runbook).await;
 
     let purge = applied.steps[0].purge.as_ref().expect("the purge's account");
     let oracle = apache::get_offsets(&survivors(&cluster, victim), &topic, "-2");
@@ -249,5 +190,5 @@ async fn a_leader_killed_mid_purge_leaves_a_record_that_matches_the_cluster() {
     assert_eq!(again.status, RunStatus::Succeeded, "{again:#?}");
     let oracle = apache::get_offsets(&survivors(&cluster, victim), &topic, "-2");
     assert_eq!(oracle, (0..6).map(|p| (p, 8)).collect(), "every partition at the plan's target");
-    let _ = std::fs::remove_dir_all(&dir);
+    done_with(&runbook);
 }

@@ -8,13 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
+use ebb::provider::Provider;
 use ebb::provider::kafka::{KafkaProvider, sent_between};
-use ebb::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
-    ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
-};
 use ebb::runbook::Catalog;
-use ebb::testkit::{PrivateCluster, Seeder, apache, shared_three_broker_cluster, unique};
+use ebb::testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, shared_three_broker_cluster, unique};
 
 use crate::cli_harness::now_ms;
 
@@ -74,56 +71,6 @@ async fn a_reset_across_three_leaders_commits_once_to_the_coordinator() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The Kafka provider, with the broker killed just before the first commit.
-struct KilledBeforeCommit<'a> {
-    inner: KafkaProvider,
-    broker: &'a PrivateCluster,
-}
-
-impl Provider for KilledBeforeCommit<'_> {
-    fn cluster(&self) -> &str {
-        self.inner.cluster()
-    }
-    async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
-        self.inner.topics().await
-    }
-    async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
-        self.inner.topic(name).await
-    }
-    async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
-        self.inner.watermarks(partitions).await
-    }
-    async fn offsets_for_timestamp(
-        &self,
-        partitions: &[TopicPartition],
-        ms: i64,
-    ) -> ProviderResult<Vec<OffsetForTime>> {
-        self.inner.offsets_for_timestamp(partitions, ms).await
-    }
-    async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
-        self.inner.committed_offsets(group, topics).await
-    }
-    async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
-        self.inner.describe_group(group).await
-    }
-    async fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
-        self.inner.list_groups().await
-    }
-    async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
-        self.broker.kill();
-        self.inner.commit_offsets(group, offsets).await
-    }
-    async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
-        self.inner.scan(ranges, visit).await
-    }
-    async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
-        self.inner.cleanup_policy(topic).await
-    }
-    async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {
-        self.inner.delete_records(below).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broker_lost_during_apply_fails_the_step_and_says_what_was_committed() {
     let broker = PrivateCluster::start("lost");
@@ -137,7 +84,8 @@ async fn a_broker_lost_during_apply_fails_the_step_and_says_what_was_committed()
 
     let mut config = broker.cluster.config();
     config.timeout = ebb::time::HumanDuration::parse("3s").unwrap();
-    let provider = KilledBeforeCommit { inner: KafkaProvider::connect("lost", &config).unwrap(), broker: &broker };
+    let kill = || broker.kill();
+    let provider = StrikeBeforeChange::new(KafkaProvider::connect("lost", &config).unwrap(), &kill);
     let dir = std::env::temp_dir().join(unique("lost-reset"));
     let runbook = compiled(
         &dir,
