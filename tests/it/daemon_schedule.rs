@@ -235,31 +235,39 @@ async fn notifications_are_retried_and_a_failing_webhook_never_fails_the_run() {
     assert!(!daemon.log().contains(&url), "webhook URLs stay out of the log");
 }
 
+/// A runbook resetting `group` to the log end that waits (up to 5 min) for the
+/// group to be inactive; `schedule` is a `schedule:` line, or empty.
+fn waiting_reset(name: &str, schedule: &str, group: &str, topic: &str) -> String {
+    format!(
+        "name: {name}\ncluster: local\n{schedule}steps:\n  - id: targets\n    compute_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n  - id: reset\n    reset_offsets: {{ offsets: targets, wait_for_inactive: 5m }}\n"
+    )
+}
+
+/// Waits (30 s at most) until run `id` is in its reset, waiting for the group's member to leave.
+async fn wait_for_reset_running(daemon: &crate::daemon_support::Daemon, id: &str) {
+    for _ in 0..300 {
+        let record = daemon.get(&format!("/api/v1/runs/{id}"), VIEWER).await;
+        let steps = record["apply"]["steps"].as_array().cloned().unwrap_or_default();
+        if steps.iter().any(|s| s["id"] == "reset" && s["status"] == "running") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("run {id} never reached its reset:\n{}", daemon.log());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_gives_running_steps_the_grace_period_then_marks_the_run_interrupted() {
     let (topic, groups) = topic_and_groups("sigterm", &["g"]).await;
     let group = &groups[0];
     let member = LiveMember::join(&shared_cluster().bootstrap, group, &topic, "sigterm-worker");
     let ws = DaemonWorkspace::new("");
-    ws.runbook(
-        "rb.yaml",
-        &format!(
-            "name: sigterm-wait\ncluster: local\nsteps:\n  - id: targets\n    compute_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n  - id: reset\n    reset_offsets: {{ offsets: targets, wait_for_inactive: 5m }}\n"
-        ),
-    );
+    ws.runbook("rb.yaml", &waiting_reset("sigterm-wait", "", group, &topic));
     let mut daemon = ws.start();
     let (status, started) = daemon.post("/api/v1/runbooks/sigterm-wait/runs", OPERATOR, "{}").await;
     assert_eq!(status, 202, "{started}");
     let id = started["run_id"].as_str().unwrap().to_owned();
-    // Wait until the reset is waiting for the group's member to leave.
-    for _ in 0..300 {
-        let record = daemon.get(&format!("/api/v1/runs/{id}"), VIEWER).await;
-        let steps = record["apply"]["steps"].as_array().cloned().unwrap_or_default();
-        if steps.iter().any(|s| s["id"] == "reset" && s["status"] == "running") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_reset_running(&daemon, &id).await;
     let began = std::time::Instant::now();
     assert!(daemon.terminate().success(), "SIGTERM exits 0:\n{}", daemon.log());
     assert!(began.elapsed() >= Duration::from_secs(2), "the run had its grace period (2s)");
@@ -281,26 +289,12 @@ async fn sigkill_during_a_scheduled_apply_leaves_it_interrupted_and_its_slot_nev
     // The member keeps the reset waiting (wait_for_inactive), so the daemon is killed mid-apply.
     let member = LiveMember::join(&shared_cluster().bootstrap, group, &topic, "sigkill-worker");
     let ws = DaemonWorkspace::new("");
-    ws.runbook(
-        "rb.yaml",
-        &format!(
-            "name: sigkill-apply\ncluster: local\nschedule: {{ cron: \"*/3 * * * * *\", mode: apply, missed: all, max_catchup: 5 }}\nsteps:\n  - id: targets\n    compute_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n  - id: reset\n    reset_offsets: {{ offsets: targets, wait_for_inactive: 5m }}\n"
-        ),
-    );
+    let schedule = "schedule: { cron: \"*/3 * * * * *\", mode: apply, missed: all, max_catchup: 5 }\n";
+    ws.runbook("rb.yaml", &waiting_reset("sigkill-apply", schedule, group, &topic));
     let mut daemon = ws.start();
     let runs = daemon.wait_for_runs("runbook=sigkill-apply", |runs| !runs.is_empty()).await;
     let killed_id = runs[0]["id"].as_str().unwrap().to_owned();
-    let mut waiting = false;
-    for _ in 0..300 {
-        let record = daemon.get(&format!("/api/v1/runs/{killed_id}"), VIEWER).await;
-        let steps = record["apply"]["steps"].as_array().cloned().unwrap_or_default();
-        if steps.iter().any(|s| s["id"] == "reset" && s["status"] == "running") {
-            waiting = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(waiting, "the scheduled run never reached its reset:\n{}", daemon.log());
+    wait_for_reset_running(&daemon, &killed_id).await;
     let killed_slot = slot(&daemon.get(&format!("/api/v1/runs/{killed_id}"), VIEWER).await);
     daemon.kill();
     let killed_at = Utc::now();
