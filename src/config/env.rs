@@ -154,19 +154,7 @@ fn read_reference(file: &str, files: Files<'_>) -> Result<String, String> {
         return Err("no path given (write ${file:/path/to/secret})".to_owned());
     }
     let path = base.join(file);
-    let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
-    if size > MAX_SECRET_FILE {
-        return Err(format!("{size} bytes is too large for a secret file (at most {MAX_SECRET_FILE})"));
-    }
-    // The size said may be wrong (a device, a file growing): read no more than the limit allows.
-    let mut content = Vec::new();
-    std::fs::File::open(&path)
-        .and_then(|file| std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_SECRET_FILE + 1), &mut content))
-        .map_err(|e| e.to_string())?;
-    if content.len() as u64 > MAX_SECRET_FILE {
-        return Err(format!("more than {MAX_SECRET_FILE} bytes is too large for a secret file"));
-    }
-    let text = String::from_utf8(content).map_err(|_| "not UTF-8 text".to_owned())?;
+    let text = crate::bounded_read::read_text(&path, MAX_SECRET_FILE).map_err(|e| e.to_string())?;
     Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
