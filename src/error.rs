@@ -18,12 +18,21 @@ pub enum Error {
     History(#[from] crate::history::StoreError),
     #[error("{0}")]
     Usage(String),
+    /// What was asked for does not exist (the daemon answered 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Refused before anything was changed (exit 3).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(1)
+        match self {
+            Error::Refused(_) => ExitCode::from(3),
+            _ => ExitCode::from(1),
+        }
     }
 }

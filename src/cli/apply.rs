@@ -14,7 +14,7 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
-use crate::history::{DataDir, apply_recorded};
+use crate::history::{DataDir, Store, apply_recorded, check_plan_file};
 use crate::provider::AnyProvider;
 
 #[derive(Debug, Args)]
@@ -28,7 +28,8 @@ pub struct ApplyArgs {
     pub output: OutputFormat,
 }
 
-pub fn read_plan(path: &Path) -> Result<Plan, Error> {
+/// A plan file: its JSON as written, and read as a plan.
+pub fn read_plan(path: &Path) -> Result<(serde_json::Value, Plan), Error> {
     let text = crate::bounded_read::read_text(path, crate::bounded_read::DATA_FILE_LIMIT)
         .map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
     let value: serde_json::Value =
@@ -40,7 +41,9 @@ pub fn read_plan(path: &Path) -> Result<Plan, Error> {
             value["format"]
         )));
     }
-    serde_json::from_value(value).map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))
+    let plan = serde_json::from_value(value.clone())
+        .map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))?;
+    Ok((value, plan))
 }
 
 /// Applies a plan as run `run`, recorded in history, and prints the outcome;
@@ -76,10 +79,18 @@ pub async fn apply_and_report(
     Ok((applied, code))
 }
 
+/// Applies the plan that history stored under the file's run id, once the
+/// file proves to be a faithful copy of it (a hand-edited plan is refused,
+/// exit 3, whatever `--force` says).
 pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, Error> {
-    let plan = read_plan(&args.plan)?;
-    let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
+    let (file, plan) = read_plan(&args.plan)?;
     let data = DataDir::from_config(&config.config);
+    if let Some(api) = data.held_by_daemon() {
+        return super::via_daemon::apply(config, &api, &file, &plan, args.force, args.output).await;
+    }
+    let stored = data.get(&plan.run_id)?;
+    let plan = check_plan_file(&file, &plan.run_id, stored.as_ref()).map_err(|e| Error::Refused(e.to_string()))?;
+    let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
     let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
     let (applied, code) = apply_and_report(&plan, &provider, &run, args.force, args.output, &data).await?;

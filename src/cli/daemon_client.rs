@@ -81,6 +81,15 @@ impl DaemonClient {
         self.send(Method::POST, path, query, Some(body)).await
     }
 
+    /// `GET path`, or `None` when the daemon answers 404.
+    pub async fn get_if_found<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, Error> {
+        match self.send(Method::GET, path, &[], None).await {
+            Ok(found) => Ok(Some(found)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -103,11 +112,14 @@ impl DaemonClient {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
-            let message = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(Error::Usage(format!("the daemon at {} answered {status}: {message}", self.base)));
+            let error = serde_json::from_str::<Value>(&text).ok().map(|v| v["error"].clone()).unwrap_or_default();
+            let message = error["message"].as_str().map_or(text, str::to_owned);
+            let said = format!("the daemon at {} answered {status}: {message}", self.base);
+            return Err(match (status.as_u16(), error["code"].as_str()) {
+                (404, _) => Error::NotFound(said),
+                (_, Some("runbook_differs")) => Error::Refused(said),
+                _ => Error::Usage(said),
+            });
         }
         serde_json::from_str(&text)
             .map_err(|e| Error::Usage(format!("the daemon at {} answered something ebb cannot read: {e}", self.base)))

@@ -88,10 +88,16 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
 }
 
 pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Error> {
+    let data = DataDir::from_config(&config.config);
+    if let Some(api) = data.held_by_daemon() {
+        let plan = super::via_daemon::plan(config, &api, &args.runbook, &args.sets).await?;
+        print_plan(&plan, &args)?;
+        report_stop(&plan);
+        return Ok(plan_exit_code(&plan, args.detailed_exitcode));
+    }
     let run = RunInfo::cli(Mode::Plan);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let _provider = connect::keep_until_exit(provider);
-    let data = DataDir::from_config(&config.config);
     // Recording (open the store, write, flush) and printing are independent:
     // they run side by side, and the command ends when both are done.
     std::thread::scope(|side| {

@@ -14,6 +14,10 @@ pub struct RunBody {
     pub params: Map<String, Value>,
     #[serde(default)]
     pub plan_id: Option<String>,
+    /// The SHA-256 of the runbook file the caller means: the daemon refuses
+    /// (409) when its own copy differs, rather than run something else.
+    #[serde(default)]
+    pub runbook_sha256: Option<String>,
 }
 
 /// `POST /runbooks/{name}/plan`.
@@ -22,6 +26,9 @@ pub struct RunBody {
 pub struct PlanBody {
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// As in [`RunBody::runbook_sha256`].
+    #[serde(default)]
+    pub runbook_sha256: Option<String>,
 }
 
 /// `POST /runs/{id}/rollback`.
@@ -34,14 +41,14 @@ pub struct RollbackBody {
 }
 
 impl RunBody {
-    pub fn params(self) -> Vec<(String, Value)> {
-        self.params.into_iter().collect()
+    pub fn params(&self) -> Vec<(String, Value)> {
+        self.params.clone().into_iter().collect()
     }
 }
 
 impl PlanBody {
-    pub fn params(self) -> Vec<(String, Value)> {
-        self.params.into_iter().collect()
+    pub fn params(&self) -> Vec<(String, Value)> {
+        self.params.clone().into_iter().collect()
     }
 }
 

@@ -86,6 +86,10 @@ async fn prepare(
         Work::Runbook { name, params } => {
             let checked = good_version(daemon, &name)?;
             let compiled = compile_checked(checked, &params).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let bad_names = crate::engine::bad_names(&compiled, run);
+            if !bad_names.is_empty() {
+                return Err(ApiError::bad_request(bad_names.join("; ")));
+            }
             let provider = provider(&compiled.spec.cluster)?;
             let spec = compiled.spec.clone();
             Ok((name, Some(spec), Prepared::Runbook { compiled: Box::new(compiled) }, provider))

@@ -339,6 +339,14 @@ async fn apply_reset<P: Provider>(
     }
     let planned: Vec<(TopicPartition, i64)> =
         reset.changes.iter().map(|c| (c.planned.topic_partition(), c.planned.target)).collect();
+    // A plan is checked against history before it is applied; this holds even so.
+    if let Some((tp, target)) = planned.iter().find(|(_, target)| *target < 0) {
+        let refusal = format!(
+            "group {:?}: the plan's target for {}:{} is {target}, and an offset is never negative; nothing was committed",
+            reset.group, tp.topic, tp.partition
+        );
+        return (Err(StepError::Refused(refusal)), Some(record));
+    }
     let movement = Movement::of(planned.iter().map(|(tp, target)| (before.get(tp).copied(), *target)));
     if let Err(refusal) = guards::check(&reset.guards, &reset.group, movement) {
         return (Err(refusal), Some(record));

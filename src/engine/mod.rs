@@ -11,6 +11,7 @@ mod context;
 pub mod drift;
 mod gate;
 mod guards;
+mod name_check;
 pub mod plan;
 mod planner;
 pub mod purge_apply;
@@ -26,6 +27,7 @@ pub use compile::{CompileError, CompiledRunbook, compile, compile_checked, sha25
 pub use context::{Mode, RunInfo};
 pub use drift::Drift;
 pub use gate::plan_warning as gate_plan_warning;
+pub use name_check::bad_names;
 pub use plan::{Plan, PlanStatus, PlannedStep, ResetChange, ResetPlan, StepDetail, StepStatus, Unchanged};
 pub use planner::plan;
 pub use purge_apply::{PurgeApplied, PurgeOutcome, PurgeResult};

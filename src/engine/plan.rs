@@ -240,73 +240,76 @@ impl Plan {
     }
 }
 
+/// A reset plan for tests elsewhere (plan files, history).
+#[cfg(test)]
+pub(crate) fn sample() -> Plan {
+    use serde_json::json;
+    let targets = vec![
+        PartitionTarget {
+            topic: "orders".into(),
+            partition: 0,
+            current: Some(120),
+            target: 131,
+            log_start: 0,
+            log_end: 200,
+            lag_before: Some(80),
+            lag_after: 69,
+            note: None,
+        },
+        PartitionTarget {
+            topic: "orders".into(),
+            partition: 1,
+            current: Some(7),
+            target: 7,
+            log_start: 0,
+            log_end: 9,
+            lag_before: Some(2),
+            lag_after: 2,
+            note: None,
+        },
+    ];
+    let mut reset = ResetPlan::new("billing", &targets, 11, 0);
+    reset.guards.max_skip = Some(10000);
+    Plan {
+        format: PLAN_FORMAT.into(),
+        run_id: "01M7YSJ8V609ZPPZCZ7N9GGHS0".into(),
+        runbook: "skip-poison-orders".into(),
+        runbook_sha256: "ab".repeat(32),
+        runbook_path: "runbooks/skip-poison-orders.yaml".into(),
+        cluster: "local".into(),
+        params: json!({ "topic": "orders" }).as_object().unwrap().clone(),
+        created_at: "2026-11-21T03:00:00Z".parse().unwrap(),
+        status: PlanStatus::Planned,
+        steps: vec![
+            PlannedStep {
+                id: "targets".into(),
+                status: StepStatus::Ok,
+                detail: StepDetail::ComputeOffsets { output: Some(json!({ "partitions": [] })) },
+                reason: None,
+                warnings: vec![],
+                timeout: None,
+                retries: None,
+            },
+            PlannedStep {
+                id: "reset".into(),
+                status: StepStatus::Planned,
+                detail: StepDetail::ResetOffsets(Box::new(reset)),
+                reason: None,
+                warnings: vec![],
+                timeout: None,
+                retries: None,
+            },
+        ],
+        rollback_of: None,
+        notes: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn sample() -> Plan {
-        let targets = vec![
-            PartitionTarget {
-                topic: "orders".into(),
-                partition: 0,
-                current: Some(120),
-                target: 131,
-                log_start: 0,
-                log_end: 200,
-                lag_before: Some(80),
-                lag_after: 69,
-                note: None,
-            },
-            PartitionTarget {
-                topic: "orders".into(),
-                partition: 1,
-                current: Some(7),
-                target: 7,
-                log_start: 0,
-                log_end: 9,
-                lag_before: Some(2),
-                lag_after: 2,
-                note: None,
-            },
-        ];
-        let mut reset = ResetPlan::new("billing", &targets, 11, 0);
-        reset.guards.max_skip = Some(10000);
-        Plan {
-            format: PLAN_FORMAT.into(),
-            run_id: "01M7YSJ8V609ZPPZCZ7N9GGHS0".into(),
-            runbook: "skip-poison-orders".into(),
-            runbook_sha256: "ab".repeat(32),
-            runbook_path: "runbooks/skip-poison-orders.yaml".into(),
-            cluster: "local".into(),
-            params: json!({ "topic": "orders" }).as_object().unwrap().clone(),
-            created_at: "2026-11-21T03:00:00Z".parse().unwrap(),
-            status: PlanStatus::Planned,
-            steps: vec![
-                PlannedStep {
-                    id: "targets".into(),
-                    status: StepStatus::Ok,
-                    detail: StepDetail::ComputeOffsets { output: Some(json!({ "partitions": [] })) },
-                    reason: None,
-                    warnings: vec![],
-                    timeout: None,
-                    retries: None,
-                },
-                PlannedStep {
-                    id: "reset".into(),
-                    status: StepStatus::Planned,
-                    detail: StepDetail::ResetOffsets(Box::new(reset)),
-                    reason: None,
-                    warnings: vec![],
-                    timeout: None,
-                    retries: None,
-                },
-            ],
-            rollback_of: None,
-            notes: vec![],
-        }
-    }
 
     #[test]
     fn the_json_has_the_fields_of_the_contract() {

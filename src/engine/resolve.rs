@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::provider::TopicPartition;
+use crate::provider::{TopicPartition, kafka_names};
 use crate::runbook::spec::values::{Leaf, is_template};
 use crate::runbook::spec::{
     Before, ComputeOffsetsSpec, Order as OrderSpec, Partition, ProtectGroups, ProtectKeyword, PurgeMessagesSpec,
@@ -56,6 +56,15 @@ impl Fields<'_> {
         }
     }
 
+    /// A topic (`is_topic`) or group name, rendered, then checked against
+    /// Kafka's rules before any request can carry it.
+    pub fn name(&self, field: &str, text: &str, is_topic: bool) -> Result<String, StepError> {
+        let name = self.text(field, text)?;
+        kafka_names::check(is_topic, &name)
+            .map_err(|e| StepError::Invalid(format!("step `{}`, field `{field}`: {e}", self.step)))?;
+        Ok(name)
+    }
+
     /// A typed leaf, rendered and read when it is a template.
     pub fn leaf<T: Leaf + Clone>(&self, field: &str, value: &Templated<T>) -> Result<T, StepError> {
         value
@@ -68,7 +77,7 @@ impl Fields<'_> {
     }
 
     fn topics(&self, topics: Option<&[String]>) -> Result<Option<Vec<String>>, StepError> {
-        topics.map(|list| list.iter().map(|t| self.text("topics", t)).collect()).transpose()
+        topics.map(|list| list.iter().map(|t| self.name("topics", t, true)).collect()).transpose()
     }
 
     /// A `compute_offsets` step, resolved.
@@ -94,7 +103,7 @@ impl Fields<'_> {
         partitions: Option<&[Templated<Partition>]>,
         strategy: &Strategy,
     ) -> Result<ComputeOffsets, StepError> {
-        let group = self.text("group", group)?;
+        let group = self.name("group", group, false)?;
         let targeting = match strategy {
             Strategy::ToEarliest(_) => Targeting::Earliest,
             Strategy::ToLatest(_) => Targeting::Latest,
@@ -112,7 +121,7 @@ impl Fields<'_> {
             Strategy::Offsets(given) => {
                 let mut offsets = BTreeMap::new();
                 for (topic, partitions) in given {
-                    let topic = self.text("strategy.offsets", topic)?;
+                    let topic = self.name("strategy.offsets", topic, true)?;
                     for (partition, offset) in &partitions.0 {
                         let partition = Partition::from_text(partition).map_err(StepError::Invalid)?.0;
                         let field = format!("strategy.offsets.{topic}.{partition}");
@@ -131,7 +140,7 @@ impl Fields<'_> {
                     .map_err(|e| StepError::Invalid(format!("step `{}`: {}: {e}", self.step, path.display())))?;
                 Targeting::Given(offsets)
             }
-            Strategy::FromGroup(other) => Targeting::FromGroup(self.text("strategy.from_group", other)?),
+            Strategy::FromGroup(other) => Targeting::FromGroup(self.name("strategy.from_group", other, false)?),
             Strategy::AfterMessages(query) => Targeting::AfterMatches(self.matches(query, |(_, last)| last)?),
             Strategy::AtMessages(query) => Targeting::AtMatches(self.matches(query, |(first, _)| first)?),
         };
@@ -196,7 +205,7 @@ impl Fields<'_> {
             headers.insert(name.clone(), self.text(&format!("headers.{name}"), value)?);
         }
         Ok(QueryMessages {
-            topic: self.text("topic", &spec.topic)?,
+            topic: self.name("topic", &spec.topic, true)?,
             partitions: self.partitions(spec.partitions.as_deref())?,
             position,
             filter: Filter {
@@ -258,19 +267,19 @@ impl Fields<'_> {
                 PurgePoint::Time((self.now - back).timestamp_millis())
             }
             Before::CommittedBy(groups) => PurgePoint::CommittedBy(
-                groups.iter().map(|g| self.text("before.committed_by", g)).collect::<Result<_, _>>()?,
+                groups.iter().map(|g| self.name("before.committed_by", g, false)).collect::<Result<_, _>>()?,
             ),
             Before::HighWatermark(_) => PurgePoint::HighWatermark,
         };
         let protection = match &spec.protect_groups {
             None | Some(ProtectGroups::Keyword(ProtectKeyword::All)) => Protection::All,
             Some(ProtectGroups::Keyword(ProtectKeyword::None)) => Protection::None,
-            Some(ProtectGroups::Groups(groups)) => {
-                Protection::Groups(groups.iter().map(|g| self.text("protect_groups", g)).collect::<Result<_, _>>()?)
-            }
+            Some(ProtectGroups::Groups(groups)) => Protection::Groups(
+                groups.iter().map(|g| self.name("protect_groups", g, false)).collect::<Result<_, _>>()?,
+            ),
         };
         Ok(PurgeMessages {
-            topic: self.text("topic", &spec.topic)?,
+            topic: self.name("topic", &spec.topic, true)?,
             partitions: self.partitions(spec.partitions.as_deref())?,
             before,
             protection,

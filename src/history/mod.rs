@@ -4,6 +4,7 @@
 //! retention by age and count.
 
 mod data_dir;
+mod plan_evidence;
 pub(crate) mod record;
 mod record_body;
 mod recorded_apply;
@@ -15,6 +16,8 @@ mod sled_store;
 mod store;
 
 pub use data_dir::{BRIEF_WAIT, DataDir, Holder, OpenStore};
+pub use plan_evidence::PlanMismatch;
+pub use plan_evidence::check as check_plan_file;
 pub use record::{ApplyRecord, RUN_FORMAT, RunRecord, RunState, RunSummary};
 pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use recovery::mark_interrupted;

@@ -10,6 +10,7 @@ use super::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
     ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
+use super::{ProviderError, kafka_names};
 use crate::config::ClusterConfig;
 
 #[derive(Clone)]
@@ -40,6 +41,41 @@ macro_rules! each {
     };
 }
 
+impl AnyProvider {
+    /// Refuses a request naming a topic or group that breaks Kafka's rules,
+    /// or giving a negative offset, before it is sent.
+    fn sendable<'a>(
+        &self,
+        groups: impl IntoIterator<Item = &'a str>,
+        topics: impl IntoIterator<Item = &'a str>,
+        offsets: impl IntoIterator<Item = i64>,
+    ) -> ProviderResult<()> {
+        let not_sent = |detail: String| ProviderError::NotSent { cluster: self.cluster().to_owned(), detail };
+        for group in groups {
+            kafka_names::check_group(group).map_err(|e| not_sent(e.to_string()))?;
+        }
+        let mut checked: Option<&str> = None;
+        for topic in topics {
+            // Requests list a topic once per partition, in order.
+            if checked != Some(topic) {
+                kafka_names::check_topic(topic).map_err(|e| not_sent(e.to_string()))?;
+                checked = Some(topic);
+            }
+        }
+        if let Some(offset) = offsets.into_iter().find(|o| *o < 0) {
+            return Err(not_sent(format!("offset {offset} is negative; Kafka offsets start at 0")));
+        }
+        Ok(())
+    }
+}
+
+fn topics_of(partitions: &[TopicPartition]) -> impl Iterator<Item = &str> {
+    partitions.iter().map(|tp| tp.topic.as_str())
+}
+
+const NONE: [&str; 0] = [];
+const NO_OFFSETS: [i64; 0] = [];
+
 impl Provider for AnyProvider {
     fn cluster(&self) -> &str {
         each!(self, p => p.cluster())
@@ -50,14 +86,17 @@ impl Provider for AnyProvider {
     }
 
     async fn topic(&self, name: &str) -> ProviderResult<TopicDescription> {
+        self.sendable(NONE, [name], NO_OFFSETS)?;
         each!(self, p => p.topic(name).await)
     }
 
     async fn topics_named(&self, names: &[String]) -> ProviderResult<Vec<TopicDescription>> {
+        self.sendable(NONE, names.iter().map(String::as_str), NO_OFFSETS)?;
         each!(self, p => p.topics_named(names).await)
     }
 
     async fn watermarks(&self, partitions: &[TopicPartition]) -> ProviderResult<Vec<Watermarks>> {
+        self.sendable(NONE, topics_of(partitions), NO_OFFSETS)?;
         each!(self, p => p.watermarks(partitions).await)
     }
 
@@ -66,14 +105,17 @@ impl Provider for AnyProvider {
         partitions: &[TopicPartition],
         timestamp_ms: i64,
     ) -> ProviderResult<Vec<OffsetForTime>> {
+        self.sendable(NONE, topics_of(partitions), NO_OFFSETS)?;
         each!(self, p => p.offsets_for_timestamp(partitions, timestamp_ms).await)
     }
 
     async fn committed_offsets(&self, group: &str, topics: Option<&[String]>) -> ProviderResult<Vec<CommittedOffset>> {
+        self.sendable([group], topics.unwrap_or_default().iter().map(String::as_str), NO_OFFSETS)?;
         each!(self, p => p.committed_offsets(group, topics).await)
     }
 
     async fn describe_group(&self, group: &str) -> ProviderResult<GroupDescription> {
+        self.sendable([group], NONE, NO_OFFSETS)?;
         each!(self, p => p.describe_group(group).await)
     }
 
@@ -82,14 +124,17 @@ impl Provider for AnyProvider {
     }
 
     async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
+        self.sendable([group], offsets.iter().map(|(tp, _)| tp.topic.as_str()), offsets.iter().map(|(_, o)| *o))?;
         each!(self, p => p.commit_offsets(group, offsets).await)
     }
 
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
+        self.sendable(NONE, ranges.iter().map(|r| r.topic.as_str()), NO_OFFSETS)?;
         each!(self, p => p.scan(ranges, visit).await)
     }
 
     async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {
+        self.sendable(NONE, below.iter().map(|(tp, _)| tp.topic.as_str()), below.iter().map(|(_, o)| *o))?;
         each!(self, p => p.delete_records(below).await)
     }
 
@@ -100,10 +145,12 @@ impl Provider for AnyProvider {
         to_ms: i64,
         keyword: &str,
     ) -> ProviderResult<Option<Vec<(i32, i64)>>> {
+        self.sendable(NONE, [topic], NO_OFFSETS)?;
         each!(self, p => p.search(topic, from_ms, to_ms, keyword).await)
     }
 
     async fn cleanup_policy(&self, topic: &str) -> ProviderResult<CleanupPolicy> {
+        self.sendable(NONE, [topic], NO_OFFSETS)?;
         each!(self, p => p.cleanup_policy(topic).await)
     }
 }

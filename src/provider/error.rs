@@ -35,6 +35,10 @@ pub enum ProviderError {
 
     #[error("cluster {cluster}: {operation} did not finish within {}", humanize(.timeout))]
     Timeout { cluster: String, operation: &'static str, timeout: Duration },
+
+    /// A request ebb will not send: a name or an offset Kafka's rules forbid.
+    #[error("cluster {cluster}: not sent: {detail}")]
+    NotSent { cluster: String, detail: String },
 }
 
 /// A cloud API's error answer: its code, message and request id.
@@ -69,7 +73,8 @@ impl ProviderError {
             | ProviderError::UnknownPartition { .. }
             | ProviderError::UnknownGroup { .. }
             | ProviderError::InvalidSetting { .. }
-            | ProviderError::Refused { .. } => false,
+            | ProviderError::Refused { .. }
+            | ProviderError::NotSent { .. } => false,
         }
     }
 }

@@ -10,6 +10,7 @@ mod cloud_http;
 pub mod dms;
 mod error;
 pub mod kafka;
+pub mod kafka_names;
 mod model;
 mod pacing;
 mod paging;

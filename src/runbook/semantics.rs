@@ -90,6 +90,7 @@ impl Checker<'_> {
                 self.problems.push(Problem::new(entry.key_at, message));
             }
             if let Some(body) = body {
+                self.names(body, &label);
                 match this.kind {
                     "query_messages" => self.query(body, &label),
                     "compute_offsets" => self.strategy(body.get("strategy"), &label, &earlier, &all),
@@ -111,6 +112,35 @@ impl Checker<'_> {
             if let Some(message) = rule.get("message") {
                 let scope = Scope { params: &param_names, steps: &all_ids };
                 self.template(message, &format!("{label}: message"), &scope);
+            }
+        }
+    }
+
+    /// Literal topic and group names against Kafka's rules; templated ones
+    /// are checked once rendered.
+    fn names(&mut self, body: &Node, label: &str) {
+        fn one(node: Option<&Node>) -> Vec<&Node> {
+            node.into_iter().collect()
+        }
+        fn many(node: Option<&Node>) -> Vec<&Node> {
+            node.map(|n| n.items().iter().collect()).unwrap_or_default()
+        }
+        let strategy = body.get("strategy");
+        let before = body.get("before");
+        let fields: [(&str, Vec<&Node>, bool); 6] = [
+            ("topic", one(body.get("topic")), true),
+            ("topics", many(body.get("topics")), true),
+            ("group", one(body.get("group")), false),
+            ("strategy.from_group", one(strategy.and_then(|s| s.get("from_group"))), false),
+            ("before.committed_by", many(before.and_then(|b| b.get("committed_by"))), false),
+            ("protect_groups", many(body.get("protect_groups")), false),
+        ];
+        for (field, nodes, is_topic) in fields {
+            for node in nodes {
+                let Some(name) = node.as_str().filter(|n| !is_template(n)) else { continue };
+                if let Err(e) = crate::provider::kafka_names::check(is_topic, name) {
+                    self.problem(node, format!("{label}: `{field}`: {e}"));
+                }
             }
         }
     }

@@ -28,7 +28,8 @@ pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicParti
             [group, topic, partition, offset] => (Some(*group), *topic, *partition, *offset),
             _ => {
                 return Err(err(format!(
-                    "expected topic,partition,offset or group,topic,partition,offset, found {raw:?}"
+                    "it is not topic,partition,offset or group,topic,partition,offset ({} cells)",
+                    cells.len()
                 )));
             }
         };
@@ -36,11 +37,15 @@ pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicParti
             .parse()
             .ok()
             .filter(|p| *p >= 0)
-            .ok_or_else(|| err(format!("partition {partition:?} is not a partition number")))?;
-        let offset: i64 = offset.parse().map_err(|_| err(format!("offset {offset:?} is not a number")))?;
-        if topic.is_empty() {
-            return Err(err("the topic is empty".to_owned()));
-        }
+            .ok_or_else(|| err("the partition is not a partition number".to_owned()))?;
+        let offset: i64 = offset
+            .parse()
+            .ok()
+            .filter(|o| *o >= 0)
+            .ok_or_else(|| err("the offset is not a number of 0 or more".to_owned()))?;
+        // The reason only: a file's content is never quoted back.
+        crate::provider::kafka_names::check_topic(topic)
+            .map_err(|e| err(format!("the topic is not a valid Kafka topic name: {}", e.reason)))?;
         if row_group.is_none_or(|g| g == group) {
             offsets.insert(TopicPartition::new(topic, partition), offset);
         }
@@ -77,9 +82,11 @@ mod tests {
     #[test]
     fn bad_rows_name_their_line() {
         assert_eq!(parse_offsets_file("orders,0,12\norders,x,1\n", "g").unwrap_err().line, 2);
-        assert!(
-            parse_offsets_file("orders;0;12\n", "g").unwrap_err().reason.contains("expected topic,partition,offset")
-        );
+        let e = parse_offsets_file("SECRET=hunter2\n", "g").unwrap_err().to_string();
+        assert!(e.contains("line 1: it is not topic,partition,offset"), "{e}");
+        assert!(!e.contains("hunter2"), "a file's content is never quoted: {e}");
         assert!(parse_offsets_file("orders,0,twelve\n", "g").unwrap_err().reason.contains("not a number"));
+        assert!(parse_offsets_file("orders,0,-7\n", "g").unwrap_err().reason.contains("0 or more"));
+        assert!(parse_offsets_file("bad topic,0,1\n", "g").unwrap_err().reason.contains("not a valid Kafka topic"));
     }
 }

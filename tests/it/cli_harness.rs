@@ -8,6 +8,12 @@ pub fn config_for(bootstrap: &str) -> String {
     format!("clusters:\n  local:\n    kafka:\n      bootstrap_servers: {bootstrap}\n")
 }
 
+/// `config_for`, with history kept in `data_dir`, so that commands run from
+/// different working directories (a plan, then its apply) share it.
+pub fn config_keeping_history(bootstrap: &str, data_dir: &std::path::Path) -> String {
+    format!("{}data_dir: {}\n", config_for(bootstrap), data_dir.display())
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as i64

@@ -57,6 +57,11 @@ impl DaemonWorkspace {
         Ebb::new().config(&self.config).args(args).run()
     }
 
+    /// `ebb ARGS` against this workspace's ebb.yaml, the arguments as a slice.
+    pub fn ebb_args(&self, args: &[&str]) -> Outcome {
+        Ebb::new().config(&self.config).args(args.iter().copied()).run()
+    }
+
     pub fn start(&self) -> Daemon {
         Daemon::start(&self.dir, &["--grace", "2s"])
     }

@@ -21,6 +21,7 @@ mod messages_query;
 mod network_faults;
 mod offsets_compute;
 mod offsets_conformance;
+mod plan_evidence;
 mod provider_reads;
 mod provider_three_brokers;
 mod reset_brokers;

@@ -242,16 +242,13 @@ async fn a_group_that_rewound_after_the_plan_stops_the_apply_even_when_forced() 
     let (rb, plan_file) = (dir.join("rb.yaml"), dir.join("purge.plan.json"));
     std::fs::write(&rb, purge(&topic, "      before: { high_watermark: true }")).unwrap();
     let (rb, plan_file) = (rb.to_str().unwrap(), plan_file.to_str().unwrap());
-    let saved = Ebb::new()
-        .config(&config_for(&shared_cluster().bootstrap))
-        .args(["plan", rb, "--out", plan_file, "--output", "json"])
-        .run()
-        .success();
+    let config = crate::cli_harness::config_keeping_history(&shared_cluster().bootstrap, &dir.join("history"));
+    let saved = Ebb::new().config(&config).args(["plan", rb, "--out", plan_file, "--output", "json"]).run().success();
     assert_eq!(saved.json()["steps"][0]["changes"][0]["new_log_start"], 30);
 
     seeder.commit(&group, &[(&topic, 0, 12)]).await;
     for args in [vec!["apply", plan_file], vec!["apply", plan_file, "--force"]] {
-        let out = Ebb::new().config(&config_for(&shared_cluster().bootstrap)).args(args.clone()).run();
+        let out = Ebb::new().config(&config).args(args.clone()).run();
         assert_eq!(out.code, 3, "{args:?}\n{}{}", out.stdout, out.stderr);
         let expected = format!("group {group:?} is now at 12 on {topic}:0, below the planned new log start 30");
         assert!(out.stdout.contains(&expected), "{}{}", out.stdout, out.stderr);

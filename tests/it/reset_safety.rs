@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
 
-use crate::cli_harness::{Ebb, config_for, now_ms, on_a_terminal};
+use crate::cli_harness::{Ebb, config_for, config_keeping_history, now_ms, on_a_terminal};
 
 type Offsets = BTreeMap<(String, i32), i64>;
 
@@ -38,6 +38,11 @@ fn ebb() -> Ebb {
     Ebb::new().config(&config_for(&shared_cluster().bootstrap))
 }
 
+/// `ebb` keeping its history in `data_dir`: a saved plan is applied only where its plan is in history.
+fn ebb_keeping(data_dir: &std::path::Path) -> Ebb {
+    Ebb::new().config(&config_keeping_history(&shared_cluster().bootstrap, data_dir))
+}
+
 fn before(topic: &str) -> Offsets {
     BTreeMap::from([((topic.to_owned(), 0), 10), ((topic.to_owned(), 1), 10)])
 }
@@ -46,14 +51,18 @@ fn before(topic: &str) -> Offsets {
 async fn a_live_member_refuses_the_reset_naming_state_and_members() {
     let (topic, group) = topic_and_group("live").await;
     let saved = std::env::temp_dir().join(unique("plan-live") + ".json");
+    let history = std::env::temp_dir().join(unique("history-live"));
     let saved = saved.to_str().unwrap();
-    ebb().file("rb.yaml", &to_latest(&group, &topic, "")).args(["plan", "rb.yaml", "--out", saved]).run().success();
+    let rb = to_latest(&group, &topic, "");
+    ebb_keeping(&history).file("rb.yaml", &rb).args(["plan", "rb.yaml", "--out", saved]).run().success();
     let member = LiveMember::join(&shared_cluster().bootstrap, &group, &topic, "billing-worker-7");
 
     // A group that became active since the plan is drift, and --force does not pass the gate.
-    ebb().args(["apply", saved]).run().code(3).stdout_contains("billing-worker-7 on 127.0.0.1 now");
-    ebb().args(["apply", saved, "--force"]).run().code(3).stdout_contains("is Stable with 1 member(s)");
+    let keeping = || ebb_keeping(&history).file("rb.yaml", &rb);
+    keeping().args(["apply", saved]).run().code(3).stdout_contains("billing-worker-7 on 127.0.0.1 now");
+    keeping().args(["apply", saved, "--force"]).run().code(3).stdout_contains("is Stable with 1 member(s)");
     let _ = std::fs::remove_file(saved);
+    let _ = std::fs::remove_dir_all(&history);
     assert_eq!(committed(&group).await, before(&topic), "nothing was committed");
 
     let plan = ebb().file("rb.yaml", &to_latest(&group, &topic, "")).args(["plan", "rb.yaml"]).run().success();
@@ -145,7 +154,8 @@ async fn a_saved_plan_is_refused_when_stale_unless_forced() {
     let (topic, group) = topic_and_group("drift").await;
     let seeder = Seeder::new(&shared_cluster().bootstrap);
     let text = to_latest(&group, &topic, "");
-    let dir_ebb = || ebb().file("rb.yaml", &text);
+    let history = std::env::temp_dir().join(unique("history-drift"));
+    let dir_ebb = || ebb_keeping(&history).file("rb.yaml", &text);
 
     // Offsets moved since the plan: refused, naming the partition; --force applies the plan.
     let plan_file = std::env::temp_dir().join(unique("plan-drift") + ".json");
@@ -172,11 +182,16 @@ async fn a_saved_plan_is_refused_when_stale_unless_forced() {
     let runbook = dir.join("rb.yaml");
     std::fs::write(&runbook, &text).unwrap();
     let saved = dir.join("plan.json");
-    ebb().args(["plan", runbook.to_str().unwrap(), "--out", saved.to_str().unwrap()]).run().success();
+    ebb_keeping(&history).args(["plan", runbook.to_str().unwrap(), "--out", saved.to_str().unwrap()]).run().success();
     std::fs::write(&runbook, format!("{text}# edited\n")).unwrap();
-    ebb().args(["apply", saved.to_str().unwrap()]).run().code(3).stdout_contains("changed since the plan was made");
-    ebb().args(["apply", saved.to_str().unwrap(), "--force"]).run().success();
+    ebb_keeping(&history)
+        .args(["apply", saved.to_str().unwrap()])
+        .run()
+        .code(3)
+        .stdout_contains("changed since the plan was made");
+    ebb_keeping(&history).args(["apply", saved.to_str().unwrap(), "--force"]).run().success();
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&history);
     let _ = std::fs::remove_file(&plan_file);
 }
 
