@@ -18,6 +18,7 @@ async fn main() {
         bootstrap_servers: bootstrap.clone(),
         properties: Default::default(),
         timeout: ebb::time::HumanDuration::parse("15s").expect("literal"),
+        from_files: Vec::new(),
     };
     let provider = KafkaProvider::connect("demo", &config).expect("client");
     let existing = provider.topics().await.expect("the demo broker answers");

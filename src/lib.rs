@@ -18,6 +18,7 @@ mod percent_encoding;
 pub mod provider;
 pub mod runbook;
 pub mod schedule;
+mod shown;
 pub mod steps;
 #[doc(hidden)]
 pub mod testkit;

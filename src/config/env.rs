@@ -50,6 +50,9 @@ pub struct Expansion {
     pub unset: Vec<UnsetVariable>,
     pub malformed: Vec<BadReference>,
     pub unreadable: Vec<UnreadableFile>,
+    /// What each `${file:}` gave, by the dotted key that used it: never to be
+    /// shown, wherever it ends up (a file is where secrets live).
+    pub from_files: Vec<(String, String)>,
 }
 
 /// Where `${...}` references are looked up.
@@ -118,7 +121,12 @@ fn expand_str(text: &str, key: &str, sources: Sources<'_>, out: &mut Expansion) 
             let name = &tail[..end];
             if let Some(file) = name.strip_prefix("file:") {
                 match read_reference(file, sources.files) {
-                    Ok(content) => result.push_str(&content),
+                    Ok(content) => {
+                        result.push_str(&content);
+                        if matches!(sources.files, Files::ReadFrom(_)) {
+                            out.from_files.push((key.to_owned(), content));
+                        }
+                    }
                     Err(reason) => {
                         let path = PathBuf::from(file);
                         out.unreadable.push(UnreadableFile { path, key: key.to_owned(), reason });

@@ -137,6 +137,10 @@ pub struct KafkaClusterConfig {
     /// Upper bound for each request to the cluster, including the first connection. Default 10s.
     #[serde(default = "default_kafka_timeout")]
     pub timeout: HumanDuration,
+    /// What `${file:}` references in this cluster's settings read: redacted
+    /// from everything ebb prints, whichever setting held them.
+    #[serde(skip)]
+    pub from_files: Vec<String>,
 }
 
 fn default_kafka_timeout() -> HumanDuration {
@@ -146,7 +150,8 @@ fn default_kafka_timeout() -> HumanDuration {
 impl KafkaClusterConfig {
     /// Every value in this cluster's settings that must never be printed.
     pub fn redactor(&self) -> Redactor {
-        Redactor::new(self.properties.iter().filter(|(k, _)| is_sensitive_property(k)).map(|(_, v)| v.clone()))
+        let sensitive = self.properties.iter().filter(|(k, _)| is_sensitive_property(k)).map(|(_, v)| v.clone());
+        Redactor::new(sensitive.chain(self.from_files.iter().cloned()))
     }
 }
 
@@ -216,11 +221,35 @@ pub struct DaemonConfig {
     /// the network in clear). Default false: such a daemon refuses to start.
     #[serde(default)]
     pub allow_plain_http: bool,
+    /// How long a connection may take to send a request's headers, counted
+    /// from when it connects or its previous answer; also bounds reading a
+    /// body. A connection that says nothing is closed then. Default 10s.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout: HumanDuration,
+    /// Connections served at once; one more is closed at once. Default 512.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+fn default_header_timeout() -> HumanDuration {
+    HumanDuration::parse("10s").expect("a valid literal")
+}
+
+fn default_max_connections() -> usize {
+    512
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        DaemonConfig { listen: default_listen(), tokens: Vec::new(), grace: None, tls: None, allow_plain_http: false }
+        DaemonConfig {
+            listen: default_listen(),
+            tokens: Vec::new(),
+            grace: None,
+            tls: None,
+            allow_plain_http: false,
+            header_timeout: default_header_timeout(),
+            max_connections: default_max_connections(),
+        }
     }
 }
 
@@ -418,6 +447,17 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
         return Err(ConfigError::UnreadableFiles { path: path.to_path_buf(), unreadable: expansion.unreadable });
     }
     let mut config: Config = serde_yaml::from_value(tree).map_err(|e| invalid(e.to_string()))?;
+    for (name, cluster) in &mut config.clusters {
+        if let ClusterConfig::Kafka(kafka) = cluster {
+            let prefix = format!("clusters.{name}.");
+            kafka.from_files = expansion
+                .from_files
+                .iter()
+                .filter(|(key, _)| key.starts_with(&prefix))
+                .map(|(_, v)| v.clone())
+                .collect();
+        }
+    }
     let base = folder_of(path);
     // `components()` drops the `.` in `dir/./runbooks`, so paths print cleanly.
     config.runbooks = base.join(&config.runbooks).components().collect();

@@ -7,8 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +19,8 @@ use serde_json::{Value, json};
 
 use super::api_error::ApiError;
 use super::auth::{Caller, Denied};
+use super::body_read::BodyRead;
+use super::path_segment::Segment;
 use super::request_body::{self, PlanBody, RollbackBody, RunBody};
 use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
@@ -81,21 +82,8 @@ fn role_name(role: Role) -> &'static str {
 }
 
 /// Parses a JSON body (an empty body is `{}`), turning every failure into a 4xx.
-fn body<T: DeserializeOwned>(bytes: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
-    let bytes = bytes.map_err(|rejection| {
-        let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!("the request body is over the limit of {BODY_LIMIT} bytes")
-        } else {
-            format!("cannot read the request body: {}", rejection.body_text())
-        };
-        ApiError::new(
-            status,
-            if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" },
-            message,
-        )
-    })?;
-    request_body::parse(&bytes).map_err(ApiError::bad_request)
+fn body<T: DeserializeOwned>(bytes: Result<Bytes, ApiError>) -> Result<T, ApiError> {
+    request_body::parse(&bytes?).map_err(ApiError::bad_request)
 }
 
 async fn not_found() -> ApiError {
@@ -168,7 +156,7 @@ async fn list_runbooks(State(daemon): Shared, headers: HeaderMap) -> Response {
     Json(json!({ "runbooks": list, "invalid_files": invalid })).into_response()
 }
 
-async fn get_runbook(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+async fn get_runbook(State(daemon): Shared, headers: HeaderMap, Segment(name): Segment) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
         return denied.into_response();
     }
@@ -200,7 +188,7 @@ fn change_request<B: DeserializeOwned>(
     daemon: &Daemon,
     headers: &HeaderMap,
     query: WaitParam,
-    bytes: Result<Bytes, BytesRejection>,
+    bytes: Result<Bytes, ApiError>,
 ) -> Result<(Caller, bool, B), ApiError> {
     let caller = authorize(daemon, headers, Role::Operator)?;
     let Ok(Query(query)) = query else {
@@ -250,8 +238,8 @@ fn same_runbook(daemon: &Daemon, name: &str, sha256: Option<&str>) -> Result<(),
 async fn plan_runbook(
     State(daemon): Shared,
     headers: HeaderMap,
-    Path(name): Path<String>,
-    bytes: Result<Bytes, BytesRejection>,
+    Segment(name): Segment,
+    BodyRead(bytes): BodyRead,
 ) -> Response {
     let caller = match authorize(&daemon, &headers, Role::Viewer) {
         Ok(caller) => caller,
@@ -274,9 +262,9 @@ async fn plan_runbook(
 async fn run_runbook(
     State(daemon): Shared,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    Segment(name): Segment,
     query: WaitParam,
-    bytes: Result<Bytes, BytesRejection>,
+    BodyRead(bytes): BodyRead,
 ) -> Response {
     let (caller, wait, request): (_, _, RunBody) = match change_request(&daemon, &headers, query, bytes) {
         Ok(parts) => parts,
@@ -316,11 +304,11 @@ async fn set_paused(daemon: &Daemon, headers: &HeaderMap, name: &str, paused: bo
     Json(json!({ "name": name, "paused": paused })).into_response()
 }
 
-async fn pause(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+async fn pause(State(daemon): Shared, headers: HeaderMap, Segment(name): Segment) -> Response {
     set_paused(&daemon, &headers, &name, true).await
 }
 
-async fn resume(State(daemon): Shared, headers: HeaderMap, Path(name): Path<String>) -> Response {
+async fn resume(State(daemon): Shared, headers: HeaderMap, Segment(name): Segment) -> Response {
     set_paused(&daemon, &headers, &name, false).await
 }
 
@@ -372,7 +360,7 @@ async fn list_runs(
     }
 }
 
-async fn get_run(State(daemon): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_run(State(daemon): Shared, headers: HeaderMap, Segment(id): Segment) -> Response {
     if let Err(denied) = authorize(&daemon, &headers, Role::Viewer) {
         return denied.into_response();
     }
@@ -392,9 +380,9 @@ async fn get_run(State(daemon): Shared, headers: HeaderMap, Path(id): Path<Strin
 async fn rollback(
     State(daemon): Shared,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Segment(id): Segment,
     query: WaitParam,
-    bytes: Result<Bytes, BytesRejection>,
+    BodyRead(bytes): BodyRead,
 ) -> Response {
     let (caller, wait, request): (_, _, RollbackBody) = match change_request(&daemon, &headers, query, bytes) {
         Ok(parts) => parts,

@@ -42,7 +42,10 @@ impl Tokens {
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Denied::Unauthenticated)?;
@@ -92,6 +95,9 @@ mod tests {
     fn roles_rank_and_unknown_tokens_are_unauthenticated() {
         let t = tokens();
         assert_eq!(t.authorize(&bearer("Bearer o-token"), Role::Operator).unwrap().name, "ci");
+        for scheme in ["bearer", "BEARER", "bEaReR"] {
+            assert_eq!(t.authorize(&bearer(&format!("{scheme} o-token")), Role::Operator).unwrap().name, "ci");
+        }
         assert_eq!(t.authorize(&bearer("Bearer o-token"), Role::Viewer).unwrap().role, Role::Operator);
         assert_eq!(
             t.authorize(&bearer("Bearer v-token"), Role::Operator),

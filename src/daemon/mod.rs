@@ -5,8 +5,11 @@
 mod api;
 mod api_error;
 mod auth;
+mod body_read;
+mod http_server;
 mod metrics;
 pub mod openapi;
+mod path_segment;
 pub mod request_body;
 mod runbook_set;
 mod runner;

@@ -182,6 +182,9 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.
 async fn ended(daemon: &Daemon, spec: Option<&RunbookSpec>, record: &RunRecord) {
     daemon.metrics.run_ended(&record.runbook, &record.trigger, record.status.name());
+    if record.status == RunState::Failed {
+        daemon.check_provider(&record.cluster).await;
+    }
     for step in record.apply.iter().flat_map(|a| &a.steps) {
         if let (Some(start), Some(end)) = (step.started_at, step.finished_at) {
             daemon.metrics.step_took(&record.runbook, &step.id, &step.kind, (end - start).to_std().unwrap_or_default());
@@ -197,6 +200,11 @@ async fn ended(daemon: &Daemon, spec: Option<&RunbookSpec>, record: &RunRecord) 
         "run ended"
     );
     let Some(spec) = spec else { return };
+    // A plan asked for through the API is a viewer's right; only runs an
+    // operator may start notify, so a viewer cannot make the daemon post.
+    if record.trigger == "api" && record.mode == Mode::Plan {
+        return;
+    }
     let events = events_of(record);
     for rule in &spec.notify {
         let Some(event) = rule.on.iter().find(|e| events.contains(e)) else { continue };

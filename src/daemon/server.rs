@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use super::api::router;
+use super::http_server::{self, ConnectionLimits};
 use super::runbook_set::{self, RunbookSet};
 use super::schedule_loop::{save_cursors, schedule_loop};
 use super::state::Daemon;
@@ -68,14 +69,17 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
     let shutdown = shutdown(daemon.clone(), grace);
-    let served = match tls {
+    let limits = ConnectionLimits {
+        header_timeout: daemon_config.header_timeout.duration,
+        max_connections: daemon_config.max_connections,
+    };
+    match tls {
         Some(acceptor) => {
             let listener = tls::TlsListener::new(listener, acceptor).map_err(cannot_listen)?;
-            axum::serve(listener, router(daemon.clone())).with_graceful_shutdown(shutdown).await
+            http_server::serve(listener, router(daemon.clone()), limits, shutdown).await
         }
-        None => axum::serve(listener, router(daemon.clone())).with_graceful_shutdown(shutdown).await,
-    };
-    served.map_err(|e| Error::Usage(format!("the API server stopped: {e}")))?;
+        None => http_server::serve(listener, router(daemon.clone()), limits, shutdown).await,
+    }
     scheduler.abort();
     reloader.abort();
 

@@ -15,7 +15,7 @@ use super::runbook_set::RunbookSet;
 use crate::config::LoadedConfig;
 use crate::history::{LockDir, OpenStore};
 use crate::notify::Notifier;
-use crate::provider::AnyProvider;
+use crate::provider::{AnyProvider, Provider};
 use crate::schedule::Scheduler;
 
 pub struct Daemon {
@@ -84,6 +84,21 @@ impl Daemon {
         let provider = AnyProvider::connect(cluster, config).map_err(|e| e.to_string())?;
         providers.insert(cluster.to_owned(), provider.clone());
         Ok(provider)
+    }
+
+    /// After a run on `cluster` failed: asks the cached client something any
+    /// cluster answers (its metadata). A client that cannot answer — a broker
+    /// gone, or a client wedged by what it was sent — is dropped, so the next
+    /// run connects afresh instead of failing the same way until a restart.
+    pub async fn check_provider(&self, cluster: &str) {
+        let Some(provider) = lock(&self.providers).get(cluster).cloned() else { return };
+        let Err(e) = provider.topics().await else { return };
+        let mut providers = lock(&self.providers);
+        // Only the client that failed: another run may have replaced it meanwhile.
+        if providers.get(cluster).is_some_and(|cached| cached.same_client(&provider)) {
+            providers.remove(cluster);
+            tracing::warn!(cluster, error = %e, "the client did not answer a health check; it is replaced at the next use");
+        }
     }
 
     pub fn track(&self, id: &str, runbook: &str, task: AbortHandle) {

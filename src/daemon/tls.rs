@@ -68,12 +68,10 @@ pub fn plain_http_allowed(address: SocketAddr, allow_plain_http: bool) -> Result
 /// Accepts TCP connections and hands over those whose TLS handshake completed.
 pub struct TlsListener {
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
 }
 
 impl TlsListener {
     pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<Self> {
-        let local = tcp.local_addr()?;
         let (handed, ready) = mpsc::channel(READY_QUEUE);
         tokio::spawn(async move {
             loop {
@@ -101,24 +99,19 @@ impl TlsListener {
                 });
             }
         });
-        Ok(TlsListener { ready, local })
+        Ok(TlsListener { ready })
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl super::http_server::Accept for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
         match self.ready.recv().await {
             Some(connection) => connection,
             // The accepting task ended: nothing more will come.
             None => std::future::pending().await,
         }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
     }
 }
 

@@ -192,9 +192,12 @@ impl Fields<'_> {
             Some(text) => {
                 let text = self.text("value_regex", text)?;
                 Some(regex::RegexBuilder::new(&text).case_insensitive(case_insensitive).build().map_err(|e| {
+                    // The regex crate's message repeats the whole pattern; its last line says why.
+                    let why = e.to_string().lines().last().unwrap_or_default().to_owned();
                     StepError::Invalid(format!(
-                        "step `{}`, field `value_regex`: invalid regex {text:?}: {e}",
-                        self.step
+                        "step `{}`, field `value_regex`: invalid regex {}: {why}",
+                        self.step,
+                        crate::shown::quoted(&text)
                     ))
                 })?)
             }

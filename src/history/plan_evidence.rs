@@ -12,8 +12,6 @@ use crate::engine::{Mode, Plan};
 
 /// Field paths named in a refusal, at most.
 const MOST_NAMED: usize = 5;
-/// Characters of a run id or key quoted from the file, at most.
-const MOST_QUOTED: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanMismatch {
@@ -35,7 +33,7 @@ pub enum PlanMismatch {
 /// The stored plan that `file` (a plan file's JSON) is a faithful copy of, or
 /// why it is not. `stored` is the record history holds under the file's run id.
 pub fn check(file: &Value, run_id: &str, stored: Option<&RunRecord>) -> Result<Plan, PlanMismatch> {
-    let run_id = quoted(run_id);
+    let run_id = crate::shown::bare(run_id);
     let Some(record) = stored else {
         return Err(PlanMismatch::Unknown { run_id });
     };
@@ -98,20 +96,11 @@ fn push_key(path: &mut String, key: &str) {
     if !path.is_empty() {
         path.push('.');
     }
-    path.push_str(&quoted(key));
+    path.push_str(&crate::shown::bare(key));
 }
 
 fn shown(path: &str) -> &str {
     if path.is_empty() { "the whole plan" } else { path }
-}
-
-/// `text` safe to print: control characters escaped, cut to a few dozen characters.
-fn quoted(text: &str) -> String {
-    let mut shown: String = text.chars().flat_map(char::escape_default).take(MOST_QUOTED).collect();
-    if text.chars().flat_map(char::escape_default).nth(MOST_QUOTED).is_some() {
-        shown.push('…');
-    }
-    shown
 }
 
 #[cfg(test)]

@@ -21,6 +21,16 @@ pub enum AnyProvider {
 }
 
 impl AnyProvider {
+    /// Whether `other` is this very client (a clone of it), not another connection.
+    pub fn same_client(&self, other: &AnyProvider) -> bool {
+        match (self, other) {
+            (AnyProvider::Kafka(a), AnyProvider::Kafka(b)) => a.same_client(b),
+            (AnyProvider::Ckafka(a), AnyProvider::Ckafka(b)) => Arc::ptr_eq(a, b),
+            (AnyProvider::Dms(a), AnyProvider::Dms(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     pub fn connect(cluster: &str, config: &ClusterConfig) -> ProviderResult<Self> {
         Ok(match config {
             ClusterConfig::Kafka(kafka) => AnyProvider::Kafka(KafkaProvider::connect(cluster, kafka)?),

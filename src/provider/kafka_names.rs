@@ -10,8 +10,6 @@
 pub const MAX_TOPIC_LEN: usize = 249;
 /// The longest group id ebb sends.
 pub const MAX_GROUP_BYTES: usize = 255;
-/// Characters of a bad name shown in an error, at most.
-const SHOWN: usize = 40;
 
 /// A name that breaks the rules, shown cut short and escaped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,18 +21,7 @@ pub struct BadName {
 }
 
 fn bad(what: &'static str, name: &str, reason: String) -> BadName {
-    BadName { what, shown: show(name), reason }
-}
-
-/// `name` quoted for an error: escaped, and cut to a few dozen characters
-/// with its length said, so a 32 KB value never fills a log or a record.
-pub fn show(name: &str) -> String {
-    let escaped: String = name.chars().flat_map(char::escape_default).take(SHOWN).collect();
-    if name.chars().flat_map(char::escape_default).nth(SHOWN).is_some() {
-        format!("\"{escaped}…\" ({} bytes)", name.len())
-    } else {
-        format!("\"{escaped}\"")
-    }
+    BadName { what, shown: crate::shown::quoted(name), reason }
 }
 
 pub fn check_topic(name: &str) -> Result<(), BadName> {

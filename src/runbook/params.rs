@@ -32,7 +32,7 @@ impl ParamType {
             Json::Bool(b) => Some(b.to_string()),
             _ => None,
         };
-        let wrong = || format!("expected {}, found {value}", self.describe());
+        let wrong = || format!("expected {}, found {}", self.describe(), shown_value(value));
         match self {
             ParamType::String => text().map(Json::String).ok_or_else(wrong),
             ParamType::Int => match value {
@@ -60,7 +60,7 @@ impl ParamType {
                     .map(|item| ParamType::String.accept(item))
                     .collect::<Result<Vec<_>, _>>()
                     .map(Json::Array)
-                    .map_err(|_| format!("expected a list of text, found {value}")),
+                    .map_err(|_| format!("expected a list of text, found {}", shown_value(value))),
                 Json::String(s) if s.trim().is_empty() => Ok(Json::Array(Vec::new())),
                 Json::String(s) => Ok(Json::Array(s.split(',').map(|p| Json::String(p.trim().to_owned())).collect())),
                 _ => Err(wrong()),
@@ -77,6 +77,14 @@ impl ParamType {
             ParamType::Time => "a time (RFC 3339, epoch milliseconds, now, -2h)",
             ParamType::List => "a list",
         }
+    }
+}
+
+/// A param's value as an error quotes it: text as itself, anything else as JSON.
+fn shown_value(value: &Json) -> String {
+    match value {
+        Json::String(text) => crate::shown::quoted(text),
+        other => crate::shown::quoted(&other.to_string()),
     }
 }
 
@@ -104,11 +112,13 @@ pub enum ParamError {
 impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamError::Malformed { text } => write!(f, "--set {text:?} is not key=value"),
+            ParamError::Malformed { text } => write!(f, "--set {} is not key=value", crate::shown::quoted(text)),
             ParamError::Unknown { name, known } if known.is_empty() => {
-                write!(f, "unknown param `{name}`: this runbook declares no params")
+                write!(f, "unknown param `{}`: this runbook declares no params", crate::shown::bare(name))
             }
-            ParamError::Unknown { name, known } => write!(f, "unknown param `{name}` (params: {})", known.join(", ")),
+            ParamError::Unknown { name, known } => {
+                write!(f, "unknown param `{}` (params: {})", crate::shown::bare(name), known.join(", "))
+            }
             ParamError::Invalid { name, kind, message } => write!(f, "param `{name}` ({}): {message}", kind.name()),
             ParamError::Missing { name } => write!(f, "param `{name}` is required: pass --set {name}=…"),
         }

@@ -50,6 +50,7 @@ pub fn cluster_config(bootstrap: &str) -> KafkaClusterConfig {
         bootstrap_servers: bootstrap.to_owned(),
         properties: Default::default(),
         timeout: HumanDuration::parse("15s").expect("literal"),
+        from_files: Vec::new(),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {input:?}: {reason} (write e.g. 90s, 15m, 2h, 7d, PT2H or P7D)")]
+#[error("invalid duration {}: {reason} (write e.g. 90s, 15m, 2h, 7d, PT2H or P7D)", crate::shown::quoted(.input))]
 pub struct DurationError {
     pub input: String,
     pub reason: &'static str,

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::duration::parse_duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid time {input:?}: {reason} (write RFC 3339 like 2026-11-21T03:00:00Z, epoch milliseconds, now, or -2h)")]
+#[error("invalid time {}: {reason} (write RFC 3339 like 2026-11-21T03:00:00Z, epoch milliseconds, now, or -2h)", crate::shown::quoted(.input))]
 pub struct TimeError {
     pub input: String,
     pub reason: String,

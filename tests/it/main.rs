@@ -9,6 +9,7 @@ mod cli_harness;
 mod cli_validate;
 mod cloud_providers;
 mod daemon_api;
+mod daemon_hardening;
 mod daemon_schedule;
 mod daemon_support;
 mod daemon_tls;

@@ -249,3 +249,45 @@ async fn a_broker_that_stops_answering_ends_a_plan_within_its_timeout() {
     assert_eq!(offsets_of(cluster, &group), BTreeMap::from([(0, Some(10)), (1, Some(10))]));
     ws.ebb(["plan", &rb]).success();
 }
+
+/// A cluster client that stops answering is found out after the run it failed
+/// and replaced, so the daemon's next run connects afresh; no restart needed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_replaces_a_cluster_client_that_stopped_answering() {
+    use crate::daemon_support::{Daemon, OPERATOR, VIEWER};
+    let (cluster, _turn) = proxied().await;
+    let (topic, group) = topic_and_group(cluster, "health").await;
+    let dir = std::env::temp_dir().join(unique("ebb-health"));
+    std::fs::create_dir_all(dir.join("runbooks")).unwrap();
+    std::fs::write(
+        dir.join("ebb.yaml"),
+        format!(
+            "clusters:\n  local:\n    kafka:\n      bootstrap_servers: {}\n      timeout: {TIMEOUT_S}s\nrunbooks: {}\ndata_dir: {}\ndaemon:\n  listen: 127.0.0.1:0\n  tokens:\n    - {{ name: dash, role: viewer, token: {VIEWER} }}\n    - {{ name: ci, role: operator, token: {OPERATOR} }}\n",
+            cluster.bootstrap,
+            dir.join("runbooks").display(),
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("runbooks/rb.yaml"), reset_to_latest(&topic, &group)).unwrap();
+    let daemon = Daemon::start(&dir, &["--grace", "2s"]);
+    let (status, planned) = daemon.post("/api/v1/runbooks/net-reset/plan", VIEWER, "{}").await;
+    assert_eq!((status, planned["status"].as_str()), (200, Some("succeeded")), "{planned}");
+
+    cluster.proxy.set(Fault::Stall);
+    let (status, failed) = daemon.post("/api/v1/runbooks/net-reset/runs?wait=true", OPERATOR, "{}").await;
+    assert_eq!((status, failed["status"].as_str()), (200, Some("failed")), "{failed}");
+    let deadline = Instant::now() + BOUND;
+    while !daemon.log().contains("did not answer a health check") {
+        assert!(Instant::now() < deadline, "the stalled client was never checked:\n{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(offsets_of(cluster, &group), BTreeMap::from([(0, Some(10)), (1, Some(10))]));
+
+    cluster.proxy.reset();
+    let (status, done) = daemon.post("/api/v1/runbooks/net-reset/runs?wait=true", OPERATOR, "{}").await;
+    assert_eq!((status, done["status"].as_str()), (200, Some("succeeded")), "{done}");
+    assert_eq!(offsets_of(cluster, &group), BTreeMap::from([(0, Some(30)), (1, Some(30))]));
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&dir);
+}

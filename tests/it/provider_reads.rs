@@ -280,6 +280,7 @@ async fn an_unreachable_cluster_fails_within_the_timeout_naming_the_address() {
         bootstrap_servers: address.clone(),
         properties: Default::default(),
         timeout: HumanDuration::parse("2s").unwrap(),
+        from_files: Vec::new(),
     };
     let p = KafkaProvider::connect("nowhere", &config).unwrap();
     let started = Instant::now();
@@ -304,6 +305,7 @@ fn an_invalid_property_is_named_without_revealing_secrets() {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         timeout: HumanDuration::parse("2s").unwrap(),
+        from_files: Vec::new(),
     };
     let err = KafkaProvider::connect("c", &config).err().expect("invalid security.protocol");
     let text = err.to_string();

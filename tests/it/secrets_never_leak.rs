@@ -217,3 +217,21 @@ async fn no_secret_appears_in_any_log_plan_record_or_answer_of_a_secured_run() {
     transcript.assert_never_shows("API token", &token);
     transcript.assert_never_shows("webhook secret", &hook_secret);
 }
+
+/// A `${file:}` reference may hold any setting, the bootstrap address
+/// included; whatever the file holds never appears in a connection error.
+#[test]
+fn what_a_file_reference_reads_never_appears_in_a_connection_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let from_file = format!("{closed}");
+    let config = "clusters:\n  local:\n    kafka:\n      bootstrap_servers: ${file:bootstrap.txt}\n      timeout: 2s\n";
+    let out = crate::cli_harness::Ebb::new()
+        .config(config)
+        .file("bootstrap.txt", &format!("{from_file}\n"))
+        .args(["cluster", "describe", "--cluster", "local"])
+        .env("EBB_LOG", "debug")
+        .run()
+        .code(1);
+    assert!(out.stderr.contains("cannot reach ***"), "{}", out.stderr);
+    out.never_shows(&from_file);
+}

@@ -116,7 +116,7 @@ impl Inner {
     fn unreachable(&self, code: RDKafkaErrorCode) -> ProviderError {
         ProviderError::Unreachable {
             cluster: self.cluster.clone(),
-            bootstrap: self.bootstrap.clone(),
+            bootstrap: self.redactor.redact(&self.bootstrap),
             timeout: self.timeout.clone(),
             detail: code.to_string(),
         }

@@ -57,7 +57,7 @@ impl Inner {
     pub(super) fn refused(&self, failure: ConnectFailure) -> ProviderError {
         ProviderError::Refused {
             cluster: self.cluster.clone(),
-            bootstrap: self.bootstrap.clone(),
+            bootstrap: self.redactor.redact(&self.bootstrap),
             problem: self.redactor.redact(&failure.to_string()),
         }
     }

@@ -88,6 +88,13 @@ pub(crate) struct Inner {
 }
 
 impl KafkaProvider {
+    /// Whether `other` is a clone of this client.
+    pub fn same_client(&self, other: &KafkaProvider) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl KafkaProvider {
     /// Creates the clients. No request is sent until the first read.
     pub fn connect(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
         Self::build(cluster, config, false)

@@ -68,6 +68,7 @@ mod tests {
             .into_iter()
             .collect(),
             timeout: HumanDuration::parse("3s").unwrap(),
+            from_files: Vec::new(),
         };
         let config = base(&cluster);
         assert_eq!(config.get("client.id"), Some("ops"));

@@ -116,7 +116,7 @@ impl Leaf for i64 {
     const KIND: &'static str = "integer";
     const LITERAL_TYPES: &'static [&'static str] = &["integer"];
     fn from_text(text: &str) -> Result<Self, String> {
-        text.trim().parse().map_err(|_| format!("expected an integer, found {text:?}"))
+        text.trim().parse().map_err(|_| format!("expected an integer, found {}", crate::shown::quoted(text)))
     }
     fn to_json(&self) -> serde_json::Value {
         (*self).into()
@@ -130,7 +130,7 @@ impl Leaf for bool {
         match text.trim() {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(format!("expected true or false, found {text:?}")),
+            _ => Err(format!("expected true or false, found {}", crate::shown::quoted(text))),
         }
     }
     fn to_json(&self) -> serde_json::Value {
@@ -148,7 +148,7 @@ impl Leaf for Partition {
     fn from_text(text: &str) -> Result<Self, String> {
         match text.trim().parse::<i32>() {
             Ok(p) if p >= 0 => Ok(Partition(p)),
-            _ => Err(format!("expected a partition number (0 or more), found {text:?}")),
+            _ => Err(format!("expected a partition number (0 or more), found {}", crate::shown::quoted(text))),
         }
     }
     fn to_json(&self) -> serde_json::Value {
@@ -164,7 +164,10 @@ impl Leaf for Count {
     const KIND: &'static str = "count";
     const LITERAL_TYPES: &'static [&'static str] = &["integer"];
     fn from_text(text: &str) -> Result<Self, String> {
-        text.trim().parse().map(Count).map_err(|_| format!("expected a whole number (0 or more), found {text:?}"))
+        text.trim()
+            .parse()
+            .map(Count)
+            .map_err(|_| format!("expected a whole number (0 or more), found {}", crate::shown::quoted(text)))
     }
     fn to_json(&self) -> serde_json::Value {
         self.0.into()
