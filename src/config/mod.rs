@@ -26,6 +26,18 @@ pub struct Config {
     /// Directory of the sled history store, relative to this file. Default `./.ebb`.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Where runbooks' `from_file` reads; relative paths resolve here.
+    /// Relative to this file. Default `<data_dir>/files`.
+    #[serde(default)]
+    pub files_dir: Option<PathBuf>,
+    /// Where runbooks' `download` writes; relative paths resolve here.
+    /// Relative to this file. Default `<data_dir>/downloads`.
+    #[serde(default)]
+    pub downloads_dir: Option<PathBuf>,
+    /// Further directories that `from_file` and `download` may name by
+    /// absolute path. Nothing under /proc, /sys or /dev is ever used.
+    #[serde(default)]
+    pub allow_paths: Vec<PathBuf>,
     /// How long runs stay in history.
     #[serde(default)]
     pub history: HistoryConfig,
@@ -311,6 +323,18 @@ pub struct WebhookConfig {
     pub url: Secret,
 }
 
+impl Config {
+    /// Where runs may read and write the files their runbooks name.
+    pub fn file_access(&self) -> crate::steps::confined_files::FileAccess {
+        crate::steps::confined_files::FileAccess {
+            files_dir: self.files_dir.clone(),
+            downloads_dir: self.downloads_dir.clone(),
+            allowed: self.allow_paths.clone(),
+            may_write: true,
+        }
+    }
+}
+
 /// `ebb.yaml` as loaded: the file it came from and its content.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
@@ -462,6 +486,13 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
     // `components()` drops the `.` in `dir/./runbooks`, so paths print cleanly.
     config.runbooks = base.join(&config.runbooks).components().collect();
     config.data_dir = base.join(&config.data_dir).components().collect();
+    // Absolute, so that a runbook's absolute path can be checked against them.
+    let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+    config.files_dir =
+        Some(absolute(config.files_dir.map_or_else(|| config.data_dir.join("files"), |dir| base.join(dir))));
+    config.downloads_dir =
+        Some(absolute(config.downloads_dir.map_or_else(|| config.data_dir.join("downloads"), |dir| base.join(dir))));
+    config.allow_paths = config.allow_paths.iter().map(|dir| absolute(base.join(dir).components().collect())).collect();
     if let Some(tls) = config.daemon.as_mut().and_then(|d| d.tls.as_mut()) {
         tls.cert = base.join(&tls.cert).components().collect();
         tls.key = base.join(&tls.key).components().collect();

@@ -177,6 +177,8 @@ struct WaitQuery {
 fn api_run(trigger: &str, mode: Mode, caller: &Caller) -> RunInfo {
     let mut run = RunInfo::now(trigger, mode);
     run.actor = Some(caller.name.clone());
+    // A viewer may plan, but a plan never writes a file on a viewer's behalf.
+    run.files.may_write = caller.role >= Role::Operator;
     run
 }
 

@@ -2,6 +2,7 @@
 //! and `.status`, `run`, `runbook` and `now`. Times are pinned to the run's
 //! start, so `-2h` means the same instant in every step of a run.
 
+use crate::steps::confined_files::FileAccess;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -48,6 +49,8 @@ pub struct RunInfo {
     pub actor: Option<String>,
     /// Delivers `notify` steps; without one they are skipped, saying so.
     pub notifier: Option<Arc<Notifier>>,
+    /// Where the runbook's `from_file` and `download` may read and write.
+    pub files: FileAccess,
 }
 
 impl RunInfo {
@@ -69,6 +72,8 @@ impl RunInfo {
             progress: None,
             actor: None,
             notifier: None,
+            // Nothing is reachable until the caller says where (from ebb.yaml).
+            files: FileAccess { may_write: true, ..FileAccess::default() },
         }
     }
 
@@ -79,6 +84,12 @@ impl RunInfo {
 
     pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {
         self.notifier = Some(notifier);
+        self
+    }
+
+    /// Confines the run's files to `files`; whether it may write stays as it was.
+    pub fn with_files(mut self, files: FileAccess) -> Self {
+        self.files = FileAccess { may_write: self.files.may_write, ..files };
         self
     }
 

@@ -4,7 +4,6 @@
 //! when its condition is false. Nothing is written to the cluster.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -12,7 +11,7 @@ use crate::provider::Provider;
 use crate::runbook::spec::{CheckSpec, NotifyStepSpec, PurgeMessagesSpec, ResetOffsetsSpec, StepKind, StepSpec};
 use crate::runbook::templates::{Renderer, is_truthy};
 use crate::steps::compute_offsets::ComputeOutput;
-use crate::steps::query_messages::QueryOutput;
+use crate::steps::query_messages::{Download, QueryOutput};
 
 use super::compile::CompiledRunbook;
 use super::context::{RunInfo, TemplateContext};
@@ -50,7 +49,6 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
     let mut context = TemplateContext::new(runbook, run);
     let mut computed = Computed::new();
     let mut queries = Queries::new();
-    let base_dir = runbook.path.parent().unwrap_or(Path::new("."));
     let mut steps = Vec::with_capacity(runbook.spec.steps.len());
     let mut status = PlanStatus::Planned;
     for spec in &runbook.spec.steps {
@@ -59,7 +57,7 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
             context: context.value(),
             step: &spec.id,
             now: run.started_at,
-            base_dir,
+            files: &run.files,
             queries: &queries,
             progress: run.progress.as_ref(),
         };
@@ -170,11 +168,17 @@ async fn plan_step<P: Provider>(
         StepKind::Check(check) => plan_check(fields, check),
         StepKind::Notify(notify) => plan_notify(fields, notify),
         StepKind::QueryMessages(query) => {
-            let output = fields.query_messages(query)?.run(provider).await?;
+            let query = fields.query_messages(query)?;
+            let output = query.run(provider).await?;
             let value = serde_json::to_value(&output).expect("outputs are JSON");
+            let mut warnings = Vec::new();
+            if matches!(query.download, Download::Skipped) {
+                warnings.push("download skipped: this plan may not write files (a viewer's plan through the API); an operator's run writes it".to_owned());
+            }
             Ok(StepPlan {
                 output: Some(value.clone()),
                 queried: Some(output),
+                warnings,
                 ..StepPlan::new(StepStatus::Ok, StepDetail::QueryMessages { output: Some(value) })
             })
         }

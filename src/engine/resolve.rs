@@ -3,7 +3,6 @@
 //! type is an error naming the step and field.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -16,11 +15,12 @@ use crate::runbook::spec::{
 };
 use crate::runbook::templates::Renderer;
 use crate::steps::compute_offsets::{ComputeOffsets, Targeting};
+use crate::steps::confined_files::FileAccess;
 use crate::steps::offsets_file::parse_offsets_file;
 use crate::steps::progress::ProgressSink;
 use crate::steps::protection::Protection;
 use crate::steps::purge_messages::{PurgeMessages, PurgePoint};
-use crate::steps::query_messages::{Filter, Needle, Order, Position, QueryMessages, QueryOutput};
+use crate::steps::query_messages::{Download, Filter, Needle, Order, Position, QueryMessages, QueryOutput};
 
 /// Outputs of the `query_messages` steps so far; `None` for one that was skipped.
 pub type Queries = std::collections::HashMap<String, Option<QueryOutput>>;
@@ -38,8 +38,8 @@ pub struct Fields<'a> {
     pub step: &'a str,
     /// The run's start: relative times and durations count back from it.
     pub now: DateTime<Utc>,
-    /// The runbook file's directory: relative file paths are read from there.
-    pub base_dir: &'a Path,
+    /// Where `from_file` and `download` may read and write.
+    pub files: &'a FileAccess,
     /// Outputs of earlier `query_messages` steps, for `after_messages` and `at_messages`.
     pub queries: &'a Queries,
     /// Where reads report how far they got.
@@ -131,13 +131,13 @@ impl Fields<'_> {
                 Targeting::Given(offsets)
             }
             Strategy::FromFile(path) => {
-                let path = self.base_dir.join(self.text("strategy.from_file", path)?);
-                let text =
-                    crate::bounded_read::read_text(&path, crate::bounded_read::DATA_FILE_LIMIT).map_err(|e| {
-                        StepError::Invalid(format!("step `{}`: cannot read {}: {e}", self.step, path.display()))
-                    })?;
-                let offsets = parse_offsets_file(&text, &group)
-                    .map_err(|e| StepError::Invalid(format!("step `{}`: {}: {e}", self.step, path.display())))?;
+                let named = self.text("strategy.from_file", path)?;
+                let text = self.files.read(&named, crate::bounded_read::DATA_FILE_LIMIT).map_err(|e| {
+                    StepError::Invalid(format!("step `{}`, field `strategy.from_file`: {e}", self.step))
+                })?;
+                let offsets = parse_offsets_file(&text, &group).map_err(|e| {
+                    StepError::Invalid(format!("step `{}`: {}: {e}", self.step, crate::shown::quoted(&named)))
+                })?;
                 Targeting::Given(offsets)
             }
             Strategy::FromGroup(other) => Targeting::FromGroup(self.name("strategy.from_group", other, false)?),
@@ -238,11 +238,15 @@ impl Fields<'_> {
                 Some(OrderSpec::Desc) => Order::Desc,
                 _ => Order::Asc,
             },
-            download: spec
-                .download
-                .as_ref()
-                .map(|d| self.text("download", d).map(|d| self.base_dir.join(d)))
-                .transpose()?,
+            download: match &spec.download {
+                Some(named) if self.files.may_write => Download::To {
+                    named: self.text("download", named)?,
+                    overwrite: spec.overwrite,
+                    files: self.files.clone(),
+                },
+                Some(_) => Download::Skipped,
+                None => Download::None,
+            },
             progress: self.progress.cloned().map(|sink| (self.step.to_owned(), sink)),
         })
     }

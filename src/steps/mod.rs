@@ -4,6 +4,7 @@
 //! history read.
 
 pub mod compute_offsets;
+pub mod confined_files;
 pub mod offsets_file;
 pub mod progress;
 pub mod protection;

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -16,6 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::confined_files::FileAccess;
 use super::progress::{ProgressSink, REPORT_EVERY};
 use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
 
@@ -78,9 +78,20 @@ pub struct QueryMessages {
     pub filter: Filter,
     pub limit: usize,
     pub order: Order,
-    pub download: Option<PathBuf>,
+    pub download: Download,
     /// The step's id and where to report how far the scan got.
     pub progress: Option<(String, ProgressSink)>,
+}
+
+/// Where a query's `download` goes.
+#[derive(Debug, Clone, Default)]
+pub enum Download {
+    #[default]
+    None,
+    /// To `named`, confined by `files`.
+    To { named: String, overwrite: bool, files: FileAccess },
+    /// Asked for, but this run may not write files.
+    Skipped,
 }
 
 /// Matches in one partition.
@@ -378,12 +389,14 @@ impl QueryMessages {
     pub async fn run<P: Provider>(&self, provider: &P) -> Result<QueryOutput, QueryError> {
         let ranges = self.ranges(provider).await?;
         let ranges = self.searched(provider, &ranges).await?.unwrap_or(ranges);
-        let download = match &self.download {
-            Some(path) => Some(std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .map_err(|e| QueryError::Download { path: path.display().to_string(), reason: e.to_string() })?,
-            )),
-            None => None,
+        let (download, download_path) = match &self.download {
+            Download::To { named, overwrite, files } => {
+                let (path, file) = files
+                    .create(named, *overwrite)
+                    .map_err(|e| QueryError::Download { path: crate::shown::quoted(&e.path), reason: e.reason })?;
+                (Some(std::io::BufWriter::new(file)), Some(path))
+            }
+            Download::None | Download::Skipped => (None, None),
         };
         let collector = Arc::new(Mutex::new(Collector {
             order: self.order,
@@ -430,7 +443,7 @@ impl QueryMessages {
         {
             collector.download_error.get_or_insert(e.to_string());
         }
-        if let (Some(reason), Some(path)) = (collector.download_error.take(), &self.download) {
+        if let (Some(reason), Some(path)) = (collector.download_error.take(), &download_path) {
             return Err(QueryError::Download { path: path.display().to_string(), reason });
         }
         Ok(QueryOutput {

@@ -13,6 +13,7 @@ mod daemon_hardening;
 mod daemon_schedule;
 mod daemon_support;
 mod daemon_tls;
+mod file_confinement;
 mod history_runs;
 mod history_safety;
 mod history_support;

@@ -109,8 +109,9 @@ async fn download_streams_every_match_past_the_limit() {
     let dir = std::env::temp_dir().join(unique("query-download"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("rb.yaml"), runbook).unwrap();
+    let config = format!("{}downloads_dir: {}\n", config_for(&shared_cluster().bootstrap), dir.display());
     let out = Ebb::new()
-        .config(&config_for(&shared_cluster().bootstrap))
+        .config(&config)
         .args(["plan", dir.join("rb.yaml").to_str().unwrap(), "--output", "json"])
         .run()
         .success()
@@ -121,7 +122,7 @@ async fn download_streams_every_match_past_the_limit() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 12, "every match, next to the runbook");
+    assert_eq!(lines.len(), 12, "every match, in downloads_dir");
     assert!(lines.iter().all(|l| l["value"].as_str().unwrap().contains("POISON")));
     let _ = std::fs::remove_dir_all(&dir);
 }

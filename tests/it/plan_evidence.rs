@@ -153,7 +153,7 @@ async fn a_negative_offset_never_reaches_the_broker_from_a_runbook() {
         "name: negative-file\ncluster: local\nsteps:\n  - id: reset\n    reset_offsets: {{ group: {group}, strategy: {{ from_file: offsets.csv }} }}\n"
     );
     Ebb::new()
-        .config(&config)
+        .config(&format!("{config}files_dir: .\n"))
         .file("rb.yaml", &from_file)
         .file("offsets.csv", &format!("{topic},1,-7\n"))
         .args(["run", "rb.yaml", "--yes"])

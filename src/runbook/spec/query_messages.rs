@@ -63,9 +63,13 @@ pub struct QueryMessagesSpec {
     /// Order of the kept messages by timestamp; default `asc`.
     #[serde(default)]
     pub order: Option<Order>,
-    /// Stream every match to this file as JSON Lines.
+    /// Stream every match to this file as JSON Lines, in ebb.yaml's
+    /// `downloads_dir` (or an absolute path in `allow_paths`).
     #[serde(default)]
     pub download: Option<String>,
+    /// Replace the `download` file if it exists; without this an existing file is an error.
+    #[serde(default)]
+    pub overwrite: bool,
 }
 
 /// Timestamp order.
