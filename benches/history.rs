@@ -56,8 +56,10 @@ fn main() {
         serde_json::from_slice(&dir.ebb(&["show", &real_id, "--output", "json"]).stdout).expect("a record");
     let record_bytes = serde_json::to_vec(&template).expect("JSON").len();
 
-    let data =
-        DataDir::new(data_dir.clone(), Retention { max_age: Duration::from_secs(86_400 * 3650), max_runs: 1 << 40 });
+    let data = DataDir::new(
+        data_dir.clone(),
+        Retention { max_age: Duration::from_secs(86_400 * 3650), max_runs: 1 << 40, max_plans: 1 << 40 },
+    );
     let statuses = [RunState::Succeeded, RunState::Succeeded, RunState::Succeeded, RunState::Failed, RunState::Refused];
     let start_ms = Utc::now().timestamp_millis() - RUNS as i64 * 10;
     let mut last_id = String::new();

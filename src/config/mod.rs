@@ -60,24 +60,34 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from(".ebb")
 }
 
-/// Retention of run history (SPEC §5): runs older than `max_age`, and beyond
-/// the newest `max_runs` of each runbook, are deleted when ebb opens the store
-/// and periodically while the daemon runs; a run still going is never deleted.
+/// Retention of run history (SPEC §5): runs older than `max_age`, each
+/// runbook's applies beyond the newest `max_runs` and its plan-only runs
+/// beyond the newest `max_plans`, are deleted when ebb opens the store and
+/// periodically while the daemon runs. Never deleted: a run still going, and
+/// the newest apply that reset each group (its snapshot is what a rollback
+/// restores). Plans never push applies out.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryConfig {
     /// Default `90d`.
     #[serde(default = "default_max_age")]
     pub max_age: HumanDuration,
-    /// Runs kept per runbook; default 1000.
+    /// Applies (and rollbacks) kept per runbook; default 1000.
     #[serde(default = "default_max_runs")]
     pub max_runs: u64,
+    /// Plan-only runs kept per runbook; default 200.
+    #[serde(default = "default_max_plans")]
+    pub max_plans: u64,
 }
 
 impl Default for HistoryConfig {
     fn default() -> Self {
-        HistoryConfig { max_age: default_max_age(), max_runs: default_max_runs() }
+        HistoryConfig { max_age: default_max_age(), max_runs: default_max_runs(), max_plans: default_max_plans() }
     }
+}
+
+fn default_max_plans() -> u64 {
+    200
 }
 
 fn default_max_age() -> HumanDuration {

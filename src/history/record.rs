@@ -132,6 +132,11 @@ pub struct RunSummary {
     /// The first line of the reason, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The groups whose offsets this run snapshotted before resetting them
+    /// (what a rollback of it restores); absent in summaries written before
+    /// it was kept, where the record says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_groups: Option<Vec<String>>,
 }
 
 impl RunRecord {
@@ -217,7 +222,16 @@ impl RunRecord {
             finished_at: self.finished_at,
             changes: self.change_count(),
             reason: self.reason.as_ref().and_then(|r| r.lines().next()).map(str::to_owned),
+            reset_groups: Some(self.reset_groups()),
         }
+    }
+
+    /// The groups this run snapshotted before resetting, once each.
+    pub fn reset_groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = self.resets().map(|(_, reset)| reset.group.clone()).collect();
+        groups.sort();
+        groups.dedup();
+        groups
     }
 
     /// Every reset this run applied or began, with the snapshot taken before it committed.

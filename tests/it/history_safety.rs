@@ -105,7 +105,8 @@ async fn a_store_held_by_an_unreachable_daemon_is_named_and_a_run_changes_nothin
     let (topic, groups) = topic_and_groups("held-store", &["g"]).await;
     let ws = Workspace::new();
     let rb = ws.runbook("rb.yaml", &runbook("held-store", &[reset_steps("r", &groups[0], &topic, "")]));
-    let data = DataDir::new(ws.data_dir(), Retention { max_age: Duration::from_secs(86_400), max_runs: 10 });
+    let data =
+        DataDir::new(ws.data_dir(), Retention { max_age: Duration::from_secs(86_400), max_runs: 10, max_plans: 10 });
     // A daemon that holds the store but does not answer: nothing listens on its port.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let api = format!("http://127.0.0.1:{port}");
