@@ -21,7 +21,10 @@ use crate::time::TimeSpec;
 pub const HISTORY_FORMAT: &str = "ebb.history/v1";
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub action: Option<HistoryAction>,
     /// Only runs of this runbook.
     #[arg(long)]
     pub runbook: Option<String>,
@@ -38,6 +41,22 @@ pub struct HistoryArgs {
     pub output: OutputFormat,
 }
 
+/// What to do to the store itself, rather than list its runs.
+#[derive(Debug, clap::Subcommand)]
+pub enum HistoryAction {
+    /// Read every run in the store and report any damage (exit 1 when found).
+    Check {
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Copy every readable run into a fresh store that replaces a damaged
+    /// one (kept beside it, renamed), and name every run that was lost.
+    Repair {
+        #[arg(long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+}
+
 #[derive(Serialize)]
 struct HistoryReport<'a> {
     format: &'static str,
@@ -50,6 +69,9 @@ struct RunList {
 }
 
 pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Error> {
+    if let Some(action) = args.action {
+        return super::history_repair::run(config, action);
+    }
     let status = match &args.status {
         None => None,
         Some(text) => Some(RunState::parse(text).ok_or_else(|| {

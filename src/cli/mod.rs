@@ -8,6 +8,7 @@ mod connect;
 mod daemon;
 mod daemon_client;
 mod history;
+mod history_repair;
 mod plan;
 mod plan_view;
 mod progress_bar;

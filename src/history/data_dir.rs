@@ -60,14 +60,31 @@ pub struct DataDir {
 
 /// The store, open; closed (and `history.lock` released) on drop.
 pub struct OpenStore {
-    store: SledStore,
+    /// `None` only while it is dropped.
+    store: Option<SledStore>,
+    root: PathBuf,
     _holder: File,
 }
 
 impl Deref for OpenStore {
     type Target = SledStore;
     fn deref(&self) -> &SledStore {
-        &self.store
+        self.store.as_ref().expect("open until dropped")
+    }
+}
+
+/// Closes the store, then notes its files as cleanly closed (store_seal.rs),
+/// all while `history.lock` is still held.
+impl Drop for OpenStore {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let runs = store.run_count();
+            let flushed = store.flush();
+            drop(store);
+            if let (Ok(runs), Ok(())) = (runs, flushed) {
+                super::store_seal::seal(&self.root, runs);
+            }
+        }
     }
 }
 
@@ -104,6 +121,50 @@ impl DataDir {
     /// retention runs on the first open of this process, and again on an open
     /// once `retention_every` has passed.
     pub fn open_as(&self, holder: &Holder, wait: Duration) -> Result<OpenStore, StoreError> {
+        let file = self.lock_as(holder, wait)?;
+        let unsealed = super::store_seal::guard(&self.root);
+        let copied = unsealed.is_some_and(|u| u.copied);
+        let sled = open_sled(&self.sled_dir()).map_err(|e| match e {
+            StoreError::Open { dir, reason } if copied => StoreError::Open {
+                dir,
+                reason: format!(
+                    "{reason}; its files as they were before this open are kept in {}; run `ebb history repair`",
+                    self.root.join(super::store_seal::PRE_OPEN_COPY).display()
+                ),
+            },
+            StoreError::Open { dir, reason } => {
+                StoreError::Open { dir, reason: format!("{reason}; run `ebb history repair`") }
+            }
+            other => other,
+        })?;
+        if let Some(before) = unsealed.and_then(|u| u.runs_at_close)
+            && let Ok(now) = sled.run_count()
+            && now < before
+        {
+            tracing::error!(
+                store = %self.sled_dir().display(),
+                runs_at_close = before,
+                runs_now = now,
+                "the history store holds fewer runs than when it was last closed, and its files were changed \
+                 since: runs may have been lost to damage. Its files as they were are kept in {}; run \
+                 `ebb history check`, then `ebb history repair`",
+                super::store_seal::PRE_OPEN_COPY
+            );
+        }
+        let store = OpenStore { store: Some(sled), root: self.root.clone(), _holder: file };
+        mark_interrupted(&*store, &self.locks())?;
+        self.retain_if_due(&store)?;
+        Ok(store)
+    }
+
+    /// sled's own directory inside the data dir.
+    pub fn sled_dir(&self) -> PathBuf {
+        self.root.join("history")
+    }
+
+    /// Takes `history.lock` as `holder`, waiting up to `wait` for a brief
+    /// holder to let go; the store is ours while the file stays open.
+    pub fn lock_as(&self, holder: &Holder, wait: Duration) -> Result<File, StoreError> {
         let dir = self.root.display().to_string();
         let io = |e: std::io::Error| StoreError::Open { dir: dir.clone(), reason: e.to_string() };
         std::fs::create_dir_all(&self.root).map_err(io)?;
@@ -131,10 +192,7 @@ impl DataDir {
         }
         let text = serde_json::to_string(holder).map_err(|e| io(e.into()))?;
         file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(text.as_bytes())).map_err(io)?;
-        let store = OpenStore { store: open_sled(&self.root.join("history"))?, _holder: file };
-        mark_interrupted(&*store, &self.locks())?;
-        self.retain_if_due(&store)?;
-        Ok(store)
+        Ok(file)
     }
 
     /// The API address of a daemon holding the store now, if one does; the
@@ -165,7 +223,7 @@ impl DataDir {
 /// Opens sled once `history.lock` is ours. sled's own file lock can outlive a
 /// closed handle by a few milliseconds (its background threads let go last),
 /// so a store this process just closed is retried for a while.
-fn open_sled(dir: &Path) -> Result<SledStore, StoreError> {
+pub(super) fn open_sled(dir: &Path) -> Result<SledStore, StoreError> {
     let deadline = Instant::now() + BRIEF_WAIT;
     loop {
         match SledStore::open(dir) {

@@ -4,6 +4,7 @@
 //! retention by age and count.
 
 mod data_dir;
+mod free_space;
 mod plan_evidence;
 pub(crate) mod record;
 mod record_body;
@@ -12,8 +13,12 @@ mod recovery;
 mod retention;
 mod rollback_plan;
 mod run_locks;
+mod salvage;
 mod sled_store;
 mod store;
+mod store_repair;
+mod store_seal;
+mod unfinished_snapshots;
 
 pub use data_dir::{BRIEF_WAIT, DataDir, Holder, OpenStore};
 pub use plan_evidence::PlanMismatch;
@@ -26,3 +31,4 @@ pub use rollback_plan::plan_rollback;
 pub use run_locks::{Held, LockDir, RunAlive, Target, TargetLocks};
 pub use sled_store::SledStore;
 pub use store::{RunQuery, Store, StoreError};
+pub use store_repair::{CheckReport, RepairReport};

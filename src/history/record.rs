@@ -196,17 +196,36 @@ impl RunRecord {
             }
         }
         self.status = RunState::Interrupted;
-        self.reason = Some(format!(
-            "the process running it stopped before it finished (found {}); steps it finished, and the snapshots \
-             taken, are kept",
-            found_at.to_rfc3339_opts(SecondsFormat::Secs, true)
-        ));
+        let found = found_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+        self.reason = Some(if self.may_have_changed() {
+            format!(
+                "the process running it stopped before it finished (found {found}); steps it finished, and the \
+                 snapshots taken, are kept"
+            )
+        } else {
+            format!("the process running it stopped before it changed anything (found {found}); nothing was changed")
+        });
         self.finished_at = Some(found_at);
     }
 
     /// Partitions the plan changes.
+    /// The changes the run planned; none for an apply cut short before it could make one.
     pub fn change_count(&self) -> usize {
+        if self.mode == Mode::Apply && self.status == RunState::Interrupted && !self.may_have_changed() {
+            return 0;
+        }
         self.plan.as_ref().map_or(0, Plan::change_count)
+    }
+
+    /// Whether the apply got as far as a change: a step that ended after
+    /// changing, a reset past its snapshot (taken just before the commit), or
+    /// a purge that began (its DeleteRecords may have gone out).
+    pub fn may_have_changed(&self) -> bool {
+        let Some(apply) = &self.apply else { return false };
+        apply.steps.iter().any(|step| match step.status {
+            StepStatus::Running | StepStatus::Interrupted => step.reset.is_some() || step.kind == "purge_messages",
+            _ => step.reset.as_ref().is_some_and(|r| !r.results.is_empty()) || step.purge.is_some(),
+        })
     }
 
     pub fn summary(&self) -> RunSummary {

@@ -60,9 +60,37 @@ mod tests {
         assert_eq!(mark_interrupted(&store, &locks).unwrap(), [dead.id.clone()]);
         let dead = store.get(&dead.id).unwrap().unwrap();
         assert_eq!(dead.status, RunState::Interrupted);
-        assert!(dead.reason.unwrap().contains("stopped before it finished"));
+        // Its reset step had not taken its snapshot: nothing can have been committed.
+        assert!(dead.reason.as_deref().unwrap().contains("stopped before it changed anything"), "{dead:?}");
+        assert_eq!(dead.summary().changes, 0, "an apply that changed nothing shows no changes");
         assert!(dead.finished_at.is_some());
         assert_eq!(dead.apply.unwrap().steps[0].status, StepStatus::Interrupted);
         assert_eq!(store.get(&live.id).unwrap().unwrap().status, RunState::Running);
+    }
+
+    #[test]
+    fn a_run_interrupted_past_its_snapshot_may_have_changed_offsets() {
+        let store = SledStore::temporary().unwrap();
+        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+        let mut dead = sample("a", RunState::Running, 1_763_686_800_000);
+        let reset = crate::engine::ResetApplied { group: "g".into(), snapshot: vec![], results: vec![] };
+        dead.apply = Some(ApplyRecord {
+            forced: false,
+            drift: vec![],
+            steps: vec![AppliedStep {
+                id: "reset".into(),
+                kind: "reset_offsets".into(),
+                status: StepStatus::Running,
+                reason: None,
+                reset: Some(reset),
+                purge: None,
+                started_at: None,
+                finished_at: None,
+            }],
+        });
+        store.save(&dead).unwrap();
+        mark_interrupted(&store, &locks).unwrap();
+        let dead = store.get(&dead.id).unwrap().unwrap();
+        assert!(dead.reason.as_deref().unwrap().contains("stopped before it finished"), "{dead:?}");
     }
 }

@@ -20,6 +20,8 @@ use crate::engine::time_prefix;
 const STORE_SCHEMA: u64 = 1;
 
 pub struct SledStore {
+    /// Where it lives on disk; `None` for a temporary store.
+    dir: Option<std::path::PathBuf>,
     db: sled::Db,
     runs: sled::Tree,
     summaries: sled::Tree,
@@ -35,13 +37,16 @@ impl SledStore {
     /// process has it open.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let open_error = |reason: String| StoreError::Open { dir: dir.display().to_string(), reason };
+        super::unfinished_snapshots::remove(dir);
         let db = sled::Config::new().path(dir).open().map_err(|e| match e {
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                 StoreError::SledLocked(dir.display().to_string())
             }
             other => open_error(other.to_string()),
         })?;
-        SledStore::with_db(db).map_err(|e| open_error(e.to_string()))
+        let mut store = SledStore::with_db(db).map_err(|e| open_error(e.to_string()))?;
+        store.dir = Some(dir.to_path_buf());
+        Ok(store)
     }
 
     /// A store that lives in memory only, for tests.
@@ -65,6 +70,7 @@ impl SledStore {
             }
         }
         Ok(SledStore {
+            dir: None,
             runs: db.open_tree("runs")?,
             summaries: db.open_tree("summaries")?,
             by_runbook: db.open_tree("by_runbook")?,
@@ -73,6 +79,21 @@ impl SledStore {
             schedule: db.open_tree("schedule")?,
             db,
         })
+    }
+
+    /// Runs stored, by the per-runbook counts.
+    pub fn run_count(&self) -> Result<u64, StoreError> {
+        self.counts.iter().values().map(|v| Ok(decode_count(&v?))).sum()
+    }
+
+    /// The id of every stored record.
+    pub fn run_ids(&self) -> Result<Vec<String>, StoreError> {
+        keys(&self.runs)
+    }
+
+    /// The id of every run the summaries list.
+    pub fn summary_ids(&self) -> Result<Vec<String>, StoreError> {
+        keys(&self.summaries)
     }
 
     /// Bytes the store takes on disk.
@@ -119,6 +140,10 @@ fn abort(e: impl std::fmt::Display) -> ConflictableTransactionError<String> {
     ConflictableTransactionError::Abort(e.to_string())
 }
 
+fn keys(tree: &sled::Tree) -> Result<Vec<String>, StoreError> {
+    tree.iter().keys().map(|key| Ok(String::from_utf8_lossy(&key?).into_owned())).collect()
+}
+
 fn transaction_error(e: TransactionError<String>) -> StoreError {
     match e {
         TransactionError::Abort(reason) => StoreError::Corrupt(reason),
@@ -128,6 +153,9 @@ fn transaction_error(e: TransactionError<String>) -> StoreError {
 
 impl Store for SledStore {
     fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+        if let Some(dir) = &self.dir {
+            super::free_space::ensure(dir)?;
+        }
         let body = record_body::encode(record)?;
         let summary = serde_json::to_vec(&record.summary()).map_err(|e| StoreError::Io(e.to_string()))?;
         let id = record.id.as_str();

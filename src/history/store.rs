@@ -35,6 +35,11 @@ pub enum StoreError {
     NewerFormat { id: String, format: String },
     #[error("the history store is damaged: {0}")]
     Corrupt(String),
+    /// Too little disk left to record a run safely: nothing is written.
+    #[error(
+        "the disk holding the history store at {dir} has {free} free; ebb records nothing below {needed}, so that a full disk cannot damage the store. Free some space"
+    )]
+    DiskFull { dir: String, free: String, needed: String },
     #[error("no run {0} in history")]
     NotFound(String),
     #[error("{prefix} matches {count} runs in history; give more of the id")]

@@ -14,6 +14,7 @@ mod daemon_schedule;
 mod daemon_support;
 mod daemon_tls;
 mod file_confinement;
+mod history_damage;
 mod history_retention;
 mod history_runs;
 mod history_safety;

@@ -1,0 +1,75 @@
+//! A damaged store must reach `ebb history repair` as it was: sled takes a
+//! flipped byte for a torn write when it opens the store and rewrites the
+//! log after it, losing every run recorded later. So ebb notes the store's
+//! files (names, sizes, modification times) each time it closes the store
+//! cleanly, and before an open finds them changed since — a crash, a full
+//! disk, damage from outside — copies them aside first. The copy is what
+//! repair reads when the open then fails; a clean close removes it. The note
+//! also counts the runs stored: sled takes a damaged last write for a torn
+//! one and drops it without a word, and a count that fell while the files
+//! were changed from outside is how that loss is seen.
+
+use std::path::Path;
+
+use super::store_repair::copy_store;
+
+/// Where the files are copied before an open of a store not closed cleanly.
+pub const PRE_OPEN_COPY: &str = "history.pre-open";
+/// The note of the files as the last clean close left them.
+const SEAL: &str = "history.sealed";
+
+/// Notes the store's files as they are now, after a clean close that left `runs` runs.
+pub fn seal(root: &Path, runs: u64) {
+    let Some(files) = fingerprint(&root.join("history")) else { return };
+    if std::fs::write(root.join(SEAL), format!("runs {runs}\n{files}")).is_ok() {
+        let _ = std::fs::remove_dir_all(root.join(PRE_OPEN_COPY));
+    }
+}
+
+/// The store's files changed since the last clean close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsealed {
+    /// They were copied aside first.
+    pub copied: bool,
+    /// Runs stored at the last clean close, if one was noted.
+    pub runs_at_close: Option<u64>,
+}
+
+/// Copies the store aside when its files are not as the last clean close
+/// left them; `None` when they are (or there is no store yet).
+pub fn guard(root: &Path) -> Option<Unsealed> {
+    let unsealed = inspect(root)?;
+    Some(Unsealed { copied: copy_store(&root.join("history"), &root.join(PRE_OPEN_COPY)).is_ok(), ..unsealed })
+}
+
+/// Whether the store's files changed since the last clean close, copying nothing.
+pub fn inspect(root: &Path) -> Option<Unsealed> {
+    let now = fingerprint(&root.join("history"))?;
+    let sealed = std::fs::read_to_string(root.join(SEAL)).ok();
+    let (runs_at_close, files) = match sealed.as_deref().and_then(|s| s.split_once('\n')) {
+        Some((runs, files)) => (runs.strip_prefix("runs ").and_then(|n| n.parse().ok()), Some(files)),
+        None => (None, None),
+    };
+    (files != Some(now.as_str())).then_some(Unsealed { copied: false, runs_at_close })
+}
+
+/// Each file's name, size and modification time; `None` when there is no store yet.
+fn fingerprint(dir: &Path) -> Option<String> {
+    let mut lines = Vec::new();
+    for sub in ["", "blobs"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+            lines.push(format!("{sub}/{} {} {modified}", entry.file_name().to_string_lossy(), meta.len()));
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.sort();
+    Some(lines.join("\n"))
+}
