@@ -33,10 +33,8 @@ mod tests {
     use crate::history::SledStore;
     use crate::history::record::{ApplyRecord, sample};
 
-    #[test]
-    fn a_running_run_without_its_process_becomes_interrupted_and_a_live_one_stays() {
-        let store = SledStore::temporary().unwrap();
-        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+    /// A run left `running` in its reset step, with the snapshot it took, if any.
+    fn dead_in_reset(reset: Option<crate::engine::ResetApplied>) -> crate::history::RunRecord {
         let mut dead = sample("a", RunState::Running, 1_763_686_800_000);
         dead.apply = Some(ApplyRecord {
             forced: false,
@@ -46,18 +44,26 @@ mod tests {
                 kind: "reset_offsets".into(),
                 status: StepStatus::Running,
                 reason: None,
-                reset: None,
+                reset,
                 purge: None,
                 started_at: None,
                 finished_at: None,
             }],
         });
+        dead
+    }
+
+    #[test]
+    fn a_running_run_without_its_process_becomes_interrupted_and_a_live_one_stays() {
+        let store = SledStore::temporary().unwrap();
+        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+        let dead = dead_in_reset(None);
         let live = sample("a", RunState::Running, 1_763_686_800_001);
         store.save(&dead).unwrap();
         store.save(&live).unwrap();
         let _alive = locks.hold_run(&live.id).unwrap();
 
-        assert_eq!(mark_interrupted(&store, &locks).unwrap(), [dead.id.clone()]);
+        assert_eq!(mark_interrupted(&store, &locks).unwrap(), std::slice::from_ref(&dead.id));
         let dead = store.get(&dead.id).unwrap().unwrap();
         assert_eq!(dead.status, RunState::Interrupted);
         // Its reset step had not taken its snapshot: nothing can have been committed.
@@ -72,22 +78,8 @@ mod tests {
     fn a_run_interrupted_past_its_snapshot_may_have_changed_offsets() {
         let store = SledStore::temporary().unwrap();
         let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
-        let mut dead = sample("a", RunState::Running, 1_763_686_800_000);
         let reset = crate::engine::ResetApplied { group: "g".into(), snapshot: vec![], results: vec![] };
-        dead.apply = Some(ApplyRecord {
-            forced: false,
-            drift: vec![],
-            steps: vec![AppliedStep {
-                id: "reset".into(),
-                kind: "reset_offsets".into(),
-                status: StepStatus::Running,
-                reason: None,
-                reset: Some(reset),
-                purge: None,
-                started_at: None,
-                finished_at: None,
-            }],
-        });
+        let dead = dead_in_reset(Some(reset));
         store.save(&dead).unwrap();
         mark_interrupted(&store, &locks).unwrap();
         let dead = store.get(&dead.id).unwrap().unwrap();

@@ -14,6 +14,20 @@ pub fn config_keeping_history(bootstrap: &str, data_dir: &std::path::Path) -> St
     format!("{}data_dir: {}\n", config_for(bootstrap), data_dir.display())
 }
 
+/// A topic of `partitions` × 30 records valued `VALUE-n`, written a minute
+/// ago, and a group committed at 10 on each partition, on the shared broker.
+pub async fn seeded_topic_and_group(prefix: &str, partitions: i32, value: &str) -> (String, String) {
+    let seeder = ebb::testkit::Seeder::new(&ebb::testkit::shared_cluster().bootstrap);
+    let (topic, group) = (ebb::testkit::unique(&format!("{prefix}-t")), ebb::testkit::unique(&format!("{prefix}-g")));
+    seeder.create_topic(&topic, partitions).await;
+    for p in 0..partitions {
+        seeder.produce_sequence(&topic, p, 30, value, now_ms() - 60_000, 1).await;
+    }
+    let commits: Vec<(&str, i32, i64)> = (0..partitions).map(|p| (topic.as_str(), p, 10)).collect();
+    seeder.commit(&group, &commits).await;
+    (topic, group)
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as i64

@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb::testkit::{apache, shared_cluster};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::cli_harness::now_ms;
 use crate::daemon_support::{Daemon, DaemonWorkspace, OPERATOR, VIEWER};
 
 /// The daemon's header timeout in these tests.
@@ -120,16 +119,8 @@ async fn connections_past_the_cap_are_closed_at_once() {
     assert!(daemon.log().contains("connection cap is reached"), "{}", daemon.log());
 }
 
-/// A topic of 2 partitions × 30 messages and a group committed at 10 on both.
 async fn topic_and_group(prefix: &str) -> (String, String) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let (topic, group) = (unique(&format!("{prefix}-t")), unique(&format!("{prefix}-g")));
-    seeder.create_topic(&topic, 2).await;
-    for p in 0..2 {
-        seeder.produce_sequence(&topic, p, 30, "m", now_ms() - 60_000, 1).await;
-    }
-    seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
-    (topic, group)
+    crate::cli_harness::seeded_topic_and_group(prefix, 2, "m").await
 }
 
 fn committed(group: &str) -> Vec<Option<i64>> {

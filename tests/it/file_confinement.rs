@@ -8,19 +8,11 @@
 use ebb::testkit::{Seeder, shared_cluster, unique};
 use serde_json::{Value, json};
 
-use crate::cli_harness::now_ms;
 use crate::daemon_support::{DaemonWorkspace, OPERATOR, VIEWER};
 
-/// A topic with 2 partitions of 30 records, some holding POISON, and a group at 10.
+/// A topic with 2 partitions of 30 records holding POISON, and a group at 10.
 async fn topic_and_group(prefix: &str) -> (String, String) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let (topic, group) = (unique(&format!("{prefix}-t")), unique(&format!("{prefix}-g")));
-    seeder.create_topic(&topic, 2).await;
-    for p in 0..2 {
-        seeder.produce_sequence(&topic, p, 30, "POISON", now_ms() - 60_000, 1).await;
-    }
-    seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
-    (topic, group)
+    crate::cli_harness::seeded_topic_and_group(prefix, 2, "POISON").await
 }
 
 fn reason_of(record: &Value) -> String {

@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb::testkit::{apache, shared_cluster, unique};
 use serde_json::Value;
 
-use crate::cli_harness::{Ebb, Outcome, config_for, now_ms};
+use crate::cli_harness::{Ebb, Outcome, config_for};
 
 /// A tmpfs of `megabytes` mounted for the test, unmounted when dropped.
 struct SmallDisk(PathBuf);
@@ -69,11 +69,7 @@ fn ebb_with(data_dir: &Path, runbook: &str, args: &[&str]) -> Outcome {
 
 /// A topic of 30 records, a group committed at 10, and a runbook resetting it to the end.
 async fn topic_and_group(prefix: &str) -> (String, String) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let (topic, group) = (unique(&format!("{prefix}-t")), unique(&format!("{prefix}-g")));
-    seeder.create_topic(&topic, 1).await;
-    seeder.produce_sequence(&topic, 0, 30, "m", now_ms() - 60_000, 1).await;
-    seeder.commit(&group, &[(&topic, 0, 10)]).await;
+    let (topic, group) = crate::cli_harness::seeded_topic_and_group(prefix, 1, "m").await;
     let runbook = format!(
         "name: damage\ncluster: local\nsteps:\n  - id: reset\n    reset_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_latest: true }} }}\n"
     );

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
 
-use crate::cli_harness::{Ebb, config_for, config_keeping_history, now_ms, on_a_terminal};
+use crate::cli_harness::{Ebb, config_for, config_keeping_history, on_a_terminal};
 
 type Offsets = BTreeMap<(String, i32), i64>;
 
@@ -18,14 +18,7 @@ async fn committed(group: &str) -> Offsets {
 
 /// A topic of 2 partitions × 30 messages and a group committed at 10 on both.
 async fn topic_and_group(prefix: &str) -> (String, String) {
-    let seeder = Seeder::new(&shared_cluster().bootstrap);
-    let (topic, group) = (unique(&format!("{prefix}-t")), unique(&format!("{prefix}-g")));
-    seeder.create_topic(&topic, 2).await;
-    for p in 0..2 {
-        seeder.produce_sequence(&topic, p, 30, "m", now_ms() - 60_000, 1).await;
-    }
-    seeder.commit(&group, &[(&topic, 0, 10), (&topic, 1, 10)]).await;
-    (topic, group)
+    crate::cli_harness::seeded_topic_and_group(prefix, 2, "m").await
 }
 
 fn to_latest(group: &str, topic: &str, extra: &str) -> String {
