@@ -215,28 +215,6 @@ async fn answer(started: Started, wait: bool) -> Response {
     }
 }
 
-/// Refuses (409) when the caller means a runbook file whose SHA-256 is not
-/// that of the daemon's copy of `name`: the daemon would run something else.
-fn same_runbook(daemon: &Daemon, name: &str, sha256: Option<&str>) -> Result<(), ApiError> {
-    let Some(wanted) = sha256 else { return Ok(()) };
-    let runbooks = daemon.runbooks();
-    let Some(entry) = runbooks.get(name) else { return Ok(()) };
-    let ours = entry.good.as_ref().map(|g| crate::engine::sha256_hex(g.text.as_bytes()));
-    if ours.as_deref() == Some(wanted) {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::CONFLICT,
-        "runbook_differs",
-        format!(
-            "the daemon's runbook {name} ({}) is not the file you gave, so nothing was run: the daemon runs only its \
-             own copy. Put your file in the daemon's runbooks directory (it is reloaded within a second) and ask \
-             again, or name the runbook instead of a file to run the daemon's copy",
-            entry.path.display()
-        ),
-    ))
-}
-
 async fn plan_runbook(
     State(daemon): Shared,
     headers: HeaderMap,
@@ -251,10 +229,7 @@ async fn plan_runbook(
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = same_runbook(&daemon, &name, request.runbook_sha256.as_deref()) {
-        return e.into_response();
-    }
-    let work = Work::Runbook { name, params: request.params() };
+    let work = Work::Runbook { name, params: request.params(), sha256: request.runbook_sha256 };
     match start(&daemon, work, api_run("api", Mode::Plan, &caller)).await {
         Ok(started) => answer(started, true).await,
         Err(e) => e.into_response(),
@@ -272,16 +247,14 @@ async fn run_runbook(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = same_runbook(&daemon, &name, request.runbook_sha256.as_deref()) {
-        return e.into_response();
-    }
     let params = request.params();
+    let sha256 = request.runbook_sha256;
     let work = match request.plan_id {
-        Some(plan_id) if params.is_empty() => Work::SavedPlan { name, plan_id },
+        Some(plan_id) if params.is_empty() => Work::SavedPlan { name, plan_id, sha256 },
         Some(_) => {
             return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response();
         }
-        None => Work::Runbook { name, params },
+        None => Work::Runbook { name, params, sha256 },
     };
     tracing::info!(caller = %caller.name, "run requested through the API");
     match start(&daemon, work, api_run("api", Mode::Apply, &caller)).await {

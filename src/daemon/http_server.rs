@@ -18,7 +18,11 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+
+use super::tls::HANDSHAKE_TIMEOUT;
 
 /// What bounds the daemon's connections.
 #[derive(Debug, Clone, Copy)]
@@ -30,32 +34,12 @@ pub struct ConnectionLimits {
 /// How long open connections get to end after shutdown begins.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
-/// Where connections come from: plain TCP, or TLS after its handshake.
-pub trait Accept: Send + 'static {
-    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
-    fn accept(&mut self) -> impl Future<Output = (Self::Io, SocketAddr)> + Send;
-}
-
-impl Accept for tokio::net::TcpListener {
-    type Io = tokio::net::TcpStream;
-
-    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
-        loop {
-            match tokio::net::TcpListener::accept(self).await {
-                Ok(accepted) => return accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin.
-                    tracing::warn!(error = %e, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }
-}
-
-/// Serves `app` on connections from `listener` until `shutdown` resolves.
-pub async fn serve<L: Accept>(
-    mut listener: L,
+/// Serves `app` on connections to `listener` (over TLS with `tls`) until
+/// `shutdown` resolves. A connection takes its slot when accepted, before
+/// any TLS handshake, so silent TLS clients count against the cap too.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     app: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
@@ -64,32 +48,33 @@ pub async fn serve<L: Accept>(
     let (stop, stopping) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (io, peer) = tokio::select! {
+        let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                tracing::warn!(error = %e, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%peer, max = limits.max_connections, "connection refused: the daemon's connection cap is reached");
-            drop(io);
+            drop(tcp);
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
-        let mut stopping = stopping.clone();
+        let (app, tls, stopping) = (app.clone(), tls.clone(), stopping.clone());
         tokio::spawn(async move {
-            let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
-            let connection = builder.serve_connection(TokioIo::new(io), service);
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                served = connection.as_mut() => {
-                    if let Err(e) = served {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
-                    }
-                }
-                _ = stopping.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(CLOSE_WAIT, connection).await;
-                }
+            match tls {
+                None => serve_one(tcp, peer, app, limits, stopping).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(io)) => serve_one(io, peer, app, limits, stopping).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake not finished in time"),
+                },
             }
             drop(slot);
         });
@@ -97,4 +82,31 @@ pub async fn serve<L: Accept>(
     let _ = stop.send(true);
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(CLOSE_WAIT + Duration::from_secs(1), slots.acquire_many(all)).await;
+}
+
+/// One connection, its requests' headers each due within the header timeout.
+async fn serve_one<Io>(
+    io: Io,
+    peer: SocketAddr,
+    app: Router,
+    limits: ConnectionLimits,
+    mut stopping: watch::Receiver<bool>,
+) where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+    let connection = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        served = connection.as_mut() => {
+            if let Err(e) = served {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        _ = stopping.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(CLOSE_WAIT, connection).await;
+        }
+    }
 }

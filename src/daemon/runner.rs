@@ -23,10 +23,12 @@ use crate::runbook::spec::RunbookSpec;
 
 /// What to run.
 pub enum Work {
-    /// Plan the runbook, and apply the plan in mode `apply`.
-    Runbook { name: String, params: Vec<(String, Value)> },
+    /// Plan the runbook, and apply the plan in mode `apply`. With `sha256`,
+    /// only if the runbook's current version has that SHA-256 (the file the
+    /// caller means), checked against the very version that runs.
+    Runbook { name: String, params: Vec<(String, Value)>, sha256: Option<String> },
     /// Apply the plan that run `plan_id` made (after the drift check).
-    SavedPlan { name: String, plan_id: String },
+    SavedPlan { name: String, plan_id: String, sha256: Option<String> },
     /// Roll back run `of`.
     Rollback { of: String },
 }
@@ -84,8 +86,8 @@ async fn prepare(
 ) -> Result<(String, Option<RunbookSpec>, Prepared, AnyProvider), ApiError> {
     let provider = |cluster: &str| daemon.provider(cluster).map_err(ApiError::unavailable);
     match work {
-        Work::Runbook { name, params } => {
-            let checked = good_version(daemon, &name)?;
+        Work::Runbook { name, params, sha256 } => {
+            let checked = good_version(daemon, &name, sha256.as_deref())?;
             let compiled = compile_checked(checked, &params).map_err(|e| ApiError::bad_request(e.to_string()))?;
             let bad_names = crate::engine::bad_names(&compiled, run);
             if !bad_names.is_empty() {
@@ -95,7 +97,7 @@ async fn prepare(
             let spec = compiled.spec.clone();
             Ok((name, Some(spec), Prepared::Runbook { compiled: Box::new(compiled) }, provider))
         }
-        Work::SavedPlan { name, plan_id } => {
+        Work::SavedPlan { name, plan_id, sha256 } => {
             let record = daemon.store.find(&plan_id)?;
             if record.runbook != name {
                 return Err(ApiError::bad_request(format!(
@@ -116,7 +118,7 @@ async fn prepare(
                     record.id
                 )));
             }
-            let checked = good_version(daemon, &name)?;
+            let checked = good_version(daemon, &name, sha256.as_deref())?;
             let sha256_now = Some(crate::engine::sha256_hex(checked.text.as_bytes()));
             let provider = provider(&plan.cluster)?;
             Ok((name, checked.spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
@@ -134,12 +136,28 @@ async fn prepare(
     }
 }
 
-fn good_version(daemon: &Daemon, name: &str) -> Result<crate::runbook::Checked, ApiError> {
+/// The runbook's version to run; with `sha256`, refused (409
+/// `runbook_differs`) unless it is the file the caller means, so the daemon
+/// never runs its own copy in place of another.
+fn good_version(daemon: &Daemon, name: &str, sha256: Option<&str>) -> Result<crate::runbook::Checked, ApiError> {
     let runbooks = daemon.runbooks();
     let entry = runbooks.get(name).ok_or_else(|| ApiError::not_found(format!("no runbook named {name}")))?;
-    entry.good.clone().ok_or_else(|| {
+    let good = entry.good.clone().ok_or_else(|| {
         ApiError::conflict(format!("runbook {name} has no valid version to run: {}", entry.problems.join("; ")))
-    })
+    })?;
+    if sha256.is_some_and(|wanted| wanted != crate::engine::sha256_hex(good.text.as_bytes())) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "runbook_differs",
+            format!(
+                "the daemon's runbook {name} ({}) is not the file you gave, so nothing was run: the daemon runs \
+                 only its own copy. Put your file in the daemon's runbooks directory (it is reloaded within a \
+                 second) and ask again, or name the runbook instead of a file to run the daemon's copy",
+                entry.path.display()
+            ),
+        ));
+    }
+    Ok(good)
 }
 
 async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, run: &RunInfo) -> RunRecord {
@@ -181,10 +199,12 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
 }
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.
-async fn ended(daemon: &Daemon, spec: Option<&RunbookSpec>, record: &RunRecord) {
+async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRecord) {
     daemon.metrics.run_ended(&record.runbook, &record.trigger, record.status.name());
     if record.status == RunState::Failed {
-        daemon.check_provider(&record.cluster).await;
+        // Beside the run's answer, not in its way.
+        let (daemon, cluster) = (daemon.clone(), record.cluster.clone());
+        tokio::spawn(async move { daemon.check_provider(&cluster).await });
     }
     for step in record.apply.iter().flat_map(|a| &a.steps) {
         if let (Some(start), Some(end)) = (step.started_at, step.finished_at) {

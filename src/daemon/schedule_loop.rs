@@ -92,7 +92,7 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     };
     let mut run = RunInfo::now("schedule", mode);
     run.slot = Some(slot);
-    let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new() };
+    let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new(), sha256: None };
     if let Err(e) = start(daemon, work, run).await {
         tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
         daemon.metrics.run_ended(runbook, "schedule", "failed");

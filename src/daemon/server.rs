@@ -23,6 +23,8 @@ use crate::runbook::Catalog;
 
 /// How often the runbooks directory is looked at for changes.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// The most `daemon.max_connections` may say.
+const MOST_CONNECTIONS: usize = 65_536;
 /// How long running steps get to finish after SIGTERM, unless configured.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
@@ -39,6 +41,12 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
     let grace = options.grace.or(daemon_config.grace.map(|g| g.duration)).unwrap_or(DEFAULT_GRACE);
     let cannot_listen = |e: std::io::Error| Error::Usage(format!("cannot listen on {listen}: {e}"));
     // Checked before binding, so a refused daemon never listens at all.
+    if !(1..=MOST_CONNECTIONS).contains(&daemon_config.max_connections) {
+        return Err(Error::Usage(format!("daemon.max_connections must be 1 to {MOST_CONNECTIONS}")));
+    }
+    if daemon_config.header_timeout.duration < Duration::from_secs(1) {
+        return Err(Error::Usage("daemon.header_timeout must be at least 1s".to_owned()));
+    }
     let tls = daemon_config.tls.as_ref().map(tls::acceptor).transpose()?;
     if tls.is_none() {
         for address in tokio::net::lookup_host(&listen).await.map_err(cannot_listen)? {
@@ -73,13 +81,7 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), E
         header_timeout: daemon_config.header_timeout.duration,
         max_connections: daemon_config.max_connections,
     };
-    match tls {
-        Some(acceptor) => {
-            let listener = tls::TlsListener::new(listener, acceptor).map_err(cannot_listen)?;
-            http_server::serve(listener, router(daemon.clone()), limits, shutdown).await
-        }
-        None => http_server::serve(listener, router(daemon.clone()), limits, shutdown).await,
-    }
+    http_server::serve(listener, tls, router(daemon.clone()), limits, shutdown).await;
     scheduler.abort();
     reloader.abort();
 

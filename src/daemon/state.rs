@@ -15,7 +15,7 @@ use super::runbook_set::RunbookSet;
 use crate::config::LoadedConfig;
 use crate::history::{LockDir, OpenStore};
 use crate::notify::Notifier;
-use crate::provider::{AnyProvider, Provider};
+use crate::provider::AnyProvider;
 use crate::schedule::Scheduler;
 
 pub struct Daemon {
@@ -92,7 +92,7 @@ impl Daemon {
     /// run connects afresh instead of failing the same way until a restart.
     pub async fn check_provider(&self, cluster: &str) {
         let Some(provider) = lock(&self.providers).get(cluster).cloned() else { return };
-        let Err(e) = provider.topics().await else { return };
+        let Err(e) = provider.health_check().await else { return };
         let mut providers = lock(&self.providers);
         // Only the client that failed: another run may have replaced it meanwhile.
         if providers.get(cluster).is_some_and(|cached| cached.same_client(&provider)) {

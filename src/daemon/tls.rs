@@ -1,9 +1,8 @@
-//! The API over TLS: the certificate and key from `daemon.tls`, a listener
-//! that completes each TLS handshake on a task of its own (a slow or silent
-//! client holds up nobody else), and the rule that plain HTTP is served only
-//! on loopback unless `daemon.allow_plain_http` says otherwise.
+//! The API over TLS: the certificate and key from `daemon.tls`, the bound on
+//! a handshake (each runs on its connection's own task, http_server.rs, so a
+//! slow or silent client holds up nobody else), and the rule that plain HTTP
+//! is served only on loopback unless `daemon.allow_plain_http` says otherwise.
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,18 +10,13 @@ use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use crate::Error;
 use crate::config::DaemonTlsConfig;
 
 /// A client that has not finished its handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Handshaken connections waiting for the server to take them.
-const READY_QUEUE: usize = 64;
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The rustls server settings for `daemon.tls`; errors name the file, never its content.
 pub fn acceptor(tls: &DaemonTlsConfig) -> Result<TlsAcceptor, Error> {
@@ -63,56 +57,6 @@ pub fn plain_http_allowed(address: SocketAddr, allow_plain_http: bool) -> Result
         "daemon.listen {address} is not a loopback address, and plain HTTP there would carry API tokens in clear: \
          configure daemon.tls (cert and key), or set daemon.allow_plain_http: true"
     )))
-}
-
-/// Accepts TCP connections and hands over those whose TLS handshake completed.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<Self> {
-        let (handed, ready) = mpsc::channel(READY_QUEUE);
-        tokio::spawn(async move {
-            loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait, as axum's own listener does.
-                        tracing::warn!(error = %e, "cannot accept a connection");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                if handed.is_closed() {
-                    break;
-                }
-                let (acceptor, handed) = (acceptor.clone(), handed.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = handed.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake not finished in time"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener { ready })
-    }
-}
-
-impl super::http_server::Accept for TlsListener {
-    type Io = TlsStream<TcpStream>;
-
-    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accepting task ended: nothing more will come.
-            None => std::future::pending().await,
-        }
-    }
 }
 
 #[cfg(test)]

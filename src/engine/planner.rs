@@ -173,7 +173,7 @@ async fn plan_step<P: Provider>(
             let value = serde_json::to_value(&output).expect("outputs are JSON");
             let mut warnings = Vec::new();
             if matches!(query.download, Download::Skipped) {
-                warnings.push("download skipped: this plan may not write files (a viewer's plan through the API); an operator's run writes it".to_owned());
+                warnings.push("download skipped: a viewer's plan through the API writes no file; a run started by an operator writes it (applying a saved plan does not: it reads no messages)".to_owned());
             }
             Ok(StepPlan {
                 output: Some(value.clone()),

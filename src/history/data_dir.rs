@@ -141,6 +141,7 @@ impl DataDir {
             && let Ok(now) = sled.run_count()
             && now < before
         {
+            super::store_seal::suspect(&self.root, before);
             tracing::error!(
                 store = %self.sled_dir().display(),
                 runs_at_close = before,

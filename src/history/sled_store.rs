@@ -153,7 +153,11 @@ fn transaction_error(e: TransactionError<String>) -> StoreError {
 
 impl Store for SledStore {
     fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
-        if let Some(dir) = &self.dir {
+        // The margin is for runs that changed nothing yet: once one has, its
+        // records must be written, and the margin is what they use.
+        if let Some(dir) = &self.dir
+            && !record.may_have_changed()
+        {
             super::free_space::ensure(dir)?;
         }
         let body = record_body::encode(record)?;
@@ -192,6 +196,9 @@ impl Store for SledStore {
     }
 
     fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        if let Some(root) = self.dir.as_deref().and_then(Path::parent) {
+            super::store_seal::one_fewer(root);
+        }
         let removed = (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts)
             .transaction(|(runs, summaries, by_runbook, by_status, counts)| {
                 let Some(old) = summaries.remove(id)? else { return Ok(false) };

@@ -75,10 +75,21 @@ impl DataDir {
         let mut report = CheckReport { store: self.sled_dir().display().to_string(), ..CheckReport::default() };
         let runs_at_close = super::store_seal::inspect(self.root()).and_then(|u| u.runs_at_close);
         let copy = self.root().join("history.checking");
-        copy_store(&self.sled_dir(), &copy)?;
+        if let Err(e) = copy_store(&self.sled_dir(), &copy) {
+            let _ = std::fs::remove_dir_all(&copy);
+            return Err(e);
+        }
         match open_sled(&copy) {
             Ok(store) => {
-                let (readable, unreadable, missing) = read_all(&store)?;
+                let read = read_all(&store);
+                drop(store);
+                let (readable, unreadable, missing) = match read {
+                    Ok(read) => read,
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(&copy);
+                        return Err(e);
+                    }
+                };
                 let listed = (readable.len() + unreadable.len()) as u64;
                 report.fewer_than_at_close = runs_at_close.filter(|at| *at > listed).map(|at| at - listed);
                 report.readable = readable.len();
@@ -106,8 +117,7 @@ impl DataDir {
         // What the store looked like before an open that failed, if one did (store_seal.rs).
         found.absorb(salvage::scan(&self.root().join(super::store_seal::PRE_OPEN_COPY)));
         let copy = self.root().join("history.checking");
-        copy_store(&dir, &copy)?;
-        let opened = open_sled(&copy).and_then(|store| read_all(&store));
+        let opened = copy_store(&dir, &copy).and_then(|()| open_sled(&copy)).and_then(|store| read_all(&store));
         let _ = std::fs::remove_dir_all(&copy);
         let shrank = |stored: usize| runs_at_close.is_some_and(|at| at > stored as u64);
         let (records, mut lost) = match opened {
@@ -150,17 +160,18 @@ impl DataDir {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let fresh_dir = self.root().join(format!("history.repairing-{stamp}"));
         let io = |what: &str, e: std::io::Error| StoreError::Io(format!("{what}: {e}"));
-        {
-            let fresh = SledStore::open(&fresh_dir)?;
-            for record in &records {
-                fresh.save(record)?;
-            }
-            fresh.flush()?;
+        let written = SledStore::open(&fresh_dir).and_then(|fresh| {
+            records.iter().try_for_each(|record| fresh.save(record))?;
+            fresh.flush()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_dir_all(&fresh_dir);
+            return Err(e);
         }
         let kept = self.root().join(format!("history.damaged-{stamp}"));
         std::fs::rename(&dir, &kept).map_err(|e| io("moving the damaged store aside", e))?;
         std::fs::rename(&fresh_dir, &dir).map_err(|e| io("putting the repaired store in place", e))?;
-        super::store_seal::seal(self.root(), records.len() as u64);
+        super::store_seal::clear_suspect(self.root(), records.len() as u64);
         lost.sort();
         report.salvaged = records.len();
         report.lost = lost;

@@ -17,9 +17,16 @@ use super::store_repair::copy_store;
 pub const PRE_OPEN_COPY: &str = "history.pre-open";
 /// The note of the files as the last clean close left them.
 const SEAL: &str = "history.sealed";
+/// Left when an open found fewer runs than the last clean close: until
+/// `repair` removes it, no close seals the store or drops the copy.
+const SUSPECT: &str = "history.suspect";
 
-/// Notes the store's files as they are now, after a clean close that left `runs` runs.
+/// Notes the store's files as they are now, after a clean close that left
+/// `runs` runs; not while the store is suspect.
 pub fn seal(root: &Path, runs: u64) {
+    if root.join(SUSPECT).exists() {
+        return;
+    }
     let Some(files) = fingerprint(&root.join("history")) else { return };
     if std::fs::write(root.join(SEAL), format!("runs {runs}\n{files}")).is_ok() {
         let _ = std::fs::remove_dir_all(root.join(PRE_OPEN_COPY));
@@ -39,11 +46,65 @@ pub struct Unsealed {
 /// left them; `None` when they are (or there is no store yet).
 pub fn guard(root: &Path) -> Option<Unsealed> {
     let unsealed = inspect(root)?;
-    Some(Unsealed { copied: copy_store(&root.join("history"), &root.join(PRE_OPEN_COPY)).is_ok(), ..unsealed })
+    let copy = root.join(PRE_OPEN_COPY);
+    // A suspect store's copy is the evidence: kept as it was.
+    if root.join(SUSPECT).exists() {
+        return Some(Unsealed { copied: copy.exists(), ..unsealed });
+    }
+    // Never fill the disk with the copy: it needs the store's size and the margin besides.
+    let size = dir_size(&root.join("history"));
+    let free = fs2::available_space(root).unwrap_or(0);
+    if free < size.saturating_add(super::free_space::MARGIN) {
+        tracing::warn!("too little free space to keep a copy of the history store before opening it");
+        return Some(Unsealed { copied: false, ..unsealed });
+    }
+    let copied = copy_store(&root.join("history"), &copy).is_ok();
+    if !copied {
+        let _ = std::fs::remove_dir_all(&copy);
+    }
+    Some(Unsealed { copied, ..unsealed })
 }
 
-/// Whether the store's files changed since the last clean close, copying nothing.
+fn dir_size(dir: &Path) -> u64 {
+    ["", "blobs"]
+        .iter()
+        .filter_map(|sub| std::fs::read_dir(dir.join(sub)).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(std::fs::Metadata::is_file)
+        .map(|meta| meta.len())
+        .sum()
+}
+
+/// Marks the store suspect: it held `runs_at_close` runs when last closed
+/// cleanly, and fewer now.
+pub fn suspect(root: &Path, runs_at_close: u64) {
+    let _ = std::fs::write(root.join(SUSPECT), format!("runs {runs_at_close}\n"));
+}
+
+/// Clears the mark (after a repair), sealing what is there now.
+pub fn clear_suspect(root: &Path, runs: u64) {
+    let _ = std::fs::remove_file(root.join(SUSPECT));
+    seal(root, runs);
+}
+
+/// Lowers the run count noted at the last clean close by one, before a run
+/// is deleted (retention), so that a crash after the deletion is not taken
+/// for a loss.
+pub fn one_fewer(root: &Path) {
+    let Ok(sealed) = std::fs::read_to_string(root.join(SEAL)) else { return };
+    let Some((runs, files)) = sealed.split_once('\n') else { return };
+    let Some(runs) = runs.strip_prefix("runs ").and_then(|n| n.parse::<u64>().ok()) else { return };
+    let _ = std::fs::write(root.join(SEAL), format!("runs {}\n{files}", runs.saturating_sub(1)));
+}
+
+/// Whether the store's files changed since the last clean close (or it is
+/// suspect), copying nothing.
 pub fn inspect(root: &Path) -> Option<Unsealed> {
+    if let Ok(text) = std::fs::read_to_string(root.join(SUSPECT)) {
+        let runs_at_close = text.trim().strip_prefix("runs ").and_then(|n| n.parse().ok());
+        return Some(Unsealed { copied: false, runs_at_close });
+    }
     let now = fingerprint(&root.join("history"))?;
     let sealed = std::fs::read_to_string(root.join(SEAL)).ok();
     let (runs_at_close, files) = match sealed.as_deref().and_then(|s| s.split_once('\n')) {

@@ -31,6 +31,16 @@ impl AnyProvider {
         }
     }
 
+    /// Asks the cluster something any cluster answers, through the client
+    /// requests use: an error means the client cannot be relied on.
+    pub async fn health_check(&self) -> ProviderResult<()> {
+        match self {
+            AnyProvider::Kafka(p) => p.health_check().await,
+            AnyProvider::Ckafka(p) => p.topics().await.map(|_| ()),
+            AnyProvider::Dms(p) => p.topics().await.map(|_| ()),
+        }
+    }
+
     pub fn connect(cluster: &str, config: &ClusterConfig) -> ProviderResult<Self> {
         Ok(match config {
             ClusterConfig::Kafka(kafka) => AnyProvider::Kafka(KafkaProvider::connect(cluster, kafka)?),

@@ -30,6 +30,56 @@ pub struct FileAccess {
     pub may_write: bool,
 }
 
+/// A download being written: a new file beside its target, put in place by
+/// [`PendingDownload::finish`], removed if dropped unfinished.
+#[derive(Debug)]
+pub struct PendingDownload {
+    named: String,
+    target: PathBuf,
+    partial: PathBuf,
+    overwrite: bool,
+    file: Option<File>,
+}
+
+impl PendingDownload {
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("open until finished")
+    }
+
+    /// Where the download ends up.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Puts the written file in place; without `overwrite` never over a file
+    /// that appeared meanwhile (a hard link fails where the name exists).
+    pub fn finish(mut self) -> Result<PathBuf, FileRefused> {
+        let refused = |reason: String| FileRefused { path: self.named.clone(), reason };
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(|e| refused(format!("cannot write it: {}", os_reason(&e))))?;
+        }
+        let placed = if self.overwrite {
+            std::fs::rename(&self.partial, &self.target)
+        } else {
+            std::fs::hard_link(&self.partial, &self.target).and_then(|()| std::fs::remove_file(&self.partial))
+        };
+        placed.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => refused(
+                "it exists, and a download never replaces a file unless its step says `overwrite: true`".to_owned(),
+            ),
+            _ => refused(format!("cannot write it: {}", os_reason(&e))),
+        })?;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for PendingDownload {
+    fn drop(&mut self) {
+        // Unfinished (or placed: then the name is gone and this does nothing).
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {reason}", crate::shown::quoted(.path))]
 pub struct FileRefused {
@@ -42,6 +92,12 @@ impl FileAccess {
     pub fn read(&self, named: &str, limit: u64) -> Result<String, FileRefused> {
         let refused = |reason: String| FileRefused { path: named.to_owned(), reason };
         let path = self.place(named, self.files_dir.as_deref(), "files_dir")?;
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(refused("it is a symbolic link".to_owned())),
+            Ok(meta) if !meta.is_file() => return Err(refused("it is not a regular file".to_owned())),
+            Ok(_) => {}
+            Err(e) => return Err(refused(format!("cannot read it: {}", os_reason(&e)))),
+        }
         let real = std::fs::canonicalize(&path).map_err(|e| refused(format!("cannot read it: {}", os_reason(&e))))?;
         self.inside(&real, &path).map_err(&refused)?;
         // No link at the last step either, and no waiting on a FIFO: the file is checked once open.
@@ -54,9 +110,11 @@ impl FileAccess {
         read_bounded(file, limit).map_err(refused)
     }
 
-    /// Opens `named` for `download`: a new file, or with `overwrite` an
-    /// existing regular one, truncated.
-    pub fn create(&self, named: &str, overwrite: bool) -> Result<(PathBuf, File), FileRefused> {
+    /// Opens `named` for `download`. What is written goes to a new file
+    /// beside it, which [`PendingDownload::finish`] puts in place: a new name, or
+    /// with `overwrite` in place of an existing regular file. A download that
+    /// fails leaves nothing behind, so a retry or the next run is not refused.
+    pub fn create(&self, named: &str, overwrite: bool) -> Result<PendingDownload, FileRefused> {
         let refused = |reason: String| FileRefused { path: named.to_owned(), reason };
         let path = self.place(named, self.downloads_dir.as_deref(), "downloads_dir")?;
         if let Some(dir) = self.downloads_dir.as_deref().filter(|dir| path.starts_with(dir)) {
@@ -68,23 +126,26 @@ impl FileAccess {
         };
         let real_parent = std::fs::canonicalize(parent)
             .map_err(|e| refused(format!("its folder cannot be used: {}", os_reason(&e))))?;
-        let real = real_parent.join(name);
-        self.inside(&real, &path).map_err(&refused)?;
-        let mut options = OpenOptions::new();
-        options.write(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        if overwrite {
-            options.create(true).truncate(true);
-        } else {
-            options.create_new(true);
+        let target = real_parent.join(name);
+        self.inside(&target, &path).map_err(&refused)?;
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.file_type().is_symlink() => return Err(refused("it is a symbolic link".to_owned())),
+            Ok(meta) if !meta.is_file() => return Err(refused("it is not a regular file".to_owned())),
+            Ok(_) if !overwrite => {
+                return Err(refused(
+                    "it exists, and a download never replaces a file unless its step says `overwrite: true`".to_owned(),
+                ));
+            }
+            _ => {}
         }
-        let file = options.open(&real).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => refused(
-                "it exists, and a download never replaces a file unless its step says `overwrite: true`".to_owned(),
-            ),
-            _ => refused(format!("cannot write it: {}", os_reason(&e))),
-        })?;
-        regular(&file).map_err(&refused)?;
-        Ok((real, file))
+        let partial = real_parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&partial)
+            .map_err(|e| refused(format!("cannot write beside it: {}", os_reason(&e))))?;
+        Ok(PendingDownload { named: named.to_owned(), target, partial, overwrite, file: Some(file) })
     }
 
     /// Where `named` is, before links are resolved: in `base` when relative,
@@ -222,12 +283,12 @@ mod tests {
         std::os::unix::fs::symlink(d.root.join("outside/secret"), d.root.join("files/link")).unwrap();
         std::os::unix::fs::symlink(d.root.join("outside"), d.root.join("files/dirlink")).unwrap();
         std::os::unix::fs::symlink("/proc/self/environ", d.root.join("files/environ")).unwrap();
-        for named in ["link", "dirlink/secret"] {
-            let e = d.access.read(named, 1024).unwrap_err().to_string();
-            assert!(e.contains("outside its directory through a symbolic link"), "{named}: {e}");
-        }
+        let e = d.access.read("link", 1024).unwrap_err().to_string();
+        assert!(e.contains("it is a symbolic link"), "{e}");
+        let e = d.access.read("dirlink/secret", 1024).unwrap_err().to_string();
+        assert!(e.contains("outside its directory through a symbolic link"), "{e}");
         let e = d.access.read("environ", 1024).unwrap_err().to_string();
-        assert!(e.contains("special files"), "{e}");
+        assert!(e.contains("it is a symbolic link"), "{e}");
         let allowed = FileAccess { allowed: vec![PathBuf::from("/proc")], ..d.access.clone() };
         assert!(allowed.read("/proc/self/environ", 1024).unwrap_err().to_string().contains("special files"));
         let fifo = d.root.join("files/fifo");
@@ -238,11 +299,20 @@ mod tests {
     #[test]
     fn downloads_never_replace_a_file_unless_told_and_never_follow_a_link() {
         let d = dirs();
-        let (path, _) = d.access.create("matches.jsonl", false).unwrap();
-        assert!(path.starts_with(std::fs::canonicalize(d.root.join("downloads")).unwrap()));
+        let mut download = d.access.create("matches.jsonl", false).unwrap();
+        std::io::Write::write_all(download.file(), b"one\n").unwrap();
+        let placed = download.finish().unwrap();
+        assert!(placed.starts_with(std::fs::canonicalize(d.root.join("downloads")).unwrap()));
+        assert_eq!(std::fs::read_to_string(&placed).unwrap(), "one\n");
         let e = d.access.create("matches.jsonl", false).unwrap_err().to_string();
         assert!(e.contains("overwrite: true"), "{e}");
-        assert!(d.access.create("matches.jsonl", true).is_ok());
+        let mut again = d.access.create("matches.jsonl", true).unwrap();
+        std::io::Write::write_all(again.file(), b"two\n").unwrap();
+        again.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&placed).unwrap(), "two\n");
+        // A download dropped unfinished (a failed scan) leaves nothing behind.
+        drop(d.access.create("failed.jsonl", false).unwrap());
+        assert_eq!(std::fs::read_dir(d.root.join("downloads")).unwrap().count(), 1);
         std::fs::write(d.root.join("outside/target"), "keep").unwrap();
         std::os::unix::fs::symlink(d.root.join("outside/target"), d.root.join("downloads/link")).unwrap();
         for overwrite in [false, true] {

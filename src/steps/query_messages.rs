@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::confined_files::FileAccess;
+use super::confined_files::{FileAccess, FileRefused};
 use super::progress::{ProgressSink, REPORT_EVERY};
 use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
 
@@ -389,14 +389,17 @@ impl QueryMessages {
     pub async fn run<P: Provider>(&self, provider: &P) -> Result<QueryOutput, QueryError> {
         let ranges = self.ranges(provider).await?;
         let ranges = self.searched(provider, &ranges).await?.unwrap_or(ranges);
-        let (download, download_path) = match &self.download {
-            Download::To { named, overwrite, files } => {
-                let (path, file) = files
-                    .create(named, *overwrite)
-                    .map_err(|e| QueryError::Download { path: crate::shown::quoted(&e.path), reason: e.reason })?;
-                (Some(std::io::BufWriter::new(file)), Some(path))
-            }
-            Download::None | Download::Skipped => (None, None),
+        let refused = |e: FileRefused| QueryError::Download { path: crate::shown::quoted(&e.path), reason: e.reason };
+        // Dropped unfinished if the scan fails: then nothing is left behind.
+        let mut pending = match &self.download {
+            Download::To { named, overwrite, files } => Some(files.create(named, *overwrite).map_err(refused)?),
+            Download::None | Download::Skipped => None,
+        };
+        let download = match &mut pending {
+            Some(pending) => Some(std::io::BufWriter::new(pending.file().try_clone().map_err(|e| {
+                QueryError::Download { path: pending.target().display().to_string(), reason: e.to_string() }
+            })?)),
+            None => None,
         };
         let collector = Arc::new(Mutex::new(Collector {
             order: self.order,
@@ -443,8 +446,12 @@ impl QueryMessages {
         {
             collector.download_error.get_or_insert(e.to_string());
         }
-        if let (Some(reason), Some(path)) = (collector.download_error.take(), &download_path) {
-            return Err(QueryError::Download { path: path.display().to_string(), reason });
+        if let (Some(reason), Some(pending)) = (collector.download_error.take(), &pending) {
+            return Err(QueryError::Download { path: pending.target().display().to_string(), reason });
+        }
+        collector.download = None;
+        if let Some(pending) = pending {
+            pending.finish().map_err(refused)?;
         }
         Ok(QueryOutput {
             topic: self.topic.clone(),

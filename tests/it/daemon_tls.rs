@@ -105,3 +105,38 @@ fn plain_http_beyond_loopback_is_refused() {
         .stderr_contains("not a loopback address")
         .stderr_contains("daemon.tls");
 }
+
+/// Silent clients on the TLS port count against `max_connections` from the
+/// moment they connect, before any handshake, and are dropped after the
+/// handshake's bound; a client that speaks TLS is served once they are.
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_tls_clients_count_against_the_connection_cap() {
+    let certificates = Certificates::new();
+    let settings = format!(
+        "  max_connections: 3\n  tls: {{ cert: {}, key: {} }}\n",
+        certificates.file("server.crt").display(),
+        certificates.file("server.key").display()
+    );
+    let workspace = DaemonWorkspace::with_daemon_settings(&settings, "");
+    let daemon = workspace.start();
+    let address = daemon.url.trim_start_matches("https://").to_owned();
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        silent.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut fourth = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        tokio::io::AsyncReadExt::read(&mut fourth, &mut buffer),
+    )
+    .await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "a fourth connection was kept past the cap of 3: {read:?}");
+    assert!(daemon.log().contains("connection cap is reached"), "{}", daemon.log());
+    drop(silent);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let health =
+        client_trusting(Some(&certificates.file("ca.crt"))).get(format!("{}/healthz", daemon.url)).send().await;
+    assert_eq!(health.expect("served once the silent ones left").status(), 200);
+}

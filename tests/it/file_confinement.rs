@@ -29,6 +29,7 @@ async fn from_file_reads_only_inside_files_dir_and_never_quotes_a_line() {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("secret.csv"), format!("{topic},0,20\n")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret.csv"), files.join("link.csv")).unwrap();
+    std::os::unix::fs::symlink(&outside, files.join("elsewhere")).unwrap();
     std::fs::write(files.join("env.csv"), "EBB_SECRET=hunter2-confined\n").unwrap();
     std::fs::write(files.join("good.csv"), format!("{topic},0,20\n{topic},1,20\n")).unwrap();
     ws.runbook(
@@ -42,7 +43,8 @@ async fn from_file_reads_only_inside_files_dir_and_never_quotes_a_line() {
         ("/proc/self/environ", "absolute paths must lie in files_dir"),
         ("/etc/passwd", "absolute paths must lie in files_dir"),
         ("../../../../../etc/passwd", "`..` is not allowed"),
-        ("link.csv", "outside its directory through a symbolic link"),
+        ("link.csv", "it is a symbolic link"),
+        ("elsewhere/secret.csv", "outside its directory through a symbolic link"),
         ("env.csv", "line 1: it is not topic,partition,offset"),
     ];
     for (file, why) in cases {

@@ -173,6 +173,9 @@ async fn a_flipped_byte_is_found_by_check_and_repair_salvages_every_readable_run
     // check says so, and repair accounts for every run, salvaged or lost.
     let damaged = damaged_copy(&data, false);
     ebb_with(&damaged, "", &["history", "check"]).code(1).stdout_contains("DAMAGED");
+    // An ordinary command on the damaged store does not wipe out what check found.
+    let _ = ebb_with(&damaged, "", &["history"]);
+    ebb_with(&damaged, "", &["history", "check"]).code(1).stdout_contains("DAMAGED");
     let repaired = ebb_with(&damaged, "", &["history", "repair", "--output", "json"]).json();
     let salvaged = repaired["salvaged"].as_u64().unwrap();
     let lost = repaired["lost"].as_array().unwrap().len() as u64 + repaired["lost_unnamed"].as_u64().unwrap();

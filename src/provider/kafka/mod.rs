@@ -92,6 +92,12 @@ impl KafkaProvider {
     pub fn same_client(&self, other: &KafkaProvider) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
+
+    /// Asks librdkafka's own client for the cluster's metadata, fresh: the
+    /// client a bad request could wedge, whichever path reads go by.
+    pub async fn health_check(&self) -> ProviderResult<()> {
+        self.blocking("checking the client's health", |inner| inner.metadata_from_librdkafka(None).map(|_| ())).await
+    }
 }
 
 impl KafkaProvider {
