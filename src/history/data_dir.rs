@@ -121,6 +121,11 @@ impl DataDir {
     /// retention runs on the first open of this process, and again on an open
     /// once `retention_every` has passed.
     pub fn open_as(&self, holder: &Holder, wait: Duration) -> Result<OpenStore, StoreError> {
+        // Waiting for the lock, opening sled, recovery and retention all block.
+        super::off_runtime::off_runtime(|| self.open_now(holder, wait))
+    }
+
+    fn open_now(&self, holder: &Holder, wait: Duration) -> Result<OpenStore, StoreError> {
         let file = self.lock_as(holder, wait)?;
         let unsealed = super::store_seal::guard(&self.root);
         let copied = unsealed.is_some_and(|u| u.copied);

@@ -5,6 +5,7 @@
 
 mod data_dir;
 mod free_space;
+mod off_runtime;
 mod plan_evidence;
 pub(crate) mod record;
 mod record_body;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
+use super::off_runtime::off_runtime;
 use super::record::{RUN_FORMAT, RunRecord, RunSummary};
 use super::record_body;
 use super::store::{RunQuery, Store, StoreError};
@@ -122,6 +123,10 @@ impl SledStore {
 
     /// Writes everything out now (the daemon's last act).
     pub fn flush(&self) -> Result<(), StoreError> {
+        off_runtime(|| self.flush_now())
+    }
+
+    fn flush_now(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
     }
@@ -151,8 +156,9 @@ fn transaction_error(e: TransactionError<String>) -> StoreError {
     }
 }
 
-impl Store for SledStore {
-    fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+/// The store's work itself; [`Store`] runs it off the async runtime.
+impl SledStore {
+    fn save_now(&self, record: &RunRecord) -> Result<(), StoreError> {
         // The margin is for runs that changed nothing yet: once one has, its
         // records must be written, and the margin is what they use.
         if let Some(dir) = &self.dir
@@ -186,7 +192,7 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+    fn get_now(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
         let Some(bytes) = self.runs.get(id)? else { return Ok(None) };
         let value = record_body::decode(id, &bytes)?;
         if value["format"] != RUN_FORMAT {
@@ -195,7 +201,7 @@ impl Store for SledStore {
         serde_json::from_value(value).map(Some).map_err(|e| StoreError::Corrupt(format!("run {id}: {e}")))
     }
 
-    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+    fn remove_now(&self, id: &str) -> Result<bool, StoreError> {
         if let Some(root) = self.dir.as_deref().and_then(Path::parent) {
             super::store_seal::one_fewer(root);
         }
@@ -219,7 +225,7 @@ impl Store for SledStore {
         Ok(removed)
     }
 
-    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+    fn list_now(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
         let low = query.since.map_or_else(String::new, |t| time_prefix(t.timestamp_millis()));
         let high = query.before.map(|t| time_prefix(t.timestamp_millis()));
         // The index that narrows most: a runbook, else a status, else every run.
@@ -252,7 +258,7 @@ impl Store for SledStore {
         Ok(found)
     }
 
-    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+    fn ids_with_prefix_now(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
         self.runs
             .scan_prefix(prefix)
             .keys()
@@ -261,7 +267,7 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+    fn runbook_counts_now(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.counts
             .iter()
             .map(|entry| {
@@ -269,6 +275,32 @@ impl Store for SledStore {
                 Ok((String::from_utf8_lossy(&k).into_owned(), decode_count(&v)))
             })
             .collect()
+    }
+}
+
+impl Store for SledStore {
+    fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+        off_runtime(|| self.save_now(record))
+    }
+
+    fn get(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        off_runtime(|| self.get_now(id))
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        off_runtime(|| self.remove_now(id))
+    }
+
+    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+        off_runtime(|| self.list_now(query))
+    }
+
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        off_runtime(|| self.ids_with_prefix_now(prefix, limit))
+    }
+
+    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        off_runtime(|| self.runbook_counts_now())
     }
 }
 
