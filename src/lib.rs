@@ -16,6 +16,7 @@ pub mod history;
 pub mod notify;
 mod percent_encoding;
 pub mod provider;
+mod retry;
 pub mod runbook;
 pub mod schedule;
 mod shown;

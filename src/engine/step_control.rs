@@ -9,6 +9,7 @@ use crate::runbook::spec::RetrySpec;
 use crate::time::HumanDuration;
 
 use super::step_error::StepError;
+use crate::retry::{Backoff, retry};
 
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -23,25 +24,20 @@ where
     Fut: Future<Output = Result<T, StepError>>,
 {
     let attempts = retries.map_or(1, |r| r.attempts.max(1));
-    let mut backoff = retries.and_then(|r| r.backoff.as_ref()).map_or(DEFAULT_BACKOFF, |b| b.duration);
-    let mut tried = 1;
-    loop {
-        let result = match timeout {
-            Some(limit) => tokio::time::timeout(limit.duration, attempt())
-                .await
-                .unwrap_or_else(|_| Err(StepError::Timeout(limit.text.clone()))),
-            None => attempt().await,
-        };
-        match result {
-            Err(e) if e.is_retryable() && tried < attempts => {
-                tracing::warn!(attempt = tried, error = %e, "step failed; retrying after {backoff:?}");
-                tokio::time::sleep(backoff).await;
-                backoff = backoff.saturating_mul(2);
-                tried += 1;
+    let first = retries.and_then(|r| r.backoff.as_ref()).map_or(DEFAULT_BACKOFF, |b| b.duration);
+    let log = |e: &StepError, pause: Duration| tracing::warn!(error = %e, "step failed; retrying after {pause:?}");
+    let bounded = move || {
+        let attempt = attempt();
+        async move {
+            match timeout {
+                Some(limit) => tokio::time::timeout(limit.duration, attempt)
+                    .await
+                    .unwrap_or_else(|_| Err(StepError::Timeout(limit.text.clone()))),
+                None => attempt.await,
             }
-            other => return other,
         }
-    }
+    };
+    retry(Backoff::attempts(attempts, first), StepError::is_retryable, log, bounded).await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::{Config, Secret};
+use crate::retry::{Backoff, retry};
 
 /// Attempts per notification, and the wait before the second (doubling after).
 const ATTEMPTS: u32 = 4;
@@ -82,29 +83,29 @@ impl Notifier {
                 error: Some(format!("no notify target {to:?} in ebb.yaml")),
             };
         };
-        let mut backoff = self.first_backoff;
-        let mut last_error = None;
-        for attempt in 1..=ATTEMPTS {
-            match self.client.post(url.expose()).json(note).send().await {
-                Ok(response) if response.status().is_success() => {
-                    return Delivery { to: to.to_owned(), delivered: true, attempts: attempt, error: None };
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    last_error = Some(format!("the webhook answered HTTP {status}"));
-                    if !(status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS) {
-                        return Delivery { to: to.to_owned(), delivered: false, attempts: attempt, error: last_error };
+        let backoff = Backoff::attempts(ATTEMPTS, self.first_backoff);
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        // A failure that may pass (no connection, a time-out, 429, 5xx) is `Err((true, why))`.
+        let post = || {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async {
+                match self.client.post(url.expose()).json(note).send().await {
+                    Ok(response) if response.status().is_success() => Ok(()),
+                    Ok(response) => {
+                        let status = response.status();
+                        let passing = status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                        Err((passing, format!("the webhook answered HTTP {status}")))
                     }
+                    Err(e) => Err((true, describe(&e.without_url()))),
                 }
-                Err(e) => last_error = Some(describe(&e.without_url())),
             }
-            if attempt < ATTEMPTS {
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-            }
+        };
+        let sent = retry(backoff, |(passing, _): &(bool, String)| *passing, |_, _| {}, post).await;
+        let error = sent.err().map(|(_, why)| why);
+        if let Some(why) = &error {
+            tracing::warn!(target = %to, run_id = %note.run_id, error = %why, "notification not delivered");
         }
-        tracing::warn!(target = %to, run_id = %note.run_id, error = last_error.as_deref().unwrap_or(""), "notification not delivered");
-        Delivery { to: to.to_owned(), delivered: false, attempts: ATTEMPTS, error: last_error }
+        Delivery { to: to.to_owned(), delivered: error.is_none(), attempts: attempts.into_inner(), error }
     }
 }
 

@@ -6,9 +6,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::{ProviderError, ProviderResult};
+use crate::retry::{Backoff, retry};
 
 /// A cloud API's address.
 pub struct Endpoint {
@@ -67,22 +66,14 @@ pub async fn with_retries<T, F, Fut>(
     cluster: &str,
     action: &'static str,
     timeout: Duration,
-    mut attempt: F,
+    attempt: F,
 ) -> ProviderResult<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ProviderResult<T>>,
 {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(200);
-    loop {
-        match attempt().await {
-            Err(e) if e.is_retryable() && Instant::now() + pause < deadline => {
-                tracing::debug!(cluster, action, error = %e, "retrying a cloud API call");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            result => return result,
-        }
-    }
+    let backoff = Backoff::within(timeout, Duration::from_millis(200), Duration::from_secs(5));
+    let log =
+        |e: &ProviderError, _: Duration| tracing::debug!(cluster, action, error = %e, "retrying a cloud API call");
+    retry(backoff, ProviderError::is_retryable, log, attempt).await
 }

@@ -5,7 +5,9 @@
 //! again until the cluster's timeout is spent; the rest keep their error.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use rdkafka::admin::AdminOptions;
 use rdkafka::{Offset, TopicPartitionList};
@@ -14,6 +16,7 @@ use crate::provider::{ProviderResult, RecordsDeleted, TopicPartition};
 
 use super::KafkaProvider;
 use super::errors::{code_of, is_retryable_code};
+use crate::retry::Backoff;
 
 impl KafkaProvider {
     pub(super) async fn delete_records_below(
@@ -22,8 +25,8 @@ impl KafkaProvider {
     ) -> ProviderResult<Vec<RecordsDeleted>> {
         const OPERATION: &str = "deleting records";
         let inner = &self.inner;
-        let deadline = Instant::now() + inner.timeout.duration;
-        let mut pause = Duration::from_millis(50);
+        let mut backoff = Backoff::within(inner.timeout.duration, Duration::from_millis(50), Duration::from_secs(1));
+        let deadline = backoff.deadline().unwrap_or_else(Instant::now);
         let mut outcomes: BTreeMap<(String, i32), Result<i64, String>> = BTreeMap::new();
         let mut pending: Vec<(TopicPartition, i64)> = below.to_vec();
         while !pending.is_empty() {
@@ -39,12 +42,11 @@ impl KafkaProvider {
             let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
             let options = AdminOptions::new().request_timeout(Some(left)).operation_timeout(Some(left));
             let outcome = inner.admin()?.delete_records(&request, &options).await;
-            let may_retry = Instant::now() + pause < deadline;
+            let may_retry = backoff.allows_another();
             let response = match outcome {
                 Ok(response) => response,
                 Err(e) if may_retry && code_of(&e).is_some_and(is_retryable_code) => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
+                    tokio::time::sleep(backoff.next_pause().unwrap_or_default()).await;
                     continue;
                 }
                 Err(e) => return Err(inner.request_error(OPERATION, &e)),
@@ -72,8 +74,7 @@ impl KafkaProvider {
                 outcomes.insert(key, outcome);
             }
             if !again.is_empty() {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(1));
+                tokio::time::sleep(backoff.next_pause().unwrap_or_default()).await;
             }
             pending = again;
         }

@@ -2,11 +2,12 @@
 //! found or loaded, a leader moving, a new topic's leaders not yet elected), with
 //! backoff, until the cluster's timeout is spent. Anything else fails at once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::errors::is_retryable_code;
+use crate::retry::{Backoff, retry_blocking};
 
 /// A failed attempt: the librdkafka code that decides whether to retry, and the error to report.
 pub struct Failed<E> {
@@ -14,20 +15,11 @@ pub struct Failed<E> {
     pub error: E,
 }
 
-pub fn within<T, E>(timeout: Duration, mut attempt: impl FnMut() -> Result<T, Failed<E>>) -> Result<T, E> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(50);
-    loop {
-        match attempt() {
-            Ok(value) => return Ok(value),
-            Err(failed) if failed.code.is_some_and(is_retryable_code) && Instant::now() + pause < deadline => {
-                tracing::debug!(code = ?failed.code, "retrying a Kafka request");
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_secs(1));
-            }
-            Err(failed) => return Err(failed.error),
-        }
-    }
+pub fn within<T, E>(timeout: Duration, attempt: impl FnMut() -> Result<T, Failed<E>>) -> Result<T, E> {
+    let backoff = Backoff::within(timeout, Duration::from_millis(50), Duration::from_secs(1));
+    let passing = |failed: &Failed<E>| failed.code.is_some_and(is_retryable_code);
+    let log = |failed: &Failed<E>, _: Duration| tracing::debug!(code = ?failed.code, "retrying a Kafka request");
+    retry_blocking(backoff, passing, log, attempt).map_err(|failed| failed.error)
 }
 
 #[cfg(test)]
@@ -57,7 +49,7 @@ mod tests {
 
     #[test]
     fn gives_up_when_the_timeout_is_spent() {
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let result: Result<(), &str> = within(Duration::from_millis(300), || {
             Err(Failed { code: Some(RDKafkaErrorCode::RequestTimedOut), error: "late" })
         });
