@@ -83,14 +83,8 @@ where
 {
     loop {
         match attempt().await {
-            Err(e) if passing(&e) => match backoff.next_pause() {
-                Some(pause) => {
-                    before_retry(&e, pause);
-                    tokio::time::sleep(pause).await;
-                }
-                None => return Err(e),
-            },
-            result => return result,
+            Ok(value) => return Ok(value),
+            Err(e) => tokio::time::sleep(after_failure(&mut backoff, &passing, &before_retry, e)?).await,
         }
     }
 }
@@ -104,15 +98,28 @@ pub fn retry_blocking<T, E>(
 ) -> Result<T, E> {
     loop {
         match attempt() {
-            Err(e) if passing(&e) => match backoff.next_pause() {
-                Some(pause) => {
-                    before_retry(&e, pause);
-                    std::thread::sleep(pause);
-                }
-                None => return Err(e),
-            },
-            result => return result,
+            Ok(value) => return Ok(value),
+            Err(e) => std::thread::sleep(after_failure(&mut backoff, &passing, &before_retry, e)?),
         }
+    }
+}
+
+/// After a failed attempt: the pause before the next one, or the error to end with.
+fn after_failure<E>(
+    backoff: &mut Backoff,
+    passing: &impl Fn(&E) -> bool,
+    before_retry: &impl Fn(&E, Duration),
+    error: E,
+) -> Result<Duration, E> {
+    if !passing(&error) {
+        return Err(error);
+    }
+    match backoff.next_pause() {
+        Some(pause) => {
+            before_retry(&error, pause);
+            Ok(pause)
+        }
+        None => Err(error),
     }
 }
 
@@ -133,30 +140,27 @@ mod tests {
         assert_eq!(Backoff::attempts(0, Duration::ZERO).next_pause(), None, "one attempt at least, and no more");
     }
 
+    /// Runs `outcome(call)` for each call under five attempts; returns the result and the calls made.
+    fn counted(outcome: fn(u32) -> Result<u32, &'static str>) -> (Result<u32, &'static str>, u32) {
+        let calls = Cell::new(0);
+        let backoff = Backoff::attempts(5, Duration::from_millis(1));
+        let result = retry_blocking(
+            backoff,
+            |e| *e == "passing",
+            |_, _| {},
+            || {
+                calls.set(calls.get() + 1);
+                outcome(calls.get())
+            },
+        );
+        (result, calls.get())
+    }
+
     #[test]
     fn passing_failures_are_retried_and_fatal_ones_end_at_once() {
-        let calls = Cell::new(0);
-        let result: Result<u32, &str> = retry_blocking(
-            Backoff::attempts(5, Duration::from_millis(1)),
-            |e| *e == "passing",
-            |_, _| {},
-            || {
-                calls.set(calls.get() + 1);
-                if calls.get() < 3 { Err("passing") } else { Ok(7) }
-            },
-        );
-        assert_eq!((result, calls.get()), (Ok(7), 3));
-        calls.set(0);
-        let result: Result<u32, &str> = retry_blocking(
-            Backoff::attempts(5, Duration::from_millis(1)),
-            |e| *e == "passing",
-            |_, _| {},
-            || {
-                calls.set(calls.get() + 1);
-                Err("fatal")
-            },
-        );
-        assert_eq!((result, calls.get()), (Err("fatal"), 1));
+        assert_eq!(counted(|call| if call < 3 { Err("passing") } else { Ok(7) }), (Ok(7), 3));
+        assert_eq!(counted(|_| Err("fatal")), (Err("fatal"), 1));
+        assert_eq!(counted(|_| Err("passing")), (Err("passing"), 5), "the attempts are the bound");
     }
 
     #[test]
