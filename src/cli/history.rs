@@ -123,7 +123,7 @@ fn render(runs: &[RunSummary]) -> String {
             run.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
             run.runbook.clone(),
             run.cluster.clone(),
-            run.trigger.clone(),
+            run.trigger.name().to_owned(),
             run.mode.name().to_owned(),
             run.status.name().to_owned(),
             run.changes.to_string(),

@@ -45,7 +45,7 @@ pub fn render(record: &RunRecord) -> String {
     let _ = writeln!(out, "Run {}", record.id);
     let _ = writeln!(out, "  runbook   {} (sha256 {})", record.runbook, record.runbook_sha256);
     let _ = writeln!(out, "  cluster   {}", record.cluster);
-    let mut trigger = record.trigger.clone();
+    let mut trigger = record.trigger.name().to_owned();
     if let Some(slot) = &record.slot {
         let _ = write!(trigger, " (slot {})", time(slot));
     }

@@ -26,7 +26,7 @@ use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
 use super::state::Daemon;
 use crate::config::Role;
-use crate::engine::{Mode, RunInfo};
+use crate::engine::{Mode, RunInfo, Trigger};
 use crate::history::{RunQuery, RunState, Store};
 
 /// The largest request body accepted.
@@ -174,7 +174,7 @@ struct WaitQuery {
     wait: bool,
 }
 
-fn api_run(trigger: &str, mode: Mode, caller: &Caller) -> RunInfo {
+fn api_run(trigger: Trigger, mode: Mode, caller: &Caller) -> RunInfo {
     let mut run = RunInfo::now(trigger, mode);
     run.actor = Some(caller.name.clone());
     // A viewer may plan, but a plan never writes a file on a viewer's behalf.
@@ -230,7 +230,7 @@ async fn plan_runbook(
         Err(e) => return e.into_response(),
     };
     let work = Work::Runbook { name, params: request.params(), sha256: request.runbook_sha256 };
-    match start(&daemon, work, api_run("api", Mode::Plan, &caller)).await {
+    match start(&daemon, work, api_run(Trigger::Api, Mode::Plan, &caller)).await {
         Ok(started) => answer(started, true).await,
         Err(e) => e.into_response(),
     }
@@ -257,7 +257,7 @@ async fn run_runbook(
         None => Work::Runbook { name, params, sha256 },
     };
     tracing::info!(caller = %caller.name, "run requested through the API");
-    match start(&daemon, work, api_run("api", Mode::Apply, &caller)).await {
+    match start(&daemon, work, api_run(Trigger::Api, Mode::Apply, &caller)).await {
         Ok(started) => answer(started, wait).await,
         Err(e) => e.into_response(),
     }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::api_error::ApiError;
 use super::state::Daemon;
-use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, compile_checked};
+use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, Trigger, compile_checked};
 use crate::history::{RunRecord, RunState, Store, apply_recorded, plan_rollback};
 use crate::notify::{Notification, events_of, run_context, run_summary};
 use crate::provider::AnyProvider;
@@ -64,7 +64,7 @@ pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result
     let task_runbook = runbook.clone();
     // The scheduler counted a scheduled run when it fired it; any other run of
     // the runbook counts too, for `overlap`, until it ends.
-    if run.trigger != "schedule" {
+    if run.trigger != Trigger::Schedule {
         daemon.scheduler().started(&runbook);
     }
     let task = tokio::spawn(async move {
@@ -200,7 +200,7 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.
 async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRecord) {
-    daemon.metrics.run_ended(&record.runbook, &record.trigger, record.status.name());
+    daemon.metrics.run_ended(&record.runbook, record.trigger.name(), record.status.name());
     if record.status == RunState::Failed {
         // Beside the run's answer, not in its way.
         let (daemon, cluster) = (daemon.clone(), record.cluster.clone());
@@ -223,7 +223,7 @@ async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRec
     let Some(spec) = spec else { return };
     // A plan asked for through the API is a viewer's right; only runs an
     // operator may start notify, so a viewer cannot make the daemon post.
-    if record.trigger == "api" && record.mode == Mode::Plan {
+    if record.trigger == Trigger::Api && record.mode == Mode::Plan {
         return;
     }
     let events = events_of(record);

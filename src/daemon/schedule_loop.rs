@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::runner::{Work, start};
 use super::state::Daemon;
-use crate::engine::{Mode, RunInfo};
+use crate::engine::{Mode, RunInfo, Trigger};
 use crate::notify::{Notification, missed_context, render_message};
 use crate::runbook::spec::{RunEvent, ScheduleMode};
 use crate::schedule::Event;
@@ -90,12 +90,12 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
         Some(ScheduleMode::Plan) => Mode::Plan,
         _ => Mode::Apply,
     };
-    let mut run = RunInfo::now("schedule", mode);
+    let mut run = RunInfo::now(Trigger::Schedule, mode);
     run.slot = Some(slot);
     let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new(), sha256: None };
     if let Err(e) = start(daemon, work, run).await {
         tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
-        daemon.metrics.run_ended(runbook, "schedule", "failed");
+        daemon.metrics.run_ended(runbook, Trigger::Schedule.name(), "failed");
         run_ended(daemon, runbook);
     }
 }

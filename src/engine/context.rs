@@ -2,6 +2,7 @@
 //! and `.status`, `run`, `runbook` and `now`. Times are pinned to the run's
 //! start, so `-2h` means the same instant in every step of a run.
 
+use super::trigger::Trigger;
 use crate::steps::confined_files::FileAccess;
 use std::sync::Arc;
 
@@ -35,8 +36,7 @@ impl Mode {
 #[derive(Debug, Clone)]
 pub struct RunInfo {
     pub id: String,
-    /// `cli`, `api`, `schedule` or `rollback`.
-    pub trigger: String,
+    pub trigger: Trigger,
     pub mode: Mode,
     pub started_at: DateTime<Utc>,
     /// The schedule slot a `schedule` run is for.
@@ -56,15 +56,15 @@ pub struct RunInfo {
 impl RunInfo {
     /// A run started now from the command line.
     pub fn cli(mode: Mode) -> Self {
-        RunInfo::now("cli", mode)
+        RunInfo::now(Trigger::Cli, mode)
     }
 
     /// A run started now by `trigger`.
-    pub fn now(trigger: &str, mode: Mode) -> Self {
+    pub fn now(trigger: Trigger, mode: Mode) -> Self {
         let started_at = Utc::now();
         RunInfo {
             id: super::new_run_id(started_at.timestamp_millis()),
-            trigger: trigger.to_owned(),
+            trigger,
             mode,
             started_at,
             slot: None,
@@ -79,7 +79,7 @@ impl RunInfo {
 
     /// A run started now to roll back run `of`.
     pub fn rollback(mode: Mode, of: &str) -> Self {
-        RunInfo { rollback_of: Some(of.to_owned()), ..RunInfo::now("rollback", mode) }
+        RunInfo { rollback_of: Some(of.to_owned()), ..RunInfo::now(Trigger::Rollback, mode) }
     }
 
     pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {

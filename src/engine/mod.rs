@@ -19,6 +19,7 @@ mod resolve;
 mod run_id;
 mod step_control;
 mod step_error;
+mod trigger;
 
 pub use apply::{
     Applied, AppliedStep, Journal, PartitionResult, ResetApplied, RunStatus, SnapshotEntry, apply, no_journal,
@@ -33,3 +34,4 @@ pub use planner::plan;
 pub use purge_apply::{PurgeApplied, PurgeOutcome, PurgeResult};
 pub use run_id::{new_run_id, time_prefix};
 pub use step_error::StepError;
+pub use trigger::Trigger;

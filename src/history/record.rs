@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepStatus};
+use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepStatus, Trigger};
 
 pub const RUN_FORMAT: &str = "ebb.run/v1";
 
@@ -20,8 +20,7 @@ pub struct RunRecord {
     pub runbook: String,
     pub runbook_sha256: String,
     pub cluster: String,
-    /// `cli`, `api`, `schedule` or `rollback`.
-    pub trigger: String,
+    pub trigger: Trigger,
     /// The schedule slot a `schedule` run was for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<DateTime<Utc>>,
@@ -119,7 +118,7 @@ pub struct RunSummary {
     pub id: String,
     pub runbook: String,
     pub cluster: String,
-    pub trigger: String,
+    pub trigger: Trigger,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
     pub mode: Mode,
@@ -148,7 +147,7 @@ impl RunRecord {
             runbook: plan.runbook.clone(),
             runbook_sha256: plan.runbook_sha256.clone(),
             cluster: plan.cluster.clone(),
-            trigger: run.trigger.clone(),
+            trigger: run.trigger,
             slot: run.slot,
             rollback_of: run.rollback_of.clone(),
             plan_id: (plan.run_id != run.id).then(|| plan.run_id.clone()),
@@ -233,7 +232,7 @@ impl RunRecord {
             id: self.id.clone(),
             runbook: self.runbook.clone(),
             cluster: self.cluster.clone(),
-            trigger: self.trigger.clone(),
+            trigger: self.trigger,
             rollback_of: self.rollback_of.clone(),
             mode: self.mode,
             status: self.status,
@@ -277,7 +276,7 @@ pub fn sample(runbook: &str, status: RunState, millis: i64) -> RunRecord {
         runbook: runbook.to_owned(),
         runbook_sha256: "ab".repeat(32),
         cluster: "local".to_owned(),
-        trigger: "cli".to_owned(),
+        trigger: Trigger::Cli,
         slot: None,
         rollback_of: None,
         plan_id: None,

@@ -62,7 +62,7 @@ pub fn missed_context(slot: DateTime<Utc>, mode: Mode) -> Value {
         "id": "",
         "status": "missed",
         "summary": format!("the slot of {} was missed", slot.to_rfc3339()),
-        "trigger": "schedule",
+        "trigger": crate::engine::Trigger::Schedule,
         "mode": mode.name(),
         "started_at": slot.to_rfc3339(),
         "slot": slot.to_rfc3339(),
