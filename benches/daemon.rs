@@ -29,7 +29,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Timelike, Utc};
-use ebb::testkit::{DaemonProcess, Seeder, repo_root, shared_cluster, unique};
+use ebb_testkit::{DaemonProcess, Seeder, repo_root, shared_cluster, unique};
 use support::{Workdir, status_kib};
 
 const RUNBOOKS: usize = 1_000;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use ebb::history::{DataDir, Retention, RunRecord, RunState, Store};
-use ebb::testkit::{Seeder, shared_cluster, unique};
+use ebb_testkit::{Seeder, shared_cluster, unique};
 use support::{Workdir, median_with, ms};
 
 const RUNS: usize = 100_000;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ebb::provider::Provider;
 use ebb::provider::kafka::KafkaProvider;
-use ebb::testkit::{Record, Seeder};
+use ebb_testkit::{Record, Seeder};
 
 #[tokio::main]
 async fn main() {

@@ -46,7 +46,7 @@ mod tests {
     use super::*;
 
     fn file_of(name: &str, len: usize) -> std::path::PathBuf {
-        let path = std::env::temp_dir().join(crate::testkit::unique(name));
+        let path = tempfile::tempdir().unwrap().keep().join(name);
         std::fs::write(&path, "a".repeat(len)).unwrap();
         path
     }

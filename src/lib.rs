@@ -14,15 +14,14 @@ pub mod engine;
 mod error;
 pub mod history;
 pub mod notify;
-mod percent_encoding;
+#[doc(hidden)]
+pub mod percent_encoding;
 pub mod provider;
 mod retry;
 pub mod runbook;
 pub mod schedule;
 mod shown;
 pub mod steps;
-#[doc(hidden)]
-pub mod testkit;
 pub mod time;
 
 pub use error::Error;

@@ -5,7 +5,7 @@
 //! --filter-value '*NEEDLE*'`. Every tool reads the whole topic and must find
 //! every match.
 
-use ebb::testkit::{Record, unique};
+use ebb_testkit::{Record, unique};
 
 use crate::Bench;
 use crate::measure::{median, quote, run};

@@ -21,7 +21,7 @@ mod reset;
 mod results;
 mod tools;
 
-use ebb::testkit::{Seeder, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
+use ebb_testkit::{Seeder, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 use support::Workdir;
 
 use measure::quote;

@@ -10,7 +10,7 @@
 //! next to ten just deleted would hold some 21,000 files open on the single
 //! broker and run it out of file descriptors.
 
-use ebb::testkit::apache;
+use ebb_testkit::apache;
 
 use crate::measure::{median, quote, run};
 use crate::results::Results;

@@ -6,7 +6,7 @@
 //! every round moves every partition; afterwards each tool's group is checked
 //! to be at the earliest offsets everywhere.
 
-use ebb::testkit::unique;
+use ebb_testkit::unique;
 
 use crate::measure::{Sample, median, quote, run};
 use crate::results::Results;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use ebb::testkit::TestCluster;
+use ebb_testkit::TestCluster;
 
 use crate::support::Workdir;
 

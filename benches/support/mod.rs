@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{TestCluster, unique};
+use ebb_testkit::{TestCluster, unique};
 
 /// A temporary directory with an `ebb.yaml` for `cluster`; removed when dropped.
 pub struct Workdir(pub PathBuf);

@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn file_references_read_the_file_relative_to_the_config() {
-        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-secret-file"));
+        let dir = tempfile::tempdir().unwrap().keep();
         std::fs::create_dir_all(dir.join("secrets")).unwrap();
         std::fs::write(dir.join("secrets/kafka"), "pa$$word\r\n").unwrap();
         let mut v: Value =

@@ -199,7 +199,7 @@ mod tests {
     }
 
     fn dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-runbooks"));
+        let dir = tempfile::tempdir().unwrap().keep();
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }

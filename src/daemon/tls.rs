@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn unusable_files_are_named_without_their_content() {
-        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-daemon-tls"));
+        let dir = tempfile::tempdir().unwrap().keep();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("cert.pem"), "not a certificate: top-secret-bytes").unwrap();
         let tls = DaemonTlsConfig { cert: dir.join("cert.pem"), key: dir.join("missing.key"), ca: None };

@@ -300,7 +300,7 @@ mod tests {
     use crate::history::record::{RunState, sample};
 
     fn data_dir() -> DataDir {
-        let root = std::env::temp_dir().join(crate::testkit::unique("ebb-data"));
+        let root = tempfile::tempdir().unwrap().keep();
         DataDir::new(
             root,
             Retention { max_age: Duration::from_secs(86_400 * 365 * 100), max_runs: 100, max_plans: 100 },
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn retention_runs_at_the_first_open_and_again_when_due() {
-        let root = std::env::temp_dir().join(crate::testkit::unique("ebb-data"));
+        let root = tempfile::tempdir().unwrap().keep();
         let keep_one = Retention { max_age: Duration::from_secs(86_400 * 365 * 100), max_runs: 1, max_plans: 1 };
         let data = DataDir::new(root.clone(), keep_one).with_retention_every(Duration::from_millis(400));
         let now = Utc::now().timestamp_millis();

@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn a_running_run_without_its_process_becomes_interrupted_and_a_live_one_stays() {
         let store = SledStore::temporary().unwrap();
-        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+        let locks = LockDir::new(tempfile::tempdir().unwrap().keep());
         let dead = dead_in_reset(None);
         let live = sample("a", RunState::Running, 1_763_686_800_001);
         store.save(&dead).unwrap();
@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn a_run_interrupted_past_its_snapshot_may_have_changed_offsets() {
         let store = SledStore::temporary().unwrap();
-        let locks = LockDir::new(std::env::temp_dir().join(crate::testkit::unique("ebb-recovery")));
+        let locks = LockDir::new(tempfile::tempdir().unwrap().keep());
         let reset = crate::engine::ResetApplied { group: "g".into(), snapshot: vec![], results: vec![] };
         let dead = dead_in_reset(Some(reset));
         store.save(&dead).unwrap();

@@ -412,7 +412,7 @@ mod tests {
 
     #[test]
     fn the_store_reopens_with_its_runs() {
-        let dir = std::env::temp_dir().join(crate::testkit::unique("ebb-store"));
+        let dir = tempfile::tempdir().unwrap().keep();
         let run = sample("nightly", RunState::Succeeded, T0);
         {
             let store = SledStore::open(&dir).unwrap();

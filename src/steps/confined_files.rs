@@ -236,7 +236,7 @@ mod tests {
     }
 
     fn dirs() -> Dirs {
-        let root = std::env::temp_dir().join(crate::testkit::unique("confined"));
+        let root = tempfile::tempdir().unwrap().keep();
         for dir in ["files", "downloads", "outside"] {
             std::fs::create_dir_all(root.join(dir)).unwrap();
         }

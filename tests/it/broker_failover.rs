@@ -16,7 +16,7 @@ use ebb::engine::{Applied, CompiledRunbook, Mode, RunInfo, RunStatus, StepStatus
 use ebb::provider::Provider;
 use ebb::provider::kafka::KafkaProvider;
 use ebb::runbook::Catalog;
-use ebb::testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, unique};
+use ebb_testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, unique};
 
 use crate::cli_harness::now_ms;
 
@@ -70,7 +70,7 @@ fn survivors(cluster: &PrivateCluster, dead: i32) -> String {
 
 /// Plans and applies `runbook` again with a new client on the surviving brokers.
 async fn rerun(cluster: &PrivateCluster, dead: i32, runbook: &CompiledRunbook) -> Applied {
-    let mut config = ebb::testkit::broker::cluster_config(&survivors(cluster, dead));
+    let mut config = ebb_testkit::broker::cluster_config(&survivors(cluster, dead));
     config.timeout = ebb::time::HumanDuration::parse(TIMEOUT).unwrap();
     let provider = KafkaProvider::connect("three", &config).unwrap();
     let planned = plan(runbook, &provider, &RunInfo::cli(Mode::Plan)).await;

@@ -17,8 +17,8 @@ pub fn config_keeping_history(bootstrap: &str, data_dir: &std::path::Path) -> St
 /// A topic of `partitions` × 30 records valued `VALUE-n`, written a minute
 /// ago, and a group committed at 10 on each partition, on the shared broker.
 pub async fn seeded_topic_and_group(prefix: &str, partitions: i32, value: &str) -> (String, String) {
-    let seeder = ebb::testkit::Seeder::new(&ebb::testkit::shared_cluster().bootstrap);
-    let (topic, group) = (ebb::testkit::unique(&format!("{prefix}-t")), ebb::testkit::unique(&format!("{prefix}-g")));
+    let seeder = ebb_testkit::Seeder::new(&ebb_testkit::shared_cluster().bootstrap);
+    let (topic, group) = (ebb_testkit::unique(&format!("{prefix}-t")), ebb_testkit::unique(&format!("{prefix}-g")));
     seeder.create_topic(&topic, partitions).await;
     for p in 0..partitions {
         seeder.produce_sequence(&topic, p, 30, value, now_ms() - 60_000, 1).await;
@@ -170,7 +170,7 @@ mod tempdir {
 
     impl Dir {
         pub fn new() -> Self {
-            let path = std::env::temp_dir().join(ebb::testkit::unique("ebb-cli"));
+            let path = std::env::temp_dir().join(ebb_testkit::unique("ebb-cli"));
             std::fs::create_dir_all(&path).expect("temp dir");
             Dir(path)
         }

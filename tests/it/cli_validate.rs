@@ -88,7 +88,7 @@ fn names_are_unique_across_files_and_missing_paths_are_errors() {
 #[test]
 fn schema_needs_no_config_and_matches_the_checked_in_file() {
     let out = Ebb::new().args(["schema"]).run().success();
-    let checked_in = std::fs::read_to_string(ebb::testkit::repo_root().join("schemas/runbook.schema.json")).unwrap();
+    let checked_in = std::fs::read_to_string(ebb_testkit::repo_root().join("schemas/runbook.schema.json")).unwrap();
     assert!(out.stdout == checked_in, "`ebb schema` differs from schemas/runbook.schema.json");
     let schema = out.json();
     assert_eq!(schema["title"], "ebb runbook");

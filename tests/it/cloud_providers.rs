@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ebb::testkit::emulator_server::EmulatorServer;
-use ebb::testkit::{Record, Seeder, ckafka_emulator, dms_emulator, shared_cluster, unique};
+use ebb_testkit::emulator_server::EmulatorServer;
+use ebb_testkit::{Record, Seeder, ckafka_emulator, dms_emulator, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, now_ms};
@@ -202,7 +202,7 @@ async fn a_purge_gives_the_same_log_start_through_kafka_and_dms_and_ckafka_refus
             "name: purge\ncluster: {cluster}\nsteps:\n  - id: purge\n    purge_messages: {{ topic: {topic}, before: {{ offset: 20 }} }}\n"
         );
         clouds.ebb(&runbook, &["run", "rb.yaml", "--yes"]).success();
-        starts.push(ebb::testkit::apache::get_offsets(bootstrap, &topic, "-2"));
+        starts.push(ebb_testkit::apache::get_offsets(bootstrap, &topic, "-2"));
     }
     assert_eq!(starts[0], BTreeMap::from([(0, 20), (1, 12)]), "capped where the group has consumed");
     assert_eq!(starts[1], starts[0], "dms purges exactly as kafka does");

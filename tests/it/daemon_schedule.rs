@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
-use ebb::testkit::{LiveMember, shared_cluster};
+use ebb_testkit::{LiveMember, shared_cluster};
 use serde_json::Value;
 
 use crate::daemon_support::{DaemonWorkspace, OPERATOR, VIEWER};

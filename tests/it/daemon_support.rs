@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{DaemonProcess, shared_cluster, unique};
+use ebb_testkit::{DaemonProcess, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, config_for};

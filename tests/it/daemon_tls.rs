@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ebb::testkit::{repo_root, unique};
+use ebb_testkit::{repo_root, unique};
 
 use crate::daemon_support::{DaemonWorkspace, VIEWER};
 

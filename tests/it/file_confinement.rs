@@ -5,7 +5,7 @@
 //! line; a viewer's plan never writes a download; a download never replaces a
 //! file unless its step says `overwrite: true`, and never follows a link.
 
-use ebb::testkit::{Seeder, shared_cluster, unique};
+use ebb_testkit::{Seeder, shared_cluster, unique};
 use serde_json::{Value, json};
 
 use crate::daemon_support::{DaemonWorkspace, OPERATOR, VIEWER};

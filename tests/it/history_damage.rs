@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ebb::testkit::{apache, shared_cluster, unique};
+use ebb_testkit::{apache, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, config_for};

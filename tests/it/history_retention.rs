@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb_testkit::{Seeder, apache, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{config_for, now_ms};

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Seeder, apache, shared_cluster};
+use ebb_testkit::{Seeder, apache, shared_cluster};
 use serde_json::{Value, json};
 
 use crate::history_support::{Workspace, at, committed, topic_and_groups};

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use ebb::history::{DataDir, Holder, Retention};
-use ebb::testkit::{LiveMember, Seeder, shared_cluster};
+use ebb_testkit::{LiveMember, Seeder, shared_cluster};
 
 use crate::cli_harness::Ebb;
 use crate::history_support::{Workspace, applied_step_status, at, committed, topic_and_groups};

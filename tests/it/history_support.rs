@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Seeder, shared_cluster, unique};
+use ebb_testkit::{Seeder, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, config_for, now_ms};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::cli_harness::{Ebb, config_for};
 use crate::daemon_support::{DaemonWorkspace, OPERATOR, VIEWER};
-use ebb::testkit::shared_cluster;
+use ebb_testkit::shared_cluster;
 
 const FIFTY_MB: usize = 50 * 1024 * 1024;
 

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Record, Seeder, apache, shared_cluster, shared_three_broker_cluster, unique};
+use ebb_testkit::{Record, Seeder, apache, shared_cluster, shared_three_broker_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, Outcome, config_for, now_ms};

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Record, Seeder, shared_cluster, unique};
+use ebb_testkit::{Record, Seeder, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, config_for, now_ms, on_a_terminal};

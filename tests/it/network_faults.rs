@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{Fault, OnRequest, ProxiedCluster, Seeder, apache, unique};
+use ebb_testkit::{Fault, OnRequest, ProxiedCluster, Seeder, apache, unique};
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ebb::provider::kafka::KafkaProvider;
 use ebb::provider::{ProviderError, TopicPartition};
 use ebb::steps::compute_offsets::{ComputeError, ComputeOffsets, Targeting};
-use ebb::testkit::{Seeder, shared_cluster, unique};
+use ebb_testkit::{Seeder, shared_cluster, unique};
 
 fn provider() -> KafkaProvider {
     KafkaProvider::connect("compute", &shared_cluster().config()).expect("provider")

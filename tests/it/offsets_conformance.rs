@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ebb::provider::kafka::KafkaProvider;
 use ebb::steps::compute_offsets::{ComputeError, ComputeOffsets, Targeting};
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb_testkit::{Seeder, apache, shared_cluster, unique};
 
 const MINUTE: i64 = 60_000;
 

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb_testkit::{Seeder, apache, shared_cluster, unique};
 use serde_json::Value;
 
 use crate::cli_harness::{Ebb, config_keeping_history, now_ms};

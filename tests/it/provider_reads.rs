@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ebb::config::KafkaClusterConfig;
 use ebb::provider::kafka::KafkaProvider;
 use ebb::provider::{GroupState, Provider, ProviderError, TopicPartition};
-use ebb::testkit::{LiveMember, Seeder, apache, shared_cluster, unique};
 use ebb::time::HumanDuration;
+use ebb_testkit::{LiveMember, Seeder, apache, shared_cluster, unique};
 
 fn provider() -> KafkaProvider {
     KafkaProvider::connect("test", &shared_cluster().config()).expect("provider")

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use ebb::provider::kafka::KafkaProvider;
 use ebb::provider::{Provider, TopicPartition};
-use ebb::testkit::{Seeder, apache, shared_three_broker_cluster, unique};
+use ebb_testkit::{Seeder, apache, shared_three_broker_cluster, unique};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_span_every_leader_and_match_apache() {

@@ -11,7 +11,7 @@ use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journ
 use ebb::provider::Provider;
 use ebb::provider::kafka::{KafkaProvider, sent_between};
 use ebb::runbook::Catalog;
-use ebb::testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, shared_three_broker_cluster, unique};
+use ebb_testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, shared_three_broker_cluster, unique};
 
 use crate::cli_harness::now_ms;
 

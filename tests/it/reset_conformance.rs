@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use ebb::testkit::{Seeder, apache, shared_cluster, unique};
+use ebb_testkit::{Seeder, apache, shared_cluster, unique};
 
 use crate::cli_harness::{Ebb, config_for, now_ms};
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ebb::testkit::{LiveMember, Seeder, shared_cluster, unique};
+use ebb_testkit::{LiveMember, Seeder, shared_cluster, unique};
 
 use crate::cli_harness::{Ebb, config_for, config_keeping_history, on_a_terminal};
 

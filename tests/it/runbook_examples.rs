@@ -3,7 +3,7 @@
 //! schema is exactly what `ebb schema` prints.
 
 use ebb::runbook::{Catalog, check_paths};
-use ebb::testkit::repo_root;
+use ebb_testkit::repo_root;
 
 #[test]
 fn every_example_runbook_is_valid_and_explains_itself() {

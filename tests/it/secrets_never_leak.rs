@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ebb::testkit::{DaemonProcess, SecureListeners, Seeder, repo_root, shared_cluster, unique};
+use ebb_testkit::{DaemonProcess, SecureListeners, Seeder, repo_root, shared_cluster, unique};
 use serde_json::Value;
 
 /// Everything the run printed, wrote or answered, labelled by where it came from.

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use ebb::testkit::{SecureListeners, Seeder, apache, shared_cluster, unique};
+use ebb_testkit::{SecureListeners, Seeder, apache, shared_cluster, unique};
 
 use crate::cli_harness::{Ebb, Outcome};
 

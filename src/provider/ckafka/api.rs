@@ -128,7 +128,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testkit::tencent_front::{Rejection, answer, error_answer, verify};
+    use crate::provider::signing::tc3_verify::{Rejection, answer, error_answer, verify};
     use crate::time::HumanDuration;
 
     const SECRET_ID: &str = "AKIDebbtest0000000000000000000000000";

@@ -16,7 +16,8 @@ mod group_admin;
 mod offsets_over_wire;
 mod recent_metadata;
 mod request_counts;
-pub(crate) mod retry;
+#[doc(hidden)]
+pub mod retry;
 mod scan;
 pub use scan::SCAN_GROUP;
 mod settings;

@@ -7,7 +7,9 @@
 
 mod digest;
 pub mod sdk_hmac;
+pub mod sdk_hmac_verify;
 pub mod tc3;
+pub mod tc3_verify;
 
 pub use digest::{hex, hmac_sha256, sha256_hex};
 

@@ -6,7 +6,7 @@
 
 use super::broker::{PrivateCluster, TestCluster, cluster_config};
 use super::fault_proxy::FaultProxy;
-use crate::config::KafkaClusterConfig;
+use ebb::config::KafkaClusterConfig;
 
 pub struct ProxiedCluster {
     pub proxy: FaultProxy,

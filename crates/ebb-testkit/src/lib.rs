@@ -11,14 +11,12 @@ pub mod daemon_process;
 pub mod dms_emulator;
 pub mod emulator_server;
 pub mod fault_proxy;
-pub mod huawei_front;
 pub mod member;
 pub mod names;
 pub mod proxied;
 pub mod secure;
 pub mod seed;
 pub mod strike_before_change;
-pub mod tencent_front;
 
 pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 pub use daemon_process::DaemonProcess;

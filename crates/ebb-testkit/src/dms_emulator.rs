@@ -1,5 +1,5 @@
 //! A local DMS for Kafka API for tests: verifies each request as Huawei
-//! Cloud's gateway does (`huawei_front`), answers failures in DMS's error
+//! Cloud's gateway does (`ebb::provider::signing::sdk_hmac_verify`), answers failures in DMS's error
 //! shape with a request id, and performs every operation on the real test
 //! broker through ebb's native provider — so a runbook run through the `dms`
 //! provider really moves offsets and deletes records.
@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::broker_ops::{self, clamp, must_be_inactive, read, text};
 use super::emulator_server::{CallLog, EmulatorServer};
-use super::huawei_front::{AUTH_FAILED, Received, query_pairs, verify};
-use crate::percent_encoding::percent_decode;
-use crate::provider::kafka::KafkaProvider;
-use crate::provider::{GroupState, Provider, ProviderError, TopicPartition};
+use ebb::percent_encoding::percent_decode;
+use ebb::provider::kafka::KafkaProvider;
+use ebb::provider::signing::sdk_hmac_verify::{AUTH_FAILED, Received, query_pairs, verify};
+use ebb::provider::{GroupState, Provider, ProviderError, TopicPartition};
 
 pub const ACCESS_KEY: &str = "EBBEMULATEDDMSAK0000";
 pub const SECRET_KEY: &str = "ebb-emulated-dms-secret-key-8e21";
@@ -150,7 +150,7 @@ impl State {
         let number = |key: &str| {
             query.get(key).map(|v| v.parse::<i64>().map_err(|_| invalid(format!("{key} must be a number")))).transpose()
         };
-        let entry = |m: &crate::provider::Message, content: bool| {
+        let entry = |m: &ebb::provider::Message, content: bool| {
             let mut e = json!({ "topic": m.topic, "partition": m.partition, "message_offset": m.offset,
                 "timestamp": m.timestamp, "size": m.size(), "huge_message": false, "message_id": "", "app_id": "", "tag": "" });
             if content {

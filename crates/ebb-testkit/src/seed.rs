@@ -12,7 +12,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use crate::provider::kafka::retry;
+use ebb::provider::kafka::retry;
 
 /// One record to produce.
 #[derive(Debug, Clone, Default)]
@@ -210,9 +210,9 @@ impl Seeder {
 
     /// What `group` has committed, on every topic, read through ebb's provider.
     pub async fn committed(&self, group: &str) -> std::collections::BTreeMap<(String, i32), i64> {
-        use crate::provider::Provider;
+        use ebb::provider::Provider;
         let config = super::broker::cluster_config(&self.bootstrap);
-        let provider = crate::provider::kafka::KafkaProvider::connect("seeded", &config).expect("provider");
+        let provider = ebb::provider::kafka::KafkaProvider::connect("seeded", &config).expect("provider");
         let offsets = provider.committed_offsets(group, None).await.expect("committed offsets");
         offsets.into_iter().map(|c| ((c.topic, c.partition), c.offset)).collect()
     }

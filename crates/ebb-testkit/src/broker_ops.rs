@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::provider::kafka::KafkaProvider;
-use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
+use ebb::provider::kafka::KafkaProvider;
+use ebb::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
 
 /// A native provider on the test broker.
 pub fn connect(bootstrap: &str) -> KafkaProvider {

@@ -1,5 +1,5 @@
 //! The checks Huawei Cloud's API gateway makes before a DMS operation runs,
-//! for the DMS emulator: the `Authorization` header parsed, the canonical
+//! for the DMS emulator (crates/ebb-testkit): the `Authorization` header parsed, the canonical
 //! request rebuilt from the method, the decoded path and query, the client's
 //! own `SignedHeaders` list and the exact body bytes (or `UNSIGNED-PAYLOAD`),
 //! the signature compared, `X-Sdk-Date` within 15 minutes of the server's clock.

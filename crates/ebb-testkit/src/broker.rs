@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::config::KafkaClusterConfig;
-use crate::time::HumanDuration;
+use ebb::config::KafkaClusterConfig;
+use ebb::time::HumanDuration;
 
 pub struct TestCluster {
     pub bootstrap: String,
@@ -54,8 +54,10 @@ pub fn cluster_config(bootstrap: &str) -> KafkaClusterConfig {
     }
 }
 
+/// The repository's root: this crate lives in `crates/ebb-testkit` below it.
 pub fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    static ROOT: OnceLock<std::path::PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository"))
 }
 
 pub fn shared_cluster() -> &'static TestCluster {
@@ -132,7 +134,7 @@ impl PrivateCluster {
 
     /// With `scripts/kafka start` arguments of its own (`--proxied PORT`).
     pub fn start_with(name: &str, brokers: usize, extra: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(crate::testkit::unique(&format!("ebb-private-kafka-{name}")));
+        let dir = std::env::temp_dir().join(crate::unique(&format!("ebb-private-kafka-{name}")));
         let (cluster, dir) =
             start(&dir, brokers, extra, "this test stops its own broker, so it cannot use a running one");
         PrivateCluster { cluster, dir }

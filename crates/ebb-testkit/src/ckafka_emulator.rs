@@ -1,5 +1,5 @@
 //! A local CKafka API for tests: verifies each request as Tencent Cloud's
-//! gateway does (`tencent_front`), turns away Fetch* calls that come faster
+//! gateway does (`ebb::provider::signing::tc3_verify`), turns away Fetch* calls that come faster
 //! than 1 a second with `RequestLimitExceeded`, and performs every action on
 //! the real test broker through ebb's native provider — so a runbook run
 //! through the `ckafka` provider really moves offsets, and tests check the
@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 
 use super::broker_ops::{self, clamp, must_be_inactive, read, text};
 use super::emulator_server::{CallLog, EmulatorServer};
-use super::tencent_front::{Rejection, answer, error_answer, verify};
-use crate::provider::kafka::KafkaProvider;
-use crate::provider::{Message, Provider, ProviderError, TopicPartition};
+use ebb::provider::kafka::KafkaProvider;
+use ebb::provider::signing::tc3_verify::{Rejection, answer, error_answer, verify};
+use ebb::provider::{Message, Provider, ProviderError, TopicPartition};
 
 pub const SECRET_ID: &str = "AKIDebbemulator0000000000000000000000";
 pub const SECRET_KEY: &str = "ebb-emulated-ckafka-secret-31c9";

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::provider::{
+use ebb::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
     ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
