@@ -46,8 +46,10 @@ pub async fn make_plan(
     let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
     let provider = connect::provider(config, &compiled.spec.cluster)?;
-    let run =
-        run.clone().with_files(config.config.file_access()).with_progress(progress_bar::ProgressBar::on_terminal());
+    let run = run
+        .clone()
+        .with_files(crate::steps::confined_files::FileAccess::from_config(&config.config))
+        .with_progress(progress_bar::ProgressBar::on_terminal());
     let plan = crate::engine::plan(&compiled, &provider, &run).await;
     Ok((plan, provider))
 }

@@ -333,18 +333,6 @@ pub struct WebhookConfig {
     pub url: Secret,
 }
 
-impl Config {
-    /// Where runs may read and write the files their runbooks name.
-    pub fn file_access(&self) -> crate::steps::confined_files::FileAccess {
-        crate::steps::confined_files::FileAccess {
-            files_dir: self.files_dir.clone(),
-            downloads_dir: self.downloads_dir.clone(),
-            allowed: self.allow_paths.clone(),
-            may_write: true,
-        }
-    }
-}
-
 /// `ebb.yaml` as loaded: the file it came from and its content.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {

@@ -58,7 +58,7 @@ pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result
     }
     let (runbook, spec, prepared, provider) = prepare(daemon, work, &run).await?;
     run.notifier = Some(daemon.notifier.clone());
-    run = run.with_files(daemon.config.config.file_access());
+    run = run.with_files(crate::steps::confined_files::FileAccess::from_config(&daemon.config.config));
     let id = run.id.clone();
     let task_daemon = daemon.clone();
     let task_runbook = runbook.clone();

@@ -88,6 +88,16 @@ pub struct FileRefused {
 }
 
 impl FileAccess {
+    /// The directories `ebb.yaml` gives runs (its `files_dir`, `downloads_dir`, `allow_paths`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        FileAccess {
+            files_dir: config.files_dir.clone(),
+            downloads_dir: config.downloads_dir.clone(),
+            allowed: config.allow_paths.clone(),
+            may_write: true,
+        }
+    }
+
     /// Reads the text of `named` for `from_file`, at most `limit` bytes.
     pub fn read(&self, named: &str, limit: u64) -> Result<String, FileRefused> {
         let refused = |reason: String| FileRefused { path: named.to_owned(), reason };
