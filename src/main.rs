@@ -6,6 +6,12 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // A command exits without tearing down its Kafka clients (cli/connect.rs),
+    // so librdkafka's TLS threads may still be running at exit. OpenSSL would
+    // free its state in an exit handler under them, and the process then
+    // crashed (SIGSEGV) now and then after doing its work. Initialised first,
+    // with OPENSSL_INIT_NO_ATEXIT, OpenSSL never registers that handler.
+    openssl_sys::init();
     let cli = ebb::cli::Cli::parse();
     // The daemon says what it does (info); a command only what went wrong (warn).
     let default_level = if matches!(cli.command, ebb::cli::Command::Daemon(_)) { "info" } else { "warn" };
