@@ -133,7 +133,12 @@ async fn silent_tls_clients_count_against_the_connection_cap() {
     )
     .await;
     assert!(matches!(read, Ok(Ok(0) | Err(_))), "a fourth connection was kept past the cap of 3: {read:?}");
-    assert!(daemon.log().contains("connection cap is reached"), "{}", daemon.log());
+    // The daemon's log reaches the test a moment after it is written.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !daemon.log().contains("connection cap is reached") {
+        assert!(std::time::Instant::now() < deadline, "the refusal is not logged:\n{}", daemon.log());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     drop(silent);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let health =
