@@ -8,18 +8,25 @@ const SHOWN: usize = 40;
 
 /// `text` quoted for a message: `"abc"`, or `"abc…" (32768 bytes)` when cut.
 pub fn quoted(text: &str) -> String {
-    let escaped: String = text.chars().flat_map(char::escape_default).take(SHOWN).collect();
-    if text.chars().flat_map(char::escape_default).nth(SHOWN).is_some() {
-        format!("\"{escaped}…\" ({} bytes)", text.len())
-    } else {
-        format!("\"{escaped}\"")
+    match escaped(text) {
+        (shown, true) => format!("\"{shown}…\" ({} bytes)", text.len()),
+        (shown, false) => format!("\"{shown}\""),
     }
 }
 
 /// `text` escaped and cut like [`quoted`], without the quotes.
 pub fn bare(text: &str) -> String {
-    let escaped: String = text.chars().flat_map(char::escape_default).take(SHOWN).collect();
-    if text.chars().flat_map(char::escape_default).nth(SHOWN).is_some() { format!("{escaped}…") } else { escaped }
+    match escaped(text) {
+        (shown, true) => format!("{shown}…"),
+        (shown, false) => shown,
+    }
+}
+
+/// `text` escaped, its first [`SHOWN`] characters, and whether it was cut.
+fn escaped(text: &str) -> (String, bool) {
+    let mut all = text.chars().flat_map(char::escape_default);
+    let shown: String = all.by_ref().take(SHOWN).collect();
+    (shown, all.next().is_some())
 }
 
 #[cfg(test)]

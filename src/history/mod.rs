@@ -17,6 +17,7 @@ mod run_locks;
 mod salvage;
 mod sled_store;
 mod store;
+mod store_files;
 mod store_repair;
 mod store_seal;
 mod unfinished_snapshots;

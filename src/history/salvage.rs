@@ -42,15 +42,8 @@ impl Found {
 /// Reads every file in sled's directory `dir` and its `blobs` folder.
 pub fn scan(dir: &Path) -> Found {
     let mut found = Found::default();
-    let files = std::fs::read_dir(dir)
-        .into_iter()
-        .chain(std::fs::read_dir(dir.join("blobs")))
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file());
-    for path in files {
-        if let Ok(bytes) = std::fs::read(&path) {
+    for (_, entry, _) in super::store_files::store_files(dir) {
+        if let Ok(bytes) = std::fs::read(entry.path()) {
             scan_bytes(&bytes, &mut found);
         }
     }

@@ -185,13 +185,8 @@ pub(super) fn copy_store(from: &std::path::Path, to: &std::path::Path) -> Result
     let io = |e: std::io::Error| StoreError::Io(format!("copying {} to {}: {e}", from.display(), to.display()));
     let _ = std::fs::remove_dir_all(to);
     std::fs::create_dir_all(to.join("blobs")).map_err(io)?;
-    for sub in ["", "blobs"] {
-        let Ok(entries) = std::fs::read_dir(from.join(sub)) else { continue };
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_file()) {
-                std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).map_err(io)?;
-            }
-        }
+    for (sub, entry, _) in super::store_files::store_files(from) {
+        std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).map_err(io)?;
     }
     Ok(())
 }

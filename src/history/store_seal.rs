@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use super::store_files::store_files;
 use super::store_repair::copy_store;
 
 /// Where the files are copied before an open of a store not closed cleanly.
@@ -66,14 +67,7 @@ pub fn guard(root: &Path) -> Option<Unsealed> {
 }
 
 fn dir_size(dir: &Path) -> u64 {
-    ["", "blobs"]
-        .iter()
-        .filter_map(|sub| std::fs::read_dir(dir.join(sub)).ok())
-        .flat_map(|entries| entries.flatten())
-        .filter_map(|entry| entry.metadata().ok())
-        .filter(std::fs::Metadata::is_file)
-        .map(|meta| meta.len())
-        .sum()
+    store_files(dir).map(|(_, _, meta)| meta.len()).sum()
 }
 
 /// Marks the store suspect: it held `runs_at_close` runs when last closed
@@ -117,16 +111,9 @@ pub fn inspect(root: &Path) -> Option<Unsealed> {
 /// Each file's name, size and modification time; `None` when there is no store yet.
 fn fingerprint(dir: &Path) -> Option<String> {
     let mut lines = Vec::new();
-    for sub in ["", "blobs"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else { continue };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-            lines.push(format!("{sub}/{} {} {modified}", entry.file_name().to_string_lossy(), meta.len()));
-        }
+    for (sub, entry, meta) in store_files(dir) {
+        let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+        lines.push(format!("{sub}/{} {} {modified}", entry.file_name().to_string_lossy(), meta.len()));
     }
     if lines.is_empty() {
         return None;
