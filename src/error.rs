@@ -16,6 +16,8 @@ pub enum Error {
     Runbook(#[from] crate::engine::CompileError),
     #[error(transparent)]
     History(#[from] crate::history::StoreError),
+    #[error(transparent)]
+    Rollback(#[from] crate::runs::RollbackError),
     #[error("{0}")]
     Usage(String),
     /// What was asked for does not exist (the daemon answered 404).

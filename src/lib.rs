@@ -19,9 +19,12 @@ pub mod percent_encoding;
 pub mod provider;
 mod retry;
 pub mod runbook;
+pub mod runs;
 pub mod schedule;
 mod shown;
+pub mod step;
 pub mod steps;
+mod text_table;
 pub mod time;
 
 pub use error::Error;

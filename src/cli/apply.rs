@@ -14,8 +14,9 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
-use crate::history::{DataDir, Store, apply_recorded, check_plan_file};
+use crate::history::{DataDir, Store, check_plan_file};
 use crate::provider::AnyProvider;
+use crate::runs::apply_recorded;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {

@@ -10,11 +10,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::OutputFormat;
-use super::table::Table;
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::provider::AnyProvider;
 use crate::provider::{GroupMember, GroupState, Provider, ProviderError, TopicPartition};
+use crate::text_table::Table;
 
 #[derive(Debug, Args)]
 pub struct DescribeArgs {

@@ -12,10 +12,10 @@ use serde::Serialize;
 use super::OutputFormat;
 use super::daemon_client::DaemonClient;
 use super::plan::print_json;
-use super::table::Table;
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::history::{DataDir, RunQuery, RunState, RunSummary, Store};
+use crate::text_table::Table;
 use crate::time::TimeSpec;
 
 pub const HISTORY_FORMAT: &str = "ebb.history/v1";

@@ -17,7 +17,6 @@ mod run;
 mod runbook_arg;
 mod schema;
 mod show;
-mod table;
 mod validate;
 mod via_daemon;
 

@@ -48,7 +48,7 @@ pub async fn make_plan(
     let provider = connect::provider(config, &compiled.spec.cluster)?;
     let run = run
         .clone()
-        .with_files(crate::steps::confined_files::FileAccess::from_config(&config.config))
+        .with_files(crate::step::confined_files::FileAccess::from_config(&config.config))
         .with_progress(progress_bar::ProgressBar::on_terminal());
     let plan = crate::engine::plan(&compiled, &provider, &run).await;
     Ok((plan, provider))
@@ -58,7 +58,7 @@ pub async fn make_plan(
 /// plan without changes, a declined prompt). Nothing changed, so a store that
 /// cannot be written is a warning, not an error.
 pub fn record_unapplied(data: &DataDir, record: &RunRecord) {
-    if let Err(e) = data.save(record) {
+    if let Err(e) = Store::save(data, record) {
         eprintln!("warning: run {} is not in history: {e}", record.id);
     }
 }

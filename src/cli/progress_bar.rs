@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::steps::progress::{Progress, ProgressSink};
+use crate::step::progress::{Progress, ProgressSink};
 
 const WIDTH: usize = 30;
 const REDRAW_EVERY: Duration = Duration::from_millis(100);

@@ -14,7 +14,8 @@ use super::{OutputFormat, connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, RunInfo};
-use crate::history::{DataDir, RunRecord, Store, plan_rollback};
+use crate::history::{DataDir, RunRecord, Store};
+use crate::runs::plan_rollback;
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {

@@ -12,11 +12,11 @@ use clap::Args;
 
 use super::daemon_client::DaemonClient;
 use super::plan::print_json;
-use super::table::Table;
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::history::{DataDir, RunRecord, Store};
+use crate::text_table::Table;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {

@@ -16,10 +16,11 @@ use tokio::task::JoinHandle;
 use super::api_error::ApiError;
 use super::state::Daemon;
 use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, Trigger, compile_checked};
-use crate::history::{RunRecord, RunState, Store, apply_recorded, plan_rollback};
-use crate::notify::{Notification, events_of, run_context, run_summary};
+use crate::history::{RunRecord, RunState, Store};
+use crate::notify::run_summary;
 use crate::provider::AnyProvider;
 use crate::runbook::spec::RunbookSpec;
+use crate::runs::{self, plan_rollback};
 
 /// What to run.
 pub enum Work {
@@ -58,7 +59,7 @@ pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result
     }
     let (runbook, spec, prepared, provider) = prepare(daemon, work, &run).await?;
     run.notifier = Some(daemon.notifier.clone());
-    run = run.with_files(crate::steps::confined_files::FileAccess::from_config(&daemon.config.config));
+    run = run.with_files(crate::step::confined_files::FileAccess::from_config(&daemon.config.config));
     let id = run.id.clone();
     let task_daemon = daemon.clone();
     let task_runbook = runbook.clone();
@@ -170,32 +171,7 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
         Prepared::Plan { plan, sha256_now } => (*plan, sha256_now),
     };
     daemon.metrics.step_took(&plan.runbook, "(plan)", "plan", started.elapsed());
-    if run.mode == Mode::Plan || plan.status != PlanStatus::Planned || !plan.has_changes() {
-        let record = RunRecord::planned(run, &plan);
-        if let Err(e) = daemon.store.save(&record) {
-            tracing::error!(run_id = %run.id, error = %e, "run is not in history");
-        }
-        return record;
-    }
-    match apply_recorded(&plan, provider, sha256_now.as_deref(), run, false, &*daemon.store, &daemon.locks).await {
-        Ok(recorded) => {
-            if let Some(e) = &recorded.unsaved {
-                tracing::error!(run_id = %run.id, error = %e, "run is not in history as it ended");
-            }
-            daemon.store.get(&run.id).ok().flatten().unwrap_or_else(|| {
-                let mut record = RunRecord::start(run, &plan);
-                record.absorb(&recorded.applied);
-                record.finish(recorded.applied.status.into(), recorded.applied.reason.clone());
-                record
-            })
-        }
-        Err(e) => {
-            let mut record = RunRecord::start(run, &plan);
-            record.finish(RunState::Failed, Some(format!("cannot take the run's locks: {e}")));
-            let _ = daemon.store.save(&record);
-            record
-        }
-    }
+    runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &*daemon.store, &daemon.locks).await
 }
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.
@@ -221,27 +197,7 @@ async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRec
         "run ended"
     );
     let Some(spec) = spec else { return };
-    // A plan asked for through the API is a viewer's right; only runs an
-    // operator may start notify, so a viewer cannot make the daemon post.
-    if record.trigger == Trigger::Api && record.mode == Mode::Plan {
-        return;
-    }
-    let events = events_of(record);
-    for rule in &spec.notify {
-        let Some(event) = rule.on.iter().find(|e| events.contains(e)) else { continue };
-        let message = crate::notify::render_message(rule.message.as_deref(), spec, &run_context(record), *event)
-            .unwrap_or_else(|e| {
-                format!("{} {} (the notify message did not render: {e})", record.runbook, record.status.name())
-            });
-        let note = Notification {
-            runbook: record.runbook.clone(),
-            run_id: record.id.clone(),
-            status: record.status.name().to_owned(),
-            summary: run_summary(record),
-            message,
-            event: serde_json::to_value(event).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        };
-        let delivery = daemon.notifier.send(&rule.to, &note).await;
-        daemon.metrics.notified(&rule.to, delivery.delivered);
+    for delivery in runs::notify_ended(spec, record, &*daemon.notifier).await {
+        daemon.metrics.notified(&delivery.to, delivery.delivered);
     }
 }

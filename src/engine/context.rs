@@ -2,8 +2,6 @@
 //! and `.status`, `run`, `runbook` and `now`. Times are pinned to the run's
 //! start, so `-2h` means the same instant in every step of a run.
 
-use super::trigger::Trigger;
-use crate::steps::confined_files::FileAccess;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -11,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::compile::CompiledRunbook;
-use super::plan::StepStatus;
-use crate::notify::Notifier;
-use crate::steps::progress::ProgressSink;
+use super::trigger::Trigger;
+use crate::step::confined_files::FileAccess;
+use crate::step::progress::ProgressSink;
+use crate::step::{Messenger, StepStatus};
 
 /// Whether a run only plans or also applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +47,7 @@ pub struct RunInfo {
     /// Who asked for the run through the daemon's API (a token's name).
     pub actor: Option<String>,
     /// Delivers `notify` steps; without one they are skipped, saying so.
-    pub notifier: Option<Arc<Notifier>>,
+    pub notifier: Option<Arc<dyn Messenger>>,
     /// Where the runbook's `from_file` and `download` may read and write.
     pub files: FileAccess,
 }
@@ -82,7 +81,7 @@ impl RunInfo {
         RunInfo { rollback_of: Some(of.to_owned()), ..RunInfo::now(Trigger::Rollback, mode) }
     }
 
-    pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {
+    pub fn with_notifier(mut self, notifier: Arc<dyn Messenger>) -> Self {
         self.notifier = Some(notifier);
         self
     }

@@ -2,17 +2,12 @@
 //! with `ebb plan --out` as JSON (`ebb.plan/v1`, SPEC §4: fields may be added,
 //! never renamed) and applied later with `ebb apply`.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::provider::TopicPartition;
-use crate::runbook::spec::RetrySpec;
-use crate::steps::compute_offsets::PartitionTarget;
-use crate::steps::purge_messages::PurgePlan;
-use crate::time::HumanDuration;
+use crate::step::StepStatus;
+use crate::steps::PlannedStep;
 
 pub const PLAN_FORMAT: &str = "ebb.plan/v1";
 
@@ -52,187 +47,10 @@ pub enum PlanStatus {
     Failed,
 }
 
-/// A step's status in a plan or an applied run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    /// A read-only step that ran.
-    Ok,
-    /// A mutating step reduced to its changes, not applied yet.
-    Planned,
-    Applied,
-    /// Its `when` rendered false (or what it depends on was skipped).
-    Skipped,
-    Refused,
-    Failed,
-    /// In a run record: the apply was working on this step when last saved.
-    Running,
-    /// In a run record: the process stopped while this step ran.
-    Interrupted,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlannedStep {
-    pub id: String,
-    pub status: StepStatus,
-    #[serde(flatten)]
-    pub detail: StepDetail,
-    /// Why the step was skipped, refused or failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Things an apply may trip over (an active group, for one).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<HumanDuration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retries: Option<RetrySpec>,
-}
-
-/// What each kind of step planned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum StepDetail {
-    QueryMessages {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        output: Option<Value>,
-    },
-    ComputeOffsets {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        output: Option<Value>,
-    },
-    ResetOffsets(Box<ResetPlan>),
-    PurgeMessages(Box<PurgePlan>),
-    Check {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
-    },
-    Notify {
-        to: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
-    },
-}
-
-impl StepDetail {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            StepDetail::QueryMessages { .. } => "query_messages",
-            StepDetail::ComputeOffsets { .. } => "compute_offsets",
-            StepDetail::ResetOffsets(_) => "reset_offsets",
-            StepDetail::PurgeMessages(_) => "purge_messages",
-            StepDetail::Check { .. } => "check",
-            StepDetail::Notify { .. } => "notify",
-        }
-    }
-}
-
-/// A planned reset: the partitions whose committed offset changes, and the
-/// rest of the scope, which apply snapshots and drift checks read too.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResetPlan {
-    pub group: String,
-    pub changes: Vec<ResetChange>,
-    /// Partitions in scope whose target equals the committed offset.
-    #[serde(default)]
-    pub unchanged: Vec<Unchanged>,
-    pub total_skip: i64,
-    pub total_rewind: i64,
-    #[serde(default)]
-    pub guards: Guards,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_for_inactive: Option<HumanDuration>,
-    /// The group's state when planned (`Empty`, `Stable`…), if it was read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_state: Option<String>,
-}
-
-/// The limits a reset must stay within, rendered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Guards {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_skip: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_rewind: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_partitions: Option<u64>,
-}
-
-/// One partition whose committed offset changes: its computed target, and the group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResetChange {
-    pub group: String,
-    #[serde(flatten)]
-    pub planned: PartitionTarget,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Unchanged {
-    pub topic: String,
-    pub partition: i32,
-    pub current: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl ResetPlan {
-    /// Splits computed targets into changes and unchanged partitions.
-    pub fn new(group: &str, targets: &[PartitionTarget], total_skip: i64, total_rewind: i64) -> Self {
-        let (changing, same): (Vec<&PartitionTarget>, Vec<&PartitionTarget>) =
-            targets.iter().partition(|t| t.changes());
-        ResetPlan {
-            group: group.to_owned(),
-            changes: changing
-                .into_iter()
-                .map(|t| ResetChange { group: group.to_owned(), planned: t.clone() })
-                .collect(),
-            unchanged: same
-                .into_iter()
-                .map(|t| Unchanged {
-                    topic: t.topic.clone(),
-                    partition: t.partition,
-                    current: t.current,
-                    note: t.note.clone(),
-                })
-                .collect(),
-            total_skip,
-            total_rewind,
-            guards: Guards::default(),
-            wait_for_inactive: None,
-            group_state: None,
-        }
-    }
-
-    /// Every partition in scope, changing or not, sorted.
-    pub fn scope(&self) -> Vec<TopicPartition> {
-        let all: BTreeSet<TopicPartition> = self
-            .changes
-            .iter()
-            .map(|c| c.planned.topic_partition())
-            .chain(self.unchanged.iter().map(|u| TopicPartition::new(u.topic.clone(), u.partition)))
-            .collect();
-        all.into_iter().collect()
-    }
-
-    /// The topics in scope, sorted.
-    pub fn topics(&self) -> Vec<String> {
-        let all: BTreeSet<String> = self.scope().into_iter().map(|tp| tp.topic).collect();
-        all.into_iter().collect()
-    }
-}
-
 impl Plan {
     /// Partitions a successful apply would change, over every step.
     pub fn change_count(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| s.status == StepStatus::Planned)
-            .map(|s| match &s.detail {
-                StepDetail::ResetOffsets(reset) => reset.changes.len(),
-                StepDetail::PurgeMessages(purge) => purge.changes.len(),
-                _ => 0,
-            })
-            .sum()
+        self.steps.iter().filter(|s| s.status == StepStatus::Planned).map(|s| s.detail.change_count()).sum()
     }
 
     pub fn has_changes(&self) -> bool {
@@ -243,6 +61,9 @@ impl Plan {
 /// A reset plan for tests elsewhere (plan files, history).
 #[cfg(test)]
 pub(crate) fn sample() -> Plan {
+    use crate::steps::StepDetail;
+    use crate::steps::compute_offsets::{ComputeOutput, PartitionTarget};
+    use crate::steps::reset_offsets::ResetPlan;
     use serde_json::json;
     let targets = vec![
         PartitionTarget {
@@ -284,7 +105,14 @@ pub(crate) fn sample() -> Plan {
             PlannedStep {
                 id: "targets".into(),
                 status: StepStatus::Ok,
-                detail: StepDetail::ComputeOffsets { output: Some(json!({ "partitions": [] })) },
+                detail: StepDetail::ComputeOffsets {
+                    output: Some(ComputeOutput {
+                        group: "billing".into(),
+                        partitions: vec![],
+                        total_skip: 0,
+                        total_rewind: 0,
+                    }),
+                },
                 reason: None,
                 warnings: vec![],
                 timeout: None,
@@ -321,7 +149,8 @@ mod tests {
         assert_eq!(value["created_at"], "2026-11-21T03:00:00Z");
         assert_eq!(
             value["steps"][0],
-            json!({"id": "targets", "kind": "compute_offsets", "status": "ok", "output": {"partitions": []}})
+            json!({"id": "targets", "kind": "compute_offsets", "status": "ok",
+                "output": {"group": "billing", "partitions": [], "total_skip": 0, "total_rewind": 0}})
         );
         let reset = &value["steps"][1];
         assert_eq!((&reset["kind"], &reset["status"]), (&json!("reset_offsets"), &json!("planned")));

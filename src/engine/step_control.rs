@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::runbook::spec::RetrySpec;
 use crate::time::HumanDuration;
 
-use super::step_error::StepError;
 use crate::retry::{Backoff, retry};
+use crate::step::StepError;
 
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -81,13 +81,13 @@ mod tests {
 
     #[tokio::test]
     async fn refusals_and_fatal_errors_are_never_retried() {
-        for error in [StepError::Refused("group is Stable".into()), StepError::Invalid("bad".into())] {
+        for error in [StepError::Refused("group is Stable".into()), StepError::Incomplete("bad".into())] {
             let calls = AtomicU32::new(0);
             let message = error.to_string();
             let mut error = Some(error);
             let result: Result<(), _> = controlled(None, Some(&retries(5)), || {
                 calls.fetch_add(1, Ordering::SeqCst);
-                let e = error.take().unwrap_or_else(|| StepError::Invalid("again".into()));
+                let e = error.take().unwrap_or_else(|| StepError::Incomplete("again".into()));
                 async move { Err(e) }
             })
             .await;

@@ -5,14 +5,14 @@
 
 mod data_dir;
 mod free_space;
+#[cfg(test)]
+pub mod memory_store;
 mod off_runtime;
 mod plan_evidence;
 pub(crate) mod record;
 mod record_body;
-mod recorded_apply;
 mod recovery;
 mod retention;
-mod rollback_plan;
 mod run_locks;
 mod salvage;
 mod sled_store;
@@ -26,10 +26,8 @@ pub use data_dir::{BRIEF_WAIT, DataDir, Holder, OpenStore};
 pub use plan_evidence::PlanMismatch;
 pub use plan_evidence::check as check_plan_file;
 pub use record::{ApplyRecord, RUN_FORMAT, RunRecord, RunState, RunSummary};
-pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use recovery::mark_interrupted;
 pub use retention::Retention;
-pub use rollback_plan::plan_rollback;
 pub use run_locks::{Held, LockDir, RunAlive, Target, TargetLocks};
 pub use sled_store::SledStore;
 pub use store::{RunQuery, Store, StoreError};

@@ -7,7 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::engine::{Applied, AppliedStep, Drift, Mode, Plan, PlanStatus, RunInfo, RunStatus, StepStatus, Trigger};
+use crate::engine::{Applied, AppliedStep, Mode, Plan, PlanStatus, RunInfo, RunStatus, Trigger};
+use crate::step::{Drift, StepStatus};
 
 pub const RUN_FORMAT: &str = "ebb.run/v1";
 
@@ -222,8 +223,8 @@ impl RunRecord {
     pub fn may_have_changed(&self) -> bool {
         let Some(apply) = &self.apply else { return false };
         apply.steps.iter().any(|step| match step.status {
-            StepStatus::Running | StepStatus::Interrupted => step.reset.is_some() || step.kind == "purge_messages",
-            _ => step.reset.as_ref().is_some_and(|r| !r.results.is_empty()) || step.purge.is_some(),
+            StepStatus::Running | StepStatus::Interrupted => step.reset().is_some() || step.kind == "purge_messages",
+            _ => step.reset().is_some_and(|r| !r.results.is_empty()) || step.purge().is_some(),
         })
     }
 
@@ -253,8 +254,8 @@ impl RunRecord {
     }
 
     /// Every reset this run applied or began, with the snapshot taken before it committed.
-    pub fn resets(&self) -> impl Iterator<Item = (&AppliedStep, &crate::engine::ResetApplied)> {
-        self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.reset.as_ref().map(|r| (s, r)))
+    pub fn resets(&self) -> impl Iterator<Item = (&AppliedStep, &crate::steps::reset_offsets::ResetApplied)> {
+        self.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.reset().map(|r| (s, r)))
     }
 }
 

@@ -29,12 +29,15 @@ pub fn mark_interrupted(store: &dyn Store, locks: &LockDir) -> Result<Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{AppliedStep, StepStatus};
+    use crate::engine::AppliedStep;
     use crate::history::SledStore;
     use crate::history::record::{ApplyRecord, sample};
+    use crate::step::StepStatus;
+    use crate::steps::AppliedDetail;
+    use crate::steps::reset_offsets::ResetApplied;
 
     /// A run left `running` in its reset step, with the snapshot it took, if any.
-    fn dead_in_reset(reset: Option<crate::engine::ResetApplied>) -> crate::history::RunRecord {
+    fn dead_in_reset(reset: Option<ResetApplied>) -> crate::history::RunRecord {
         let mut dead = sample("a", RunState::Running, 1_763_686_800_000);
         dead.apply = Some(ApplyRecord {
             forced: false,
@@ -44,8 +47,7 @@ mod tests {
                 kind: "reset_offsets".into(),
                 status: StepStatus::Running,
                 reason: None,
-                reset,
-                purge: None,
+                detail: reset.map(AppliedDetail::Reset),
                 started_at: None,
                 finished_at: None,
             }],
@@ -78,7 +80,7 @@ mod tests {
     fn a_run_interrupted_past_its_snapshot_may_have_changed_offsets() {
         let store = SledStore::temporary().unwrap();
         let locks = LockDir::new(tempfile::tempdir().unwrap().keep());
-        let reset = crate::engine::ResetApplied { group: "g".into(), snapshot: vec![], results: vec![] };
+        let reset = ResetApplied { group: "g".into(), snapshot: vec![], results: vec![] };
         let dead = dead_in_reset(Some(reset));
         store.save(&dead).unwrap();
         mark_interrupted(&store, &locks).unwrap();

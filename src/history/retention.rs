@@ -87,9 +87,12 @@ fn newest_apply_of_each_group(store: &dyn Store) -> Result<BTreeSet<String>, Sto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{AppliedStep, ResetApplied, StepStatus};
+    use crate::engine::AppliedStep;
     use crate::history::SledStore;
     use crate::history::record::{ApplyRecord, RunRecord, sample};
+    use crate::step::StepStatus;
+    use crate::steps::AppliedDetail;
+    use crate::steps::reset_offsets::ResetApplied;
 
     const DAY: i64 = 86_400_000;
     const NOW: i64 = 1_763_686_800_000;
@@ -119,8 +122,7 @@ mod tests {
             kind: "reset_offsets".into(),
             status: StepStatus::Applied,
             reason: None,
-            reset: Some(reset),
-            purge: None,
+            detail: Some(AppliedDetail::Reset(reset)),
             started_at: None,
             finished_at: None,
         };

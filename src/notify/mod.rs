@@ -5,5 +5,6 @@
 mod rules;
 mod webhook;
 
+pub use crate::step::{Delivery, Notification};
 pub use rules::{DEFAULT_MESSAGE, events_of, missed_context, render_message, run_context, run_summary};
-pub use webhook::{Delivery, Notification, Notifier};
+pub use webhook::Notifier;

@@ -5,38 +5,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::config::{Config, Secret};
 use crate::retry::{Backoff, retry};
+use crate::step::{Delivery, Messenger, Notification};
 
 /// Attempts per notification, and the wait before the second (doubling after).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Per attempt: connect, send, and read the status.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The body posted to a webhook.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Notification {
-    pub runbook: String,
-    pub run_id: String,
-    pub status: String,
-    pub summary: String,
-    pub message: String,
-    /// What fired it: a run event (`success`, `failure`, `refused`, `missed`, `changes`) or `step`.
-    pub event: String,
-}
-
-/// How one notification went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Delivery {
-    pub to: String,
-    pub delivered: bool,
-    pub attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 pub struct Notifier {
     targets: BTreeMap<String, Secret>,
@@ -106,6 +83,16 @@ impl Notifier {
             tracing::warn!(target = %to, run_id = %note.run_id, error = %why, "notification not delivered");
         }
         Delivery { to: to.to_owned(), delivered: error.is_none(), attempts: attempts.into_inner(), error }
+    }
+}
+
+impl Messenger for Notifier {
+    fn send<'a>(
+        &'a self,
+        to: &'a str,
+        note: &'a Notification,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Delivery> + Send + 'a>> {
+        Box::pin(Notifier::send(self, to, note))
     }
 }
 

@@ -11,6 +11,8 @@ pub mod dms;
 mod error;
 pub mod kafka;
 pub mod kafka_names;
+#[cfg(test)]
+pub mod memory;
 mod model;
 mod pacing;
 mod paging;

@@ -12,10 +12,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ebb::engine::{Applied, CompiledRunbook, Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
+use ebb::engine::{Applied, CompiledRunbook, Mode, RunInfo, RunStatus, apply, compile, no_journal, plan};
 use ebb::provider::Provider;
 use ebb::provider::kafka::KafkaProvider;
 use ebb::runbook::Catalog;
+use ebb::step::StepStatus;
 use ebb_testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, unique};
 
 use crate::cli_harness::now_ms;
@@ -134,7 +135,7 @@ async fn the_coordinator_killed_mid_reset_leaves_a_record_that_matches_the_clust
     );
     let (applied, runbook) = apply_killing(&cluster, provider, victim, &runbook).await;
 
-    let reset = applied.steps[0].reset.as_ref().expect("the snapshot was taken before the commit");
+    let reset = applied.steps[0].reset().expect("the snapshot was taken before the commit");
     assert!(reset.snapshot.iter().all(|s| s.offset == Some(5)), "{reset:#?}");
     let oracle: BTreeMap<i32, Option<i64>> = apache::group_offsets(&survivors(&cluster, victim), &group)
         .into_iter()
@@ -171,7 +172,7 @@ async fn a_leader_killed_mid_purge_leaves_a_record_that_matches_the_cluster() {
     );
     let (applied, runbook) = apply_killing(&cluster, provider, victim, &runbook).await;
 
-    let purge = applied.steps[0].purge.as_ref().expect("the purge's account");
+    let purge = applied.steps[0].purge().expect("the purge's account");
     let oracle = apache::get_offsets(&survivors(&cluster, victim), &topic, "-2");
     for result in &purge.results {
         let now = oracle[&result.partition];

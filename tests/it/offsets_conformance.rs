@@ -231,7 +231,7 @@ async fn from_file_equals_apache_on_a_file_apache_exported() {
     let theirs =
         apache::reset_offsets(bootstrap, &s.group, &["--all-topics"], &["--from-file", path.to_str().unwrap()], false)
             .unwrap_or_else(|out| panic!("Apache failed for from-file:\n{out}"));
-    let given = ebb::steps::offsets_file::parse_offsets_file(&csv, &s.group).unwrap();
+    let given = ebb::steps::compute_offsets::offsets_file::parse_offsets_file(&csv, &s.group).unwrap();
     let ours = ebb_targets(&s, &scopes(&s)[0], Targeting::Given(given))
         .await
         .unwrap_or_else(|e| panic!("ebb computes: {e}\ncsv: {csv:?}\nexport: {out:?}"));

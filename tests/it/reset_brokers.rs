@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use ebb::engine::{Mode, RunInfo, RunStatus, StepStatus, apply, compile, no_journal, plan};
+use ebb::engine::{Mode, RunInfo, RunStatus, apply, compile, no_journal, plan};
 use ebb::provider::Provider;
 use ebb::provider::kafka::{KafkaProvider, sent_between};
 use ebb::runbook::Catalog;
+use ebb::step::StepStatus;
 use ebb_testkit::{PrivateCluster, Seeder, StrikeBeforeChange, apache, shared_three_broker_cluster, unique};
 
 use crate::cli_harness::now_ms;
@@ -111,7 +112,7 @@ async fn a_broker_lost_during_apply_fails_the_step_and_says_what_was_committed()
     assert!(reason.contains("Committed: none."), "{reason}");
     // The broker is gone, so nothing can be read back: ebb says it does not know, not that nothing happened.
     assert!(reason.contains(&format!("Not committed: none. Unverified: {topic}:0, {topic}:1.")), "{reason}");
-    let reset = step.reset.as_ref().expect("the snapshot was taken before the commit");
+    let reset = step.reset().expect("the snapshot was taken before the commit");
     let snapshot: Vec<Option<i64>> = reset.snapshot.iter().map(|s| s.offset).collect();
     assert_eq!(snapshot, vec![Some(3), Some(4)]);
     let _ = std::fs::remove_dir_all(&dir);

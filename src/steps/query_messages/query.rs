@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::confined_files::{FileAccess, FileRefused};
-use super::progress::{ProgressSink, REPORT_EVERY};
 use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
+use crate::step::confined_files::{FileAccess, FileRefused};
+use crate::step::progress::{ProgressSink, REPORT_EVERY};
 
 /// Where to read.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +95,7 @@ pub enum Download {
 }
 
 /// Matches in one partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionMatches {
     pub partition: i32,
     pub first_match: i64,
@@ -104,7 +104,7 @@ pub struct PartitionMatches {
 }
 
 /// `steps.<id>.output` of a query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryOutput {
     pub topic: String,
     /// The kept matches, in `order`.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::provider::{GroupDescription, Provider};
 use crate::time::HumanDuration;
 
-use super::step_error::StepError;
+use crate::step::StepError;
 
 const POLL_EVERY: Duration = Duration::from_secs(1);
 

@@ -71,7 +71,7 @@ impl PartitionTarget {
 }
 
 /// The step's output: `steps.<id>.output` in templates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComputeOutput {
     pub group: String,
     pub partitions: Vec<PartitionTarget>,

@@ -3,11 +3,12 @@
 //! persist it as `running` before the first change and after every mutating
 //! step, and save how it ended.
 
-use super::record::RunRecord;
-use super::run_locks::{LockDir, Target};
-use super::store::{Store, StoreError};
-use crate::engine::{Applied, Plan, RunInfo, RunStatus, StepDetail, StepStatus};
+use crate::engine::{Applied, Journal, Plan, RunInfo, RunStatus};
+use crate::history::{RunRecord, Store, StoreError, Target};
 use crate::provider::Provider;
+use crate::step::{JournalError, StepStatus};
+
+use super::locks::RunLocks;
 
 /// What a recorded apply ended with: the apply, and the error that kept its
 /// final state out of history, if one did (the changes were made either way).
@@ -16,22 +17,29 @@ pub struct RecordedApply {
     pub unsaved: Option<StoreError>,
 }
 
-/// The groups and topics `plan` changes: a reset's group; a purge's topic and
-/// the groups whose commits cap it (a reset of one of them mid-purge could
-/// leave it behind the new log start).
+/// The groups and topics `plan` changes, as each planned step's kind names them.
 pub fn targets(plan: &Plan) -> Vec<Target> {
     let mut targets = Vec::new();
     for step in plan.steps.iter().filter(|s| s.status == StepStatus::Planned) {
-        match &step.detail {
-            StepDetail::ResetOffsets(reset) => targets.push(Target::Group(reset.group.clone())),
-            StepDetail::PurgeMessages(purge) => {
-                targets.push(Target::Topic(purge.topic.clone()));
-                targets.extend(purge.protected_by.iter().cloned().map(Target::Group));
-            }
-            _ => {}
-        }
+        let touches = step.detail.touches();
+        targets.extend(touches.groups.into_iter().map(Target::Group));
+        targets.extend(touches.topics.into_iter().map(Target::Topic));
     }
     targets
+}
+
+/// The journal of one run: each save is the run's record as it stands.
+struct StoreJournal<'a> {
+    base: &'a RunRecord,
+    store: &'a dyn Store,
+}
+
+impl Journal for StoreJournal<'_> {
+    fn save(&self, applied: &Applied) -> Result<(), JournalError> {
+        let mut record = self.base.clone();
+        record.absorb(applied);
+        self.store.save(&record).map_err(|e| JournalError(Box::new(e)))
+    }
 }
 
 /// Applies `plan` as run `run`, recorded in `store`, holding locks in `locks`.
@@ -42,10 +50,10 @@ pub async fn apply_recorded<P: Provider>(
     run: &RunInfo,
     force: bool,
     store: &dyn Store,
-    locks: &LockDir,
+    locks: &dyn RunLocks,
 ) -> Result<RecordedApply, StoreError> {
     let base = RunRecord::start(run, plan);
-    let io = |e: std::io::Error| StoreError::Io(format!("run locks in {}: {e}", locks.path().display()));
+    let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", locks.describe()));
     let held = match locks.acquire(&plan.cluster, &targets(plan), &run.id).map_err(io)? {
         Ok(held) => held,
         Err(busy) => {
@@ -54,11 +62,7 @@ pub async fn apply_recorded<P: Provider>(
         }
     };
     let alive = locks.hold_run(&run.id).map_err(io)?;
-    let journal = |applied: &Applied| {
-        let mut record = base.clone();
-        record.absorb(applied);
-        store.save(&record).map_err(|e| e.to_string())
-    };
+    let journal = StoreJournal { base: &base, store };
     let applied = crate::engine::apply(plan, provider, sha256_now, run, force, &journal).await;
     let outcome = finish(base, applied, store);
     drop(alive);

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::provider::{Provider, TopicPartition, Watermarks};
-use crate::steps::protection::{self, Cap};
-use crate::steps::purge_messages::PurgePlan;
+use crate::step::StepError;
 
-use super::guards;
-use super::step_error::StepError;
+use super::guard;
+use super::protection::{self, Cap};
+use super::purge_plan::PurgePlan;
 
 /// What a purge did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,10 +56,7 @@ pub enum PurgeOutcome {
 }
 
 /// Applies one purge. The record exists once anything may have been deleted.
-pub async fn apply_purge<P: Provider>(
-    purge: &PurgePlan,
-    provider: &P,
-) -> (Result<(), StepError>, Option<PurgeApplied>) {
+pub async fn apply<P: Provider>(purge: &PurgePlan, provider: &P) -> (Result<(), StepError>, Option<PurgeApplied>) {
     let mut record = PurgeApplied { topic: purge.topic.clone(), irreversible: true, results: Vec::new() };
     if purge.changes.is_empty() {
         return (Ok(()), Some(record));
@@ -73,7 +70,7 @@ pub async fn apply_purge<P: Provider>(
         return (Err(e), None);
     }
     let would_delete: i64 = purge.changes.iter().zip(&now).map(|(c, w)| (c.new_log_start - w.log_start).max(0)).sum();
-    if let Err(refusal) = guards::check_delete(purge.max_delete, &purge.topic, would_delete) {
+    if let Err(refusal) = guard::check_delete(purge.max_delete, &purge.topic, would_delete) {
         return (Err(refusal), None);
     }
     let to_delete: Vec<(TopicPartition, i64)> = purge
@@ -145,7 +142,7 @@ pub async fn apply_purge<P: Provider>(
         }
     };
     let result = result.map_err(|why| {
-        StepError::Invalid(format!(
+        StepError::Incomplete(format!(
             "topic {:?}: {why}. Deleted: {}. Not deleted: {}. Unverified: {}.",
             purge.topic,
             list(PurgeOutcome::Deleted),

@@ -1,11 +1,11 @@
 //! `max_skip`, `max_rewind` and `max_partitions`: limits on how far a reset may
 //! move a group. Skip and rewind add up the moves of partitions that have a
 //! committed offset (a first commit moves nothing); the partition count is of
-//! partitions whose committed offset changes. `max_delete`: how many records a
-//! purge may delete in all.
+//! partitions whose committed offset changes.
 
-use super::plan::Guards;
-use super::step_error::StepError;
+use crate::step::StepError;
+
+use super::reset_plan::Guards;
 
 /// What a reset would do, in totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,16 +54,6 @@ pub fn check(guards: &Guards, group: &str, movement: Movement) -> Result<(), Ste
             "the reset of group {group:?} would {}; nothing was changed",
             broken.join(" and ")
         )))
-    }
-}
-
-/// Refuses a purge that would delete more than `max_delete` records.
-pub fn check_delete(max_delete: Option<u64>, topic: &str, deleted: i64) -> Result<(), StepError> {
-    match max_delete {
-        Some(limit) if deleted.unsigned_abs() > limit => Err(StepError::Refused(format!(
-            "the purge of topic {topic:?} would delete {deleted} record(s), above max_delete {limit}; nothing was deleted"
-        ))),
-        _ => Ok(()),
     }
 }
 

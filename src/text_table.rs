@@ -62,6 +62,11 @@ impl Table {
     }
 }
 
+/// An optional number, or `-` when there is none.
+pub fn dash(value: Option<i64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

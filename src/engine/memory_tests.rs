@@ -1,0 +1,220 @@
+//! The engine and every step kind, planned and applied on a cluster in
+//! memory (`provider::memory`): the plan/apply, gate, guard, drift and
+//! read-back logic in milliseconds. The real-broker tests (`tests/it`) prove
+//! what Kafka does; these prove what ebb decides.
+
+use std::path::Path;
+
+use crate::provider::memory::MemoryCluster;
+use crate::runbook::{Catalog, check_text};
+use crate::step::{Drift, StepStatus};
+use crate::steps::StepDetail;
+use crate::steps::purge_messages::PurgeOutcome;
+use crate::steps::reset_offsets::Outcome;
+
+use super::{
+    Applied, CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, RunStatus, apply, compile_checked, no_journal, plan,
+};
+
+const T0: i64 = 1_700_000_000_000;
+
+fn runbook(steps: &str) -> CompiledRunbook {
+    let text = format!("name: t\ncluster: mem\nsteps:\n{steps}");
+    let catalog = Catalog { clusters: vec![("mem".to_owned(), "kafka")], notify_targets: Default::default() };
+    let checked = check_text(Path::new("t.yaml"), &text, &catalog);
+    assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+    compile_checked(checked, &[]).expect("compiles")
+}
+
+fn orders() -> MemoryCluster {
+    MemoryCluster::new("mem")
+        .topic("orders", 2, 100, T0)
+        .commit("billing", "orders", 0, 10)
+        .commit("billing", "orders", 1, 20)
+}
+
+async fn plan_and_apply(cluster: &MemoryCluster, compiled: &CompiledRunbook) -> (Plan, Applied) {
+    let made = plan(compiled, cluster, &RunInfo::cli(Mode::Plan)).await;
+    let applied = apply(&made, cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    (made, applied)
+}
+
+fn reset_plan(plan: &Plan, id: &str) -> crate::steps::reset_offsets::ResetPlan {
+    match &plan.steps.iter().find(|s| s.id == id).expect("the step").detail {
+        StepDetail::ResetOffsets(reset) => (**reset).clone(),
+        other => panic!("not a reset: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_reset_is_planned_exactly_then_committed_and_read_back() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_offset: 50 }\n",
+    );
+    let (made, applied) = plan_and_apply(&cluster, &compiled).await;
+    let reset = reset_plan(&made, "reset");
+    assert_eq!((reset.changes.len(), reset.total_skip, reset.total_rewind), (2, 70, 0));
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+    let done = applied.steps[0].reset().expect("the reset's record");
+    assert_eq!(done.snapshot.iter().map(|s| s.offset).collect::<Vec<_>>(), [Some(10), Some(20)]);
+    assert!(done.results.iter().all(|r| r.outcome == Outcome::Committed));
+    assert_eq!(
+        (cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)),
+        (Some(50), Some(50))
+    );
+}
+
+#[tokio::test]
+async fn a_guard_refuses_at_plan_and_nothing_is_sent() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_latest: true }\n      max_skip: 100\n",
+    );
+    let (made, applied) = plan_and_apply(&cluster, &compiled).await;
+    assert_eq!(made.status, PlanStatus::Refused);
+    let reason = made.steps[0].reason.clone().unwrap_or_default();
+    assert!(reason.contains("skip 170 message(s), above max_skip 100"), "{reason}");
+    assert_eq!(applied.status, RunStatus::Refused);
+    assert_eq!(cluster.requests(), (0, 0));
+}
+
+#[tokio::test]
+async fn the_gate_refuses_a_group_that_gained_members_and_names_them() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_earliest: true }\n      wait_for_inactive: 1s\n",
+    );
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.member("billing", "billing-7");
+    let applied = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert_eq!(applied.status, RunStatus::Refused);
+    let reason = applied.reason.unwrap_or_default();
+    assert!(reason.contains("billing-7") && reason.contains("Stable"), "{reason}");
+    assert_eq!(cluster.requests().0, 0, "no commit was sent");
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(10));
+}
+
+#[tokio::test]
+async fn drift_refuses_unless_forced_and_the_guard_still_holds_when_forced() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { shift_by: 5 }\n",
+    );
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.consume("billing", "orders", 0, 12);
+    let stale = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert_eq!(stale.status, RunStatus::Refused);
+    assert!(
+        matches!(&stale.drift[..], [Drift::OffsetMoved { partition: 0, planned: Some(10), now: Some(12), .. }]),
+        "{:?}",
+        stale.drift
+    );
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(12));
+    let forced = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), true, &no_journal).await;
+    assert_eq!(forced.status, RunStatus::Succeeded, "{:?}", forced.reason);
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(15));
+    let changed = apply(&made, &cluster, Some("another"), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert!(changed.drift.iter().any(|d| matches!(d, Drift::RunbookChanged { .. })));
+}
+
+#[tokio::test]
+async fn a_lost_commit_answer_is_judged_by_the_read_back_and_a_refused_commit_fails() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_offset: 30 }\n",
+    );
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.lose_next_commit_answer();
+    let applied = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+
+    let made = plan(&runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_offset: 40 }\n",
+    ), &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.refuse_next_commit();
+    let applied = apply(&made, &cluster, None, &RunInfo::cli(Mode::Apply), true, &no_journal).await;
+    assert_eq!(applied.status, RunStatus::Failed);
+    let done = applied.steps[0].reset().expect("the snapshot is kept");
+    assert!(done.results.iter().all(|r| r.outcome == Outcome::NotCommitted));
+    let reason = applied.reason.unwrap_or_default();
+    assert!(reason.contains("Not committed: orders:0, orders:1"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_query_feeds_a_compute_that_feeds_a_reset_past_the_last_match() {
+    let cluster = orders().value("orders", 0, 33, "poison").value("orders", 1, 44, "poison");
+    let compiled = runbook(concat!(
+        "  - id: find\n    query_messages:\n      topic: orders\n      from_offset: 0\n      contains: poison\n",
+        "  - id: targets\n    compute_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { after_messages: find }\n",
+        "  - id: reset\n    reset_offsets:\n      offsets: targets\n",
+    ));
+    let (made, applied) = plan_and_apply(&cluster, &compiled).await;
+    match &made.steps[0].detail {
+        StepDetail::QueryMessages { output: Some(found) } => assert_eq!(found.count, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+    assert_eq!(
+        (cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)),
+        (Some(34), Some(45))
+    );
+}
+
+#[tokio::test]
+async fn a_purge_stops_at_what_every_group_consumed_and_max_delete_refuses() {
+    let cluster = orders().commit("audit", "orders", 0, 5).commit("audit", "orders", 1, 60);
+    let compiled = runbook("  - id: purge\n    purge_messages:\n      topic: orders\n      before: { offset: 50 }\n");
+    let (made, applied) = plan_and_apply(&cluster, &compiled).await;
+    assert_eq!(made.status, PlanStatus::Planned);
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+    let done = applied.steps[0].purge().expect("the purge's record");
+    assert!(done.results.iter().all(|r| r.outcome == PurgeOutcome::Deleted));
+    assert_eq!((cluster.log_start("orders", 0), cluster.log_start("orders", 1)), (5, 20));
+
+    let guarded = runbook(
+        "  - id: purge\n    purge_messages:\n      topic: orders\n      before: { high_watermark: true }\n      protect_groups: none\n      max_delete: 10\n",
+    );
+    let (made, _) = plan_and_apply(&cluster, &guarded).await;
+    assert_eq!(made.status, PlanStatus::Refused);
+    assert_eq!((cluster.log_start("orders", 0), cluster.log_start("orders", 1)), (5, 20));
+}
+
+#[tokio::test]
+async fn a_purge_refuses_when_a_group_fell_behind_its_plan() {
+    let cluster = orders();
+    let compiled = runbook("  - id: purge\n    purge_messages:\n      topic: orders\n      before: { offset: 50 }\n");
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.consume("billing", "orders", 1, 3);
+    let applied = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert_eq!(applied.status, RunStatus::Refused, "{:?}", applied.reason);
+    assert_eq!(cluster.requests().1, 0, "no DeleteRecords was sent");
+}
+
+#[tokio::test]
+async fn check_refuses_and_when_skips() {
+    let cluster = orders();
+    let compiled = runbook(concat!(
+        "  - id: never\n    when: \"{{gt 0 1}}\"\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_earliest: true }\n",
+        "  - id: gate\n    check:\n      that: \"{{gt 0 1}}\"\n      message: the reset did not run\n",
+    ));
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    assert_eq!(made.steps[0].status, StepStatus::Skipped);
+    assert_eq!(made.steps[1].status, StepStatus::Refused);
+    assert_eq!(made.steps[1].reason.as_deref(), Some("the reset did not run"));
+    assert_eq!(made.status, PlanStatus::Refused);
+}
+
+#[tokio::test]
+async fn a_journal_that_cannot_save_stops_the_apply_before_its_first_change() {
+    let cluster = orders();
+    let compiled = runbook(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_earliest: true }\n",
+    );
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    let failing = |_: &Applied| Err(crate::step::JournalError("the disk is full".into()));
+    let applied = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &failing).await;
+    assert_eq!(applied.status, RunStatus::Failed);
+    assert!(applied.reason.unwrap_or_default().contains("cannot record the run in history"));
+    assert_eq!(cluster.requests().0, 0);
+}

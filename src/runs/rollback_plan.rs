@@ -1,0 +1,80 @@
+//! `ebb rollback RUN` (SPEC §5): a plan that puts every group a run reset back
+//! where the run's snapshot found it, applied like any plan. Each reset is
+//! undone by its kind (`steps/reset_offsets/rollback.rs`); purges cannot be
+//! undone, and the plan says so.
+
+use crate::engine::plan::PLAN_FORMAT;
+use crate::engine::{Mode, Plan, PlanStatus, RunInfo};
+use crate::history::{RunRecord, RunState};
+use crate::provider::{Provider, ProviderError};
+use crate::step::StepStatus;
+use crate::steps::StepDetail;
+use crate::steps::purge_messages::rollback as purge_rollback;
+use crate::steps::reset_offsets::rollback::{plan_restore, restore_points};
+
+/// Why a run has no rollback plan.
+#[derive(Debug, thiserror::Error)]
+pub enum RollbackError {
+    #[error("nothing to roll back: run {run} {why}")]
+    Nothing { run: String, why: &'static str },
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// The rollback plan of `record`, read against the cluster as it is now.
+pub async fn plan_rollback<P: Provider>(
+    record: &RunRecord,
+    provider: &P,
+    run: &RunInfo,
+) -> Result<Plan, RollbackError> {
+    let nothing = |why| RollbackError::Nothing { run: record.id.clone(), why };
+    match (record.status, record.mode) {
+        (RunState::Running, _) => {
+            return Err(nothing(
+                "is still running; wait for it to finish (or, if its process is gone, for the next ebb command to \
+                 mark it interrupted)",
+            ));
+        }
+        (_, Mode::Plan) => return Err(nothing("was a plan only and changed nothing")),
+        _ => {}
+    }
+    let planned = |id: &str| record.plan.iter().flat_map(|p| &p.steps).find(|s| s.id == id).map(|s| &s.detail);
+    let mut steps = Vec::new();
+    for step in record.apply.iter().flat_map(|a| &a.steps).filter(|s| s.status != StepStatus::Refused) {
+        let Some(reset) = step.reset() else { continue };
+        let plan = match planned(&step.id) {
+            Some(StepDetail::ResetOffsets(plan)) => Some(plan.as_ref()),
+            _ => None,
+        };
+        let restore = restore_points(reset, plan);
+        if restore.is_empty() {
+            continue;
+        }
+        steps.push(plan_restore(provider, &step.id, reset, &restore).await?);
+    }
+    let mut notes = Vec::new();
+    for step in record.apply.iter().flat_map(|a| &a.steps).filter(|s| s.kind == "purge_messages") {
+        let topic = match planned(&step.id) {
+            Some(StepDetail::PurgeMessages(purge)) => purge.topic.as_str(),
+            _ => "",
+        };
+        notes.extend(purge_rollback::note(&step.id, step.status, step.purge(), topic));
+    }
+    if steps.is_empty() && notes.is_empty() {
+        return Err(nothing("committed no offsets"));
+    }
+    Ok(Plan {
+        format: PLAN_FORMAT.to_owned(),
+        run_id: run.id.clone(),
+        runbook: record.runbook.clone(),
+        runbook_sha256: record.runbook_sha256.clone(),
+        runbook_path: String::new(),
+        cluster: record.cluster.clone(),
+        params: record.params.clone(),
+        created_at: run.started_at,
+        status: PlanStatus::Planned,
+        steps,
+        rollback_of: Some(record.id.clone()),
+        notes,
+    })
+}

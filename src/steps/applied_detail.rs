@@ -1,0 +1,14 @@
+//! What a mutating kind did, as its apply recorded it: kept in the run's
+//! history under the kind's key (`reset`, `purge`).
+
+use serde::{Deserialize, Serialize};
+
+use super::purge_messages::PurgeApplied;
+use super::reset_offsets::ResetApplied;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliedDetail {
+    Reset(ResetApplied),
+    Purge(PurgeApplied),
+}

@@ -1,0 +1,98 @@
+//! Each kind's one typed output in a plan: what it found or will change.
+//! The JSON a plan file holds and what templates see as `steps.<id>.output`
+//! are both derived from it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::compute_offsets::ComputeOutput;
+use super::purge_messages::PurgePlan;
+use super::query_messages::QueryOutput;
+use super::reset_offsets::ResetPlan;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepDetail {
+    QueryMessages {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<QueryOutput>,
+    },
+    ComputeOffsets {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<ComputeOutput>,
+    },
+    ResetOffsets(Box<ResetPlan>),
+    PurgeMessages(Box<PurgePlan>),
+    Check {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Notify {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+impl StepDetail {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StepDetail::QueryMessages { .. } => "query_messages",
+            StepDetail::ComputeOffsets { .. } => "compute_offsets",
+            StepDetail::ResetOffsets(_) => "reset_offsets",
+            StepDetail::PurgeMessages(_) => "purge_messages",
+            StepDetail::Check { .. } => "check",
+            StepDetail::Notify { .. } => "notify",
+        }
+    }
+
+    /// Whether applying it changes the cluster.
+    pub fn is_mutating(&self) -> bool {
+        matches!(self, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_))
+    }
+
+    /// Partitions an apply would change.
+    pub fn change_count(&self) -> usize {
+        match self {
+            StepDetail::ResetOffsets(reset) => reset.changes.len(),
+            StepDetail::PurgeMessages(purge) => purge.changes.len(),
+            _ => 0,
+        }
+    }
+
+    /// The groups and topics applying it changes, or relies on staying put: a
+    /// reset's group; a purge's topic and the groups whose commits cap it.
+    pub fn touches(&self) -> Touches {
+        match self {
+            StepDetail::ResetOffsets(reset) => Touches { groups: vec![reset.group.clone()], topics: vec![] },
+            StepDetail::PurgeMessages(purge) => {
+                Touches { groups: purge.protected_by.clone(), topics: vec![purge.topic.clone()] }
+            }
+            _ => Touches::default(),
+        }
+    }
+
+    /// What later templates see as `steps.<id>.output`.
+    pub fn template_output(&self) -> Option<Value> {
+        match self {
+            StepDetail::QueryMessages { output } => output.as_ref().map(|o| serde_json::to_value(o).expect("JSON")),
+            StepDetail::ComputeOffsets { output } => output.as_ref().map(|o| serde_json::to_value(o).expect("JSON")),
+            StepDetail::ResetOffsets(reset) => Some(json!({
+                "group": reset.group,
+                "changes": reset.changes.len(),
+                "unchanged": reset.unchanged.len(),
+                "total_skip": reset.total_skip,
+                "total_rewind": reset.total_rewind,
+            })),
+            StepDetail::PurgeMessages(purge) => Some(purge.output()),
+            StepDetail::Check { .. } | StepDetail::Notify { .. } => None,
+        }
+    }
+}
+
+/// What one step's apply changes, for the locks that keep two runs apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touches {
+    pub groups: Vec<String>,
+    pub topics: Vec<String>,
+}

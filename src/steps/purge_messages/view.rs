@@ -1,0 +1,76 @@
+//! A purge for people: the plan's table of each partition's new log start and
+//! its summary line; after apply, each partition's outcome.
+
+use std::fmt::Write;
+
+use crate::text_table::{Table, dash};
+
+use super::apply::{PurgeApplied, PurgeOutcome};
+use super::purge_plan::PurgePlan;
+
+const PURGE_HEADER: [&str; 6] = ["PARTITION", "LOG-START", "NEW-LOG-START", "DELETED", "CAPPED-BY", "NOTE"];
+
+pub fn plan(out: &mut String, id: &str, purge: &PurgePlan) {
+    let mut table = Table::new(PURGE_HEADER.to_vec());
+    let mut rows: Vec<_> = purge.rows().collect();
+    rows.sort_by_key(|r| r.partition);
+    for r in rows {
+        table.row(vec![
+            r.partition.to_string(),
+            r.log_start.to_string(),
+            r.new_log_start.to_string(),
+            r.deleted.to_string(),
+            r.capped_by.clone().unwrap_or_else(|| "-".to_owned()),
+            r.note.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    if !table.is_empty() {
+        let _ =
+            writeln!(out, "topic {} (IRREVERSIBLE: deleted records cannot be restored or rolled back)", purge.topic);
+        out.push_str(&table.render());
+    }
+    let protection = if purge.allow_unconsumed {
+        "allow_unconsumed: protection off".to_owned()
+    } else if purge.protected_by.is_empty() {
+        "no group protects it".to_owned()
+    } else {
+        format!("protected by {}", purge.protected_by.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{id}: delete {} record(s) from {} partition(s) of topic {:?}, {} untouched; {protection}",
+        purge.total_deleted,
+        purge.changes.len(),
+        purge.topic,
+        purge.untouched.len()
+    );
+}
+
+/// Each partition's outcome after DeleteRecords.
+pub fn applied(out: &mut String, purge: &PurgeApplied) {
+    if purge.results.is_empty() {
+        return;
+    }
+    let mut table = Table::new(vec!["PARTITION", "LOG-START-BEFORE", "TARGET", "LOG-START-AFTER", "DELETED", "RESULT"]);
+    for r in &purge.results {
+        let result = match r.outcome {
+            PurgeOutcome::Deleted => "deleted".to_owned(),
+            PurgeOutcome::Unchanged => "unchanged".to_owned(),
+            PurgeOutcome::NotDeleted => match &r.error {
+                Some(e) => format!("NOT DELETED ({e})"),
+                None => "NOT DELETED".to_owned(),
+            },
+            PurgeOutcome::Unverified => "unverified".to_owned(),
+        };
+        table.row(vec![
+            r.partition.to_string(),
+            r.log_start_before.to_string(),
+            r.target.to_string(),
+            dash(r.log_start_after),
+            r.deleted.to_string(),
+            result,
+        ]);
+    }
+    let _ = writeln!(out, "topic {}", purge.topic);
+    out.push_str(&table.render());
+}

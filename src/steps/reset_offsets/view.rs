@@ -1,0 +1,66 @@
+//! A reset for people: the plan's table of changing partitions and its
+//! summary line; after apply, each partition's outcome.
+
+use std::fmt::Write;
+
+use crate::text_table::{Table, dash};
+
+use super::apply::{Outcome, ResetApplied};
+use super::reset_plan::ResetPlan;
+
+const RESET_HEADER: [&str; 9] =
+    ["TOPIC", "PARTITION", "CURRENT", "TARGET", "LOG-START", "LOG-END", "LAG-BEFORE", "LAG-AFTER", "NOTE"];
+
+pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
+    let mut table = Table::new(RESET_HEADER.to_vec());
+    for c in reset.changes.iter().map(|c| &c.planned) {
+        table.row(vec![
+            c.topic.clone(),
+            c.partition.to_string(),
+            dash(c.current),
+            c.target.to_string(),
+            c.log_start.to_string(),
+            c.log_end.to_string(),
+            dash(c.lag_before),
+            c.lag_after.to_string(),
+            c.note.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    if !table.is_empty() {
+        out.push_str(&table.render());
+    }
+    let _ = writeln!(
+        out,
+        "{id}: {} partition(s) change in group {:?} (skip {}, rewind {}), {} unchanged",
+        reset.changes.len(),
+        reset.group,
+        reset.total_skip,
+        reset.total_rewind,
+        reset.unchanged.len()
+    );
+}
+
+/// Each partition's outcome after the commit.
+pub fn applied(out: &mut String, reset: &ResetApplied) {
+    if reset.results.is_empty() {
+        return;
+    }
+    let mut table = Table::new(vec!["TOPIC", "PARTITION", "BEFORE", "TARGET", "AFTER", "RESULT"]);
+    for r in &reset.results {
+        let result = match r.outcome {
+            Outcome::Committed => "committed",
+            Outcome::Unchanged => "unchanged",
+            Outcome::NotCommitted => "NOT COMMITTED",
+            Outcome::Unverified => "unverified",
+        };
+        table.row(vec![
+            r.topic.clone(),
+            r.partition.to_string(),
+            dash(r.before),
+            r.target.to_string(),
+            dash(r.after),
+            result.to_owned(),
+        ]);
+    }
+    out.push_str(&table.render());
+}
