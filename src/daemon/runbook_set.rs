@@ -125,11 +125,7 @@ impl RunbookSet {
                 RunbookEntry {
                     name: name.clone(),
                     path: checked.path.clone(),
-                    timing: checked
-                        .spec
-                        .as_ref()
-                        .and_then(|s| s.schedule.as_ref())
-                        .and_then(|s| Timing::from_spec(s).ok()),
+                    timing: checked.spec.as_ref().and_then(|s| s.schedule.as_ref()).and_then(|s| s.timing().ok()),
                     good: Some(checked),
                     problems: Vec::new(),
                     loaded_at: if unchanged { previous.and_then(|p| p.loaded_at) } else { Some(now) },

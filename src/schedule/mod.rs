@@ -4,6 +4,7 @@
 
 mod crontab;
 mod jitter;
+mod policies;
 mod scheduler;
 mod timezone;
 mod timing;
@@ -11,6 +12,7 @@ mod zoned;
 
 pub use crontab::{CronError, Crontab};
 pub use jitter::jitter_delay;
+pub use policies::{MissedPolicy, OverlapPolicy, ScheduleMode};
 pub use scheduler::{Event, ON_TIME, Scheduler, SkipReason};
 pub use timezone::{TimezoneError, parse_timezone};
 pub use timing::{DEFAULT_MAX_CATCHUP, Timing};

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use super::Timing;
 use super::jitter::jitter_delay;
-use crate::runbook::spec::{MissedPolicy, OverlapPolicy};
+use super::policies::{MissedPolicy, OverlapPolicy};
 
 /// How late the newest due slot may fire and still count as on time.
 pub const ON_TIME: Duration = Duration::from_secs(60);
@@ -300,7 +300,7 @@ mod tests {
             jitter: None,
         };
         edit(&mut spec);
-        Timing::from_spec(&spec).unwrap()
+        spec.timing().unwrap()
     }
 
     fn fired(events: &[Event]) -> Vec<String> {

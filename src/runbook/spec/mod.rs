@@ -12,6 +12,7 @@ pub mod one_key;
 mod purge_messages;
 mod query_messages;
 mod reset_offsets;
+mod schedule_timing;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::schedule::{MissedPolicy, OverlapPolicy, ScheduleMode};
 pub use check::CheckSpec;
 pub use compute_offsets::{ComputeOffsetsSpec, Strategy};
 pub use notify::{NotifyRule, NotifyStepSpec, RunEvent};
@@ -119,38 +121,6 @@ pub struct ScheduleSpec {
     /// Delay each run by up to this much, the same for a given runbook and slot.
     #[serde(default)]
     pub jitter: Option<HumanDuration>,
-}
-
-/// What a scheduled run does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ScheduleMode {
-    /// Run and apply.
-    Apply,
-    /// Plan only.
-    Plan,
-}
-
-/// Missed slots after downtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MissedPolicy {
-    /// Run none of them.
-    Skip,
-    /// Run the latest one.
-    Latest,
-    /// Run each, up to `max_catchup`.
-    All,
-}
-
-/// A slot that arrives while a run is still going.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OverlapPolicy {
-    /// Drop the new slot (counted as skipped).
-    Skip,
-    /// Run it when the current run ends.
-    Queue,
 }
 
 /// One step: an `id`, optional controls, and exactly one step kind.
