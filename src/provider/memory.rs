@@ -109,12 +109,7 @@ impl MemoryCluster {
 
     /// Commits `offset` for `group` on a partition, as a consumer would.
     pub fn commit(self, group: &str, topic: &str, partition: i32, offset: i64) -> Self {
-        self.state()
-            .groups
-            .entry(group.to_owned())
-            .or_default()
-            .committed
-            .insert(TopicPartition::new(topic, partition), offset);
+        self.consume(group, topic, partition, offset);
         self
     }
 
@@ -125,13 +120,6 @@ impl MemoryCluster {
             client_id: client_id.to_owned(),
             host: "/127.0.0.1".to_owned(),
         });
-    }
-
-    /// The group's members leave.
-    pub fn empty(&self, group: &str) {
-        if let Some(g) = self.state().groups.get_mut(group) {
-            g.members.clear();
-        }
     }
 
     /// Moves a group's commit, as its consumers would between plan and apply.

@@ -93,8 +93,10 @@ impl StepApplied {
 
 /// Applies one planned step. A step whose plan is not `planned` is recorded as it was planned.
 pub async fn apply<P: Provider>(step: &PlannedStep, provider: &P, context: &ApplyContext<'_>) -> StepApplied {
+    let as_planned =
+        || StepApplied { status: step.status, reason: step.reason.clone(), detail: None, tolerated: false };
     if step.status != StepStatus::Planned {
-        return StepApplied { status: step.status, reason: step.reason.clone(), detail: None, tolerated: false };
+        return as_planned();
     }
     match &step.detail {
         StepDetail::ResetOffsets(reset) => {
@@ -107,9 +109,7 @@ pub async fn apply<P: Provider>(step: &PlannedStep, provider: &P, context: &Appl
             StepApplied::settled(result, done.map(AppliedDetail::Purge))
         }
         StepDetail::Notify { to, message } => notify::apply(&step.id, to, message.as_deref(), context).await,
-        StepDetail::QueryMessages { .. } | StepDetail::ComputeOffsets { .. } | StepDetail::Check { .. } => {
-            StepApplied { status: step.status, reason: step.reason.clone(), detail: None, tolerated: false }
-        }
+        StepDetail::QueryMessages { .. } | StepDetail::ComputeOffsets { .. } | StepDetail::Check { .. } => as_planned(),
     }
 }
 
