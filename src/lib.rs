@@ -11,8 +11,9 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod engine;
-mod error;
+pub mod exit;
 pub mod history;
+pub mod kafka_names;
 pub mod notify;
 #[doc(hidden)]
 pub mod percent_encoding;
@@ -23,8 +24,9 @@ pub mod runs;
 pub mod schedule;
 mod shown;
 pub mod step;
+pub mod step_support;
 pub mod steps;
 mod text_table;
 pub mod time;
 
-pub use error::Error;
+pub use cli::Error;

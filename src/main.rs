@@ -27,14 +27,14 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return ebb::exit::Exit::Failed.into();
         }
     };
     match runtime.block_on(ebb::cli::run(cli)) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            e.exit_code()
+            e.exit().into()
         }
     }
 }

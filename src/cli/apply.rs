@@ -4,16 +4,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
 use super::plan::print_json;
+use super::plan_file_error::PlanFileError;
 use super::{OutputFormat, connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
+use crate::exit::Exit;
 use crate::history::{DataDir, Store, check_plan_file};
 use crate::provider::AnyProvider;
 use crate::runs::apply_recorded;
@@ -31,19 +32,16 @@ pub struct ApplyArgs {
 
 /// A plan file: its JSON as written, and read as a plan.
 pub fn read_plan(path: &Path) -> Result<(serde_json::Value, Plan), Error> {
+    let path_buf = || path.to_owned();
     let text = crate::bounded_read::read_text(path, crate::bounded_read::DATA_FILE_LIMIT)
-        .map_err(|e| Error::Usage(format!("cannot read plan {}: {e}", path.display())))?;
+        .map_err(|source| PlanFileError::Read { path: path_buf(), source })?;
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::Usage(format!("{} is not a plan: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|source| PlanFileError::NotJson { path: path_buf(), source })?;
     if value["format"] != PLAN_FORMAT {
-        return Err(Error::Usage(format!(
-            "{} is not an {PLAN_FORMAT} plan (format: {})",
-            path.display(),
-            value["format"]
-        )));
+        return Err(PlanFileError::WrongFormat { path: path_buf(), found: value["format"].to_string() }.into());
     }
-    let plan = serde_json::from_value(value.clone())
-        .map_err(|e| Error::Usage(format!("{} is not a valid plan: {e}", path.display())))?;
+    let plan =
+        serde_json::from_value(value.clone()).map_err(|source| PlanFileError::Invalid { path: path_buf(), source })?;
     Ok((value, plan))
 }
 
@@ -56,7 +54,7 @@ pub async fn apply_and_report(
     force: bool,
     output: OutputFormat,
     data: &DataDir,
-) -> Result<(Applied, ExitCode), Error> {
+) -> Result<(Applied, Exit), Error> {
     // A rollback plan has no runbook file behind it: what it restores comes from history.
     let sha256_now = match plan.rollback_of {
         Some(_) => Some(plan.runbook_sha256.clone()),
@@ -76,21 +74,21 @@ pub async fn apply_and_report(
     if let Some(e) = recorded.unsaved {
         eprintln!("warning: run {} is not in history as it ended: {e}", applied.run_id);
     }
-    let code = ExitCode::from(applied.status.exit_code());
+    let code = Exit::from(applied.status);
     Ok((applied, code))
 }
 
 /// Applies the plan that history stored under the file's run id, once the
 /// file proves to be a faithful copy of it (a hand-edited plan is refused,
 /// exit 3, whatever `--force` says).
-pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<ExitCode, Error> {
+pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<Exit, Error> {
     let (file, plan) = read_plan(&args.plan)?;
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
         return super::via_daemon::apply(config, &api, &file, &plan, args.force, args.output).await;
     }
     let stored = data.get(&plan.run_id)?;
-    let plan = check_plan_file(&file, &plan.run_id, stored.as_ref()).map_err(|e| Error::Refused(e.to_string()))?;
+    let plan = check_plan_file(&file, &plan.run_id, stored.as_ref())?;
     let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
     let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);

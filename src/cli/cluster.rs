@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
@@ -12,6 +11,7 @@ use serde::Serialize;
 use super::OutputFormat;
 use crate::Error;
 use crate::config::LoadedConfig;
+use crate::exit::Exit;
 use crate::provider::AnyProvider;
 use crate::provider::{GroupMember, GroupState, Provider, ProviderError, TopicPartition};
 use crate::text_table::Table;
@@ -69,7 +69,7 @@ pub struct GroupOffsetReport {
     pub lag: Option<i64>,
 }
 
-pub async fn describe(config: &LoadedConfig, args: DescribeArgs) -> Result<ExitCode, Error> {
+pub async fn describe(config: &LoadedConfig, args: DescribeArgs) -> Result<Exit, Error> {
     let (name, cluster) = match &args.cluster {
         Some(name) => (name.as_str(), config.cluster(name)?),
         None => config.default_cluster()?,
@@ -84,7 +84,7 @@ pub async fn describe(config: &LoadedConfig, args: DescribeArgs) -> Result<ExitC
         }
         OutputFormat::Table => out.write_all(render(&report).as_bytes())?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
 /// Reads everything the report shows: one metadata request, one batched

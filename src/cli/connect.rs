@@ -7,7 +7,7 @@ use crate::config::LoadedConfig;
 use crate::provider::AnyProvider;
 
 pub fn provider(config: &LoadedConfig, cluster: &str) -> Result<AnyProvider, Error> {
-    Ok(AnyProvider::connect(cluster, config.cluster(cluster)?)?)
+    Ok(crate::provider::connect_named(config, cluster)?)
 }
 
 /// The provider, never torn down: the process exits without destroying its

@@ -1,12 +1,11 @@
 //! `ebb daemon`: run the scheduler and the HTTP API until SIGTERM or SIGINT.
 
-use std::process::ExitCode;
-
 use clap::Args;
 
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::daemon::{DaemonOptions, serve};
+use crate::exit::Exit;
 use crate::time::HumanDuration;
 
 #[derive(Debug, Args)]
@@ -15,15 +14,11 @@ pub struct DaemonArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
     /// How long running steps get to finish on SIGTERM/SIGINT (default: daemon.grace, else 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_grace)]
+    #[arg(long, value_name = "DURATION", value_parser = HumanDuration::parse)]
     pub grace: Option<HumanDuration>,
 }
 
-fn parse_grace(text: &str) -> Result<HumanDuration, String> {
-    HumanDuration::parse(text).map_err(|e| e.to_string())
-}
-
-pub async fn daemon(config: LoadedConfig, args: DaemonArgs) -> Result<ExitCode, Error> {
+pub async fn daemon(config: LoadedConfig, args: DaemonArgs) -> Result<Exit, Error> {
     serve(config, DaemonOptions { listen: args.listen, grace: args.grace.map(|g| g.duration) }).await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -19,6 +19,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::daemon_client_error::DaemonClientError;
 use crate::Error;
 use crate::config::LoadedConfig;
 
@@ -46,24 +47,20 @@ impl DaemonClient {
             daemon.and_then(|d| d.tokens.iter().max_by_key(|t| t.role)).map(|t| t.token.expose().to_owned())
         });
         let Some(token) = token else {
-            return Err(Error::Usage(format!(
-                "the daemon at {base} holds the history store, and there is no token to ask it with: set EBB_TOKEN, \
-                 or add a token under daemon.tokens in ebb.yaml"
-            )));
+            return Err(DaemonClientError::NoToken { base }.into());
         };
         let mut client = reqwest::Client::builder().timeout(TIMEOUT);
         if let Some(tls) = tls {
             let trusted = tls.ca.as_ref().unwrap_or(&tls.cert);
             let pem = std::fs::read(trusted)
-                .map_err(|e| Error::Usage(format!("cannot read {} to trust the daemon: {e}", trusted.display())))?;
-            let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| {
-                Error::Usage(format!("{} holds no PEM certificate to trust the daemon with", trusted.display()))
-            })?;
+                .map_err(|source| DaemonClientError::TrustUnreadable { path: trusted.clone(), source })?;
+            let roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|_| DaemonClientError::NoCertificate { path: trusted.clone() })?;
             for root in roots {
                 client = client.add_root_certificate(root);
             }
         }
-        let client = client.build().map_err(|e| Error::Usage(format!("cannot make an HTTP client: {e}")))?;
+        let client = client.build().map_err(DaemonClientError::Client)?;
         eprintln!("(through the daemon at {base}, which holds the history store)");
         Ok(DaemonClient { base, token, client })
     }
@@ -85,7 +82,7 @@ impl DaemonClient {
     pub async fn get_if_found<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, Error> {
         match self.send(Method::GET, path, &[], None).await {
             Ok(found) => Ok(Some(found)),
-            Err(Error::NotFound(_)) => Ok(None),
+            Err(Error::Daemon(DaemonClientError::NotFound { .. })) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -102,27 +99,25 @@ impl DaemonClient {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.map_err(|e| {
-            Error::Usage(format!(
-                "the daemon at {} holds the history store, but cannot be reached: {}",
-                self.base,
-                e.without_url()
-            ))
-        })?;
+        let base = || self.base.clone();
+        let response = request
+            .send()
+            .await
+            .map_err(|e| DaemonClientError::Unreachable { base: base(), source: e.without_url() })?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
             let error = serde_json::from_str::<Value>(&text).ok().map(|v| v["error"].clone()).unwrap_or_default();
             let message = error["message"].as_str().map_or(text, str::to_owned);
-            let said = format!("the daemon at {} answered {status}: {message}", self.base);
+            let base = base();
             return Err(match (status.as_u16(), error["code"].as_str()) {
-                (404, _) => Error::NotFound(said),
-                (_, Some("runbook_differs")) => Error::Refused(said),
-                _ => Error::Usage(said),
-            });
+                (404, _) => DaemonClientError::NotFound { base, status, message },
+                (_, Some("runbook_differs")) => DaemonClientError::Differs { base, status, message },
+                _ => DaemonClientError::Answered { base, status, message },
+            }
+            .into());
         }
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("the daemon at {} answered something ebb cannot read: {e}", self.base)))
+        Ok(serde_json::from_str(&text).map_err(|source| DaemonClientError::Unreadable { base: base(), source })?)
     }
 }
 

@@ -3,7 +3,6 @@
 //! [summary…]}` (docs/HISTORY.md).
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
@@ -12,8 +11,10 @@ use serde::Serialize;
 use super::OutputFormat;
 use super::daemon_client::DaemonClient;
 use super::plan::print_json;
+use super::usage_error::UsageError;
 use crate::Error;
 use crate::config::LoadedConfig;
+use crate::exit::Exit;
 use crate::history::{DataDir, RunQuery, RunState, RunSummary, Store};
 use crate::text_table::Table;
 use crate::time::TimeSpec;
@@ -68,7 +69,7 @@ struct RunList {
     runs: Vec<RunSummary>,
 }
 
-pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCode, Error> {
+pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<Exit, Error> {
     if let Some(action) = args.action {
         return super::history_repair::run(config, action);
     }
@@ -76,14 +77,12 @@ pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCod
         None => None,
         Some(text) => Some(RunState::parse(text).ok_or_else(|| {
             let known: Vec<&str> = RunState::ALL.iter().map(|s| s.name()).collect();
-            Error::Usage(format!("--status {text:?} is not a run status (one of: {})", known.join(", ")))
+            UsageError::UnknownStatus { given: text.clone(), known: known.join(", ") }
         })?),
     };
     let since = match &args.since {
         None => None,
-        Some(text) => {
-            Some(TimeSpec::parse(text).map_err(|e| Error::Usage(format!("--since: {e}")))?.resolve(Utc::now()))
-        }
+        Some(text) => Some(TimeSpec::parse(text).map_err(UsageError::Since)?.resolve(Utc::now())),
     };
     let data = DataDir::from_config(&config.config);
     let runs = match data.held_by_daemon() {
@@ -104,7 +103,7 @@ pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<ExitCod
         OutputFormat::Json => print_json(&HistoryReport { format: HISTORY_FORMAT, runs: &runs })?,
         OutputFormat::Table => std::io::stdout().lock().write_all(render(&runs).as_bytes())?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
 fn render(runs: &[RunSummary]) -> String {

@@ -3,21 +3,20 @@
 //! store to themselves, so a daemon holding it must be stopped first.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use super::OutputFormat;
 use super::history::HistoryAction;
 use super::plan::print_json;
+use super::usage_error::UsageError;
 use crate::Error;
 use crate::config::LoadedConfig;
+use crate::exit::Exit;
 use crate::history::DataDir;
 
-pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<ExitCode, Error> {
+pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<Exit, Error> {
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
-        return Err(Error::Usage(format!(
-            "the daemon at {api} holds the history store; stop it before checking or repairing the store"
-        )));
+        return Err(UsageError::RepairUnderDaemon { api }.into());
     }
     match action {
         HistoryAction::Check { output } => {
@@ -26,7 +25,7 @@ pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<ExitCode, Err
                 OutputFormat::Json => print_json(&report)?,
                 OutputFormat::Table => std::io::stdout().lock().write_all(render_check(&report).as_bytes())?,
             }
-            Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(Exit::of_check(report.healthy()))
         }
         HistoryAction::Repair { output } => {
             let report = data.repair()?;
@@ -34,7 +33,7 @@ pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<ExitCode, Err
                 OutputFormat::Json => print_json(&report)?,
                 OutputFormat::Table => std::io::stdout().lock().write_all(render_repair(&report).as_bytes())?,
             }
-            Ok(if report.lost.is_empty() && report.lost_unnamed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(Exit::of_check(report.lost.is_empty() && report.lost_unnamed == 0))
         }
     }
 }

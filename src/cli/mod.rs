@@ -7,9 +7,12 @@ mod cluster;
 mod connect;
 mod daemon;
 mod daemon_client;
+mod daemon_client_error;
+mod error;
 mod history;
 mod history_repair;
 mod plan;
+mod plan_file_error;
 mod plan_view;
 mod progress_bar;
 mod rollback;
@@ -17,17 +20,18 @@ mod run;
 mod runbook_arg;
 mod schema;
 mod show;
+mod usage_error;
 mod validate;
 mod via_daemon;
 
+pub use error::Error;
 pub use schema::schema_text;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::Error;
+use crate::exit::Exit;
 
 #[derive(Debug, Parser)]
 #[command(name = "ebb", version, about = "Declarative YAML runbooks for Apache Kafka maintenance")]
@@ -90,7 +94,7 @@ pub enum OutputFormat {
 }
 
 /// Runs one parsed command line to completion.
-pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
+pub async fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Cluster(ClusterCommand::Describe(args)) => {
             let config = crate::config::load(cli.config.as_deref())?;

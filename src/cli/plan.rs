@@ -5,18 +5,20 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
+use super::plan_file_error::PlanFileError;
 use super::{OutputFormat, connect, plan_view, progress_bar, runbook_arg};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
-use crate::history::{DataDir, RunRecord, Store};
+use crate::exit::Exit;
+use crate::history::DataDir;
 use crate::provider::AnyProvider;
 use crate::runbook::Catalog;
 use crate::runbook::params::parse_sets;
+use crate::runs::{self, Unapplied};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -43,7 +45,7 @@ pub async fn make_plan(
     run: &RunInfo,
 ) -> Result<(Plan, AnyProvider), Error> {
     let path = runbook_arg::locate(runbook, config)?;
-    let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
+    let given = parse_sets(sets)?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
     let provider = connect::provider(config, &compiled.spec.cluster)?;
     let run = run
@@ -54,29 +56,17 @@ pub async fn make_plan(
     Ok((plan, provider))
 }
 
-/// Saves a run that ends without applying anything (a plan, a refusal, a
-/// plan without changes, a declined prompt). Nothing changed, so a store that
-/// cannot be written is a warning, not an error.
-pub fn record_unapplied(data: &DataDir, record: &RunRecord) {
-    if let Err(e) = Store::save(data, record) {
-        eprintln!("warning: run {} is not in history: {e}", record.id);
-    }
-}
-
-/// The exit code a plan alone ends with.
-pub fn plan_exit_code(plan: &Plan, detailed: bool) -> ExitCode {
-    match plan.status {
-        PlanStatus::Planned if detailed && plan.has_changes() => ExitCode::from(2),
-        PlanStatus::Planned => ExitCode::SUCCESS,
-        PlanStatus::Refused => ExitCode::from(3),
-        PlanStatus::Failed => ExitCode::from(1),
+/// Says on stderr that a run which changed nothing is not in history.
+pub fn warn_unsaved(unapplied: Unapplied) {
+    if let Some(e) = unapplied.unsaved {
+        eprintln!("warning: run {} is not in history: {e}", unapplied.record.id);
     }
 }
 
 pub fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(plan).map_err(std::io::Error::from)?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| Error::Usage(format!("cannot write the plan to {}: {e}", path.display())))
+    std::fs::write(path, text + "\n").map_err(|source| PlanFileError::Write { path: path.to_owned(), source })?;
+    Ok(())
 }
 
 /// Writes `value` as pretty JSON to stdout. Stdout is line-buffered, so the
@@ -90,13 +80,13 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Error> {
+pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<Exit, Error> {
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
         let plan = super::via_daemon::plan(config, &api, &args.runbook, &args.sets).await?;
         print_plan(&plan, &args)?;
         report_stop(&plan);
-        return Ok(plan_exit_code(&plan, args.detailed_exitcode));
+        return Ok(Exit::of_plan(&plan, args.detailed_exitcode));
     }
     let run = RunInfo::cli(Mode::Plan);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
@@ -104,11 +94,11 @@ pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<ExitCode, Err
     // Recording (open the store, write, flush) and printing are independent:
     // they run side by side, and the command ends when both are done.
     std::thread::scope(|side| {
-        side.spawn(|| record_unapplied(&data, &RunRecord::planned(&run, &plan)));
+        side.spawn(|| warn_unsaved(runs::record_unapplied(&data, &run, &plan)));
         print_plan(&plan, &args)
     })?;
     report_stop(&plan);
-    Ok(plan_exit_code(&plan, args.detailed_exitcode))
+    Ok(Exit::of_plan(&plan, args.detailed_exitcode))
 }
 
 fn print_plan(plan: &Plan, args: &PlanArgs) -> Result<(), Error> {

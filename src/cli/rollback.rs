@@ -4,18 +4,18 @@
 //! cannot be undone and the plan says so. Recorded with trigger `rollback`.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use clap::Args;
 
-use super::plan::{plan_exit_code, print_json, record_unapplied, report_stop};
+use super::plan::{print_json, report_stop, warn_unsaved};
 use super::run::show_confirm_apply;
 use super::{OutputFormat, connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::{Mode, RunInfo};
-use crate::history::{DataDir, RunRecord, Store};
-use crate::runs::plan_rollback;
+use crate::exit::Exit;
+use crate::history::{DataDir, Store};
+use crate::runs::{self, plan_rollback};
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
@@ -31,7 +31,7 @@ pub struct RollbackArgs {
     pub output: OutputFormat,
 }
 
-pub async fn rollback(config: &LoadedConfig, args: RollbackArgs) -> Result<ExitCode, Error> {
+pub async fn rollback(config: &LoadedConfig, args: RollbackArgs) -> Result<Exit, Error> {
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
         return super::via_daemon::rollback(config, &api, &args.run, args.yes, args.plan_only, args.output).await;
@@ -44,11 +44,11 @@ pub async fn rollback(config: &LoadedConfig, args: RollbackArgs) -> Result<ExitC
     if !args.plan_only {
         return show_confirm_apply(&plan, &provider, &run, args.yes, args.output, &data).await;
     }
-    record_unapplied(&data, &RunRecord::planned(&run, &plan));
+    warn_unsaved(runs::record_unapplied(&data, &run, &plan));
     match args.output {
         OutputFormat::Json => print_json(&plan)?,
         OutputFormat::Table => std::io::stdout().lock().write_all(plan_view::render_plan(&plan).as_bytes())?,
     }
     report_stop(&plan);
-    Ok(plan_exit_code(&plan, false))
+    Ok(Exit::of_plan(&plan, false))
 }

@@ -4,19 +4,21 @@
 //! history, whether it applied, stopped at the plan, or was declined.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::apply::apply_and_report;
-use super::plan::{make_plan, plan_exit_code, print_json, record_unapplied, report_stop};
+use super::plan::{make_plan, print_json, report_stop, warn_unsaved};
+use super::usage_error::UsageError;
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
-use crate::engine::{Applied, Mode, Plan, PlanStatus, RunInfo};
-use crate::history::{DataDir, RunRecord, RunState};
+use crate::engine::{Applied, Mode, Plan, RunInfo};
+use crate::exit::Exit;
+use crate::history::DataDir;
 use crate::provider::AnyProvider;
+use crate::runs;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -38,7 +40,7 @@ struct RunReport<'a> {
     applied: Option<&'a Applied>,
 }
 
-pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<ExitCode, Error> {
+pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<Exit, Error> {
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
         return super::via_daemon::run(config, &api, &args.runbook, &args.sets, args.yes, args.output).await;
@@ -59,35 +61,29 @@ pub async fn show_confirm_apply(
     yes: bool,
     output: OutputFormat,
     data: &DataDir,
-) -> Result<ExitCode, Error> {
+) -> Result<Exit, Error> {
     let table = output == OutputFormat::Table;
     if table {
         std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
     }
-    if plan.status != PlanStatus::Planned || !plan.has_changes() {
-        record_unapplied(data, &RunRecord::planned(run, plan));
+    if !runs::goes_on_to_apply(plan, run) {
+        warn_unsaved(runs::record_unapplied(data, run, plan));
         if !table {
             print_json(&RunReport { plan, applied: None })?;
         }
         report_stop(plan);
-        return Ok(plan_exit_code(plan, false));
+        return Ok(Exit::of_plan(plan, false));
     }
     if !yes {
-        let declined = |data: &DataDir| {
-            let mut record = RunRecord::start(run, plan);
-            record.finish(RunState::Failed, Some("not confirmed: nothing was changed".to_owned()));
-            record_unapplied(data, &record);
-        };
+        let declined = |data: &DataDir| warn_unsaved(runs::record_declined(data, run, plan));
         if !std::io::stdin().is_terminal() {
             declined(data);
-            return Err(Error::Usage(
-                "not applied: stdin is not a terminal, so ebb cannot ask; pass --yes to apply this plan".to_owned(),
-            ));
+            return Err(UsageError::NoTerminal { plan_run: None }.into());
         }
         if !confirm(plan)? {
             declined(data);
             println!("Not applied: nothing was changed.");
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::Failed);
         }
     }
     if table {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::usage_error::UsageError;
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::runbook::{runbook_files, yaml};
@@ -29,8 +30,5 @@ pub fn locate(arg: &str, config: &LoadedConfig) -> Result<PathBuf, Error> {
     }
     names.sort();
     let known = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
-    Err(Error::Usage(format!(
-        "no runbook file {arg:?} and no runbook named {arg:?} in {} (runbooks there: {known})",
-        dir.display()
-    )))
+    Err(UsageError::NoRunbook { arg: arg.to_owned(), dir: dir.to_owned(), known }.into())
 }

@@ -2,9 +2,9 @@
 //! types. `schemas/runbook.schema.json` is this output, checked in for editors.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::Error;
+use crate::exit::Exit;
 
 /// The schema exactly as `ebb schema` prints it.
 pub fn schema_text() -> String {
@@ -13,7 +13,7 @@ pub fn schema_text() -> String {
     text
 }
 
-pub fn print() -> Result<ExitCode, Error> {
+pub fn print() -> Result<Exit, Error> {
     std::io::stdout().lock().write_all(schema_text().as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -5,7 +5,6 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::process::ExitCode;
 
 use chrono::SecondsFormat;
 use clap::Args;
@@ -15,6 +14,7 @@ use super::plan::print_json;
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
+use crate::exit::Exit;
 use crate::history::{DataDir, RunRecord, Store};
 use crate::text_table::Table;
 
@@ -26,7 +26,7 @@ pub struct ShowArgs {
     pub output: OutputFormat,
 }
 
-pub async fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Error> {
+pub async fn show(config: &LoadedConfig, args: ShowArgs) -> Result<Exit, Error> {
     let data = DataDir::from_config(&config.config);
     let record: RunRecord = match data.held_by_daemon() {
         Some(api) => DaemonClient::new(config, &api)?.get(&format!("/runs/{}", args.run), &[]).await?,
@@ -36,7 +36,7 @@ pub async fn show(config: &LoadedConfig, args: ShowArgs) -> Result<ExitCode, Err
         OutputFormat::Json => print_json(&record)?,
         OutputFormat::Table => std::io::stdout().lock().write_all(render(&record).as_bytes())?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
 pub fn render(record: &RunRecord) -> String {

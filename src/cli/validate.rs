@@ -5,13 +5,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::OutputFormat;
 use crate::Error;
+use crate::exit::Exit;
 use crate::runbook::params::{parse_sets, resolve};
 use crate::runbook::{Catalog, Checked, Location, Problem, check_paths};
 
@@ -42,13 +42,13 @@ struct FileReport<'a> {
     problems: &'a [Problem],
 }
 
-pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode, Error> {
+pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<Exit, Error> {
     let loaded = crate::config::load_for_validation(config.as_deref())?;
     let catalog = Catalog::from_config(&loaded.config);
     let paths = if args.paths.is_empty() { vec![loaded.config.runbooks.clone()] } else { args.paths };
     let mut checked = check_paths(&paths, &catalog);
     if !args.sets.is_empty() {
-        let given = parse_sets(&args.sets).map_err(|e| Error::Usage(e.to_string()))?;
+        let given = parse_sets(&args.sets)?;
         checked.iter_mut().for_each(|c| check_params(c, &given));
     }
     let valid = checked.iter().all(Checked::is_valid);
@@ -85,7 +85,7 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<ExitCode,
             }
         }
     }
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(Exit::of_check(valid))
 }
 
 /// Adds a problem for each way `--set` does not fit a valid runbook's params,

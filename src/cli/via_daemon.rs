@@ -5,26 +5,24 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::process::ExitCode;
 
 use serde_json::json;
 
 use super::daemon_client::{DaemonClient, params_body};
+use super::daemon_client_error::DaemonClientError;
 use super::plan::print_json;
+use super::usage_error::UsageError;
 use super::{OutputFormat, plan_view, show};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::PlanStatus;
-use crate::history::{RunRecord, RunState};
+use crate::exit::Exit;
+use crate::history::RunRecord;
 use crate::runbook::params::parse_sets;
 
-/// The exit code of a run the daemon finished (as `ebb run` would end).
-fn exit_code(record: &RunRecord) -> ExitCode {
-    match record.status {
-        RunState::Succeeded => ExitCode::SUCCESS,
-        RunState::Refused => ExitCode::from(3),
-        RunState::Running | RunState::Failed | RunState::Interrupted => ExitCode::from(1),
-    }
+/// How a run the daemon finished ends here (as `ebb run` would end).
+fn exit_code(record: &RunRecord) -> Exit {
+    Exit::from(record.status)
 }
 
 fn print_record(record: &RunRecord, output: OutputFormat) -> Result<(), Error> {
@@ -43,13 +41,13 @@ fn runbook_asked(arg: &str) -> Result<(String, Option<String>), Error> {
         return Ok((arg.to_owned(), None));
     }
     let text = crate::bounded_read::read_text(path, crate::bounded_read::CONFIG_FILE_LIMIT)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|source| UsageError::RunbookUnreadable { path: path.to_owned(), source })?;
     let name = match crate::runbook::yaml::parse(&text) {
         (Some(root), _) => root.get("name").and_then(crate::runbook::yaml::Node::as_str).map(str::to_owned),
         _ => None,
     };
     let Some(name) = name else {
-        return Err(Error::Usage(format!("{} has no runbook `name`; `ebb validate` says why", path.display())));
+        return Err(UsageError::RunbookUnnamed { path: path.to_owned() }.into());
     };
     Ok((name, Some(crate::engine::sha256_hex(text.as_bytes()))))
 }
@@ -73,12 +71,11 @@ pub async fn plan(
 ) -> Result<crate::engine::Plan, Error> {
     let client = DaemonClient::new(config, api)?;
     let (name, sha256) = runbook_asked(runbook)?;
-    let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
+    let given = parse_sets(sets)?;
     let planned: RunRecord =
         client.post(&format!("/runbooks/{name}/plan"), &[], with_sha(params_body(&given), &sha256)).await?;
-    planned.plan.ok_or_else(|| {
-        Error::Usage(format!("the daemon made no plan: {}", planned.reason.as_deref().unwrap_or("no reason given")))
-    })
+    let reason = || planned.reason.clone().unwrap_or_else(|| "no reason given".to_owned());
+    Ok(planned.plan.clone().ok_or_else(|| DaemonClientError::NoPlan { reason: reason() })?)
 }
 
 /// `ebb apply PLANFILE` while the daemon holds the store: the file is checked
@@ -91,17 +88,13 @@ pub async fn apply(
     plan: &crate::engine::Plan,
     force: bool,
     output: OutputFormat,
-) -> Result<ExitCode, Error> {
+) -> Result<Exit, Error> {
     if force {
-        return Err(Error::Usage(
-            "the daemon holds the history store and applies saved plans without --force; make a new plan instead"
-                .to_owned(),
-        ));
+        return Err(UsageError::ForceUnderDaemon.into());
     }
     let client = DaemonClient::new(config, api)?;
     let stored: Option<RunRecord> = client.get_if_found(&format!("/runs/{}", plan.run_id)).await?;
-    let plan = crate::history::check_plan_file(file, &plan.run_id, stored.as_ref())
-        .map_err(|e| Error::Refused(e.to_string()))?;
+    let plan = crate::history::check_plan_file(file, &plan.run_id, stored.as_ref())?;
     let wait = [("wait", "true".to_owned())];
     let body = json!({ "plan_id": plan.run_id, "runbook_sha256": plan.runbook_sha256 });
     let record: RunRecord = client.post(&format!("/runbooks/{}/runs", plan.runbook), &wait, body).await?;
@@ -116,10 +109,10 @@ pub async fn run(
     sets: &[String],
     yes: bool,
     output: OutputFormat,
-) -> Result<ExitCode, Error> {
+) -> Result<Exit, Error> {
     let client = DaemonClient::new(config, api)?;
     let (name, sha256) = runbook_asked(runbook)?;
-    let given = parse_sets(sets).map_err(|e| Error::Usage(e.to_string()))?;
+    let given = parse_sets(sets)?;
     let wait = [("wait", "true".to_owned())];
     if yes {
         let body = with_sha(params_body(&given), &sha256);
@@ -141,10 +134,7 @@ pub async fn run(
         std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(format!(
-            "not applied: stdin is not a terminal, so ebb cannot ask; pass --yes to apply (the plan is run {})",
-            planned.id
-        )));
+        return Err(UsageError::NoTerminal { plan_run: Some(planned.id.clone()) }.into());
     }
     let mut out = std::io::stdout().lock();
     write!(out, "Apply {} change(s) to cluster {}? Type yes to apply: ", plan.change_count(), plan.cluster)?;
@@ -154,7 +144,7 @@ pub async fn run(
     std::io::stdin().read_line(&mut answer)?;
     if answer.trim() != "yes" {
         println!("Not applied: nothing was changed.");
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::Failed);
     }
     let body = with_sha(json!({ "plan_id": planned.id }), &sha256);
     let record: RunRecord = client.post(&format!("/runbooks/{name}/runs"), &wait, body).await?;
@@ -169,13 +159,9 @@ pub async fn rollback(
     yes: bool,
     plan_only: bool,
     output: OutputFormat,
-) -> Result<ExitCode, Error> {
+) -> Result<Exit, Error> {
     if !yes && !plan_only {
-        return Err(Error::Usage(
-            "the daemon holds the history store, so the rollback goes through it: pass --plan-only to see the \
-             rollback plan, or --yes to apply it"
-                .to_owned(),
-        ));
+        return Err(UsageError::RollbackUnderDaemon.into());
     }
     let client = DaemonClient::new(config, api)?;
     let wait = [("wait", "true".to_owned())];

@@ -83,7 +83,7 @@ fn role_name(role: Role) -> &'static str {
 
 /// Parses a JSON body (an empty body is `{}`), turning every failure into a 4xx.
 fn body<T: DeserializeOwned>(bytes: Result<Bytes, ApiError>) -> Result<T, ApiError> {
-    request_body::parse(&bytes?).map_err(ApiError::bad_request)
+    request_body::parse(&bytes?).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 async fn not_found() -> ApiError {

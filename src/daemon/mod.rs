@@ -14,9 +14,11 @@ pub mod request_body;
 mod runbook_set;
 mod runner;
 mod schedule_loop;
+mod serve_error;
 mod server;
 mod state;
 mod tls;
 
 pub use api::BODY_LIMIT;
+pub use serve_error::ServeError;
 pub use server::{DEFAULT_GRACE, DaemonOptions, RELOAD_EVERY, serve};

@@ -52,16 +52,29 @@ impl PlanBody {
     }
 }
 
-/// A body read as `T`, or the message a 400 carries. A body is a JSON object
-/// whose keys, at every depth, appear once: serde would read a struct from an
-/// array, and keep the last of two equal keys, so both are refused first.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+/// Why a request body was refused; its message is what the 400 carries.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Not JSON, or an object with a key twice.
+    #[error("invalid JSON body: {0}")]
+    Syntax(serde_json::Error),
+    #[error("invalid JSON body: it must be an object ({{...}})")]
+    NotAnObject,
+    /// JSON, but not the fields the request takes.
+    #[error("invalid JSON body: {0}")]
+    Fields(serde_json::Error),
+}
+
+/// A body read as `T`. A body is a JSON object whose keys, at every depth,
+/// appear once: serde would read a struct from an array, and keep the last
+/// of two equal keys, so both are refused first.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let Strict(value) = serde_json::from_slice(text).map_err(|e| format!("invalid JSON body: {e}"))?;
+    let Strict(value) = serde_json::from_slice(text).map_err(BodyError::Syntax)?;
     if !value.is_object() {
-        return Err("invalid JSON body: it must be an object ({...})".to_owned());
+        return Err(BodyError::NotAnObject);
     }
-    serde_json::from_value(value).map_err(|e| format!("invalid JSON body: {e}"))
+    serde_json::from_value(value).map_err(BodyError::Fields)
 }
 
 /// A JSON value read with every object's keys checked for repeats.
@@ -140,9 +153,9 @@ mod tests {
 
     #[test]
     fn arrays_and_repeated_keys_are_refused() {
-        assert!(parse::<PlanBody>(b"[]").unwrap_err().contains("must be an object"));
-        assert!(parse::<PlanBody>(b"[{}]").unwrap_err().contains("must be an object"));
-        let twice = parse::<PlanBody>(br#"{"params": {"group": "a", "group": "b"}}"#).unwrap_err();
+        assert!(parse::<PlanBody>(b"[]").unwrap_err().to_string().contains("must be an object"));
+        assert!(parse::<PlanBody>(b"[{}]").unwrap_err().to_string().contains("must be an object"));
+        let twice = parse::<PlanBody>(br#"{"params": {"group": "a", "group": "b"}}"#).unwrap_err().to_string();
         assert!(twice.contains("the key \"group\" appears twice"), "{twice}");
         assert!(parse::<PlanBody>(br#"{"params": {}, "params": {}}"#).is_err());
         let body: PlanBody = parse(br#"{"params": {"group": "a", "list": [1, {"x": 2}]}}"#).unwrap();

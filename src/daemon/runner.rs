@@ -85,7 +85,7 @@ async fn prepare(
     work: Work,
     run: &RunInfo,
 ) -> Result<(String, Option<RunbookSpec>, Prepared, AnyProvider), ApiError> {
-    let provider = |cluster: &str| daemon.provider(cluster).map_err(ApiError::unavailable);
+    let provider = |cluster: &str| daemon.provider(cluster).map_err(|e| ApiError::unavailable(e.to_string()));
     match work {
         Work::Runbook { name, params, sha256 } => {
             let checked = good_version(daemon, &name, sha256.as_deref())?;

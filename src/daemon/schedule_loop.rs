@@ -111,7 +111,7 @@ async fn notify_missed(daemon: &Daemon, runbook: &str, slot: DateTime<Utc>) {
     let run = missed_context(slot, mode);
     for rule in spec.notify.iter().filter(|r| r.on.contains(&RunEvent::Missed)) {
         let message = render_message(rule.message.as_deref(), &spec, &run, RunEvent::Missed)
-            .unwrap_or_else(|e| format!("{runbook} missed a slot (the notify message did not render: {e})"));
+            .unwrap_or_else(|e| format!("{runbook} missed a slot (the notify message did not render: {})", e.message));
         let note = Notification {
             runbook: runbook.to_owned(),
             run_id: String::new(),

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
+use super::ServeError;
 use super::api::router;
 use super::http_server::{self, ConnectionLimits};
 use super::runbook_set::{self, RunbookSet};
 use super::schedule_loop::{save_cursors, schedule_loop};
 use super::state::Daemon;
 use super::tls;
-use crate::Error;
 use crate::config::LoadedConfig;
 use crate::history::{BRIEF_WAIT, DataDir, Holder, mark_interrupted};
 use crate::runbook::Catalog;
@@ -35,17 +35,17 @@ pub struct DaemonOptions {
     pub grace: Option<Duration>,
 }
 
-pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), Error> {
+pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), ServeError> {
     let daemon_config = config.config.daemon.clone().unwrap_or_default();
     let listen = options.listen.unwrap_or(daemon_config.listen);
     let grace = options.grace.or(daemon_config.grace.map(|g| g.duration)).unwrap_or(DEFAULT_GRACE);
-    let cannot_listen = |e: std::io::Error| Error::Usage(format!("cannot listen on {listen}: {e}"));
+    let cannot_listen = |source| ServeError::Listen { listen: listen.clone(), source };
     // Checked before binding, so a refused daemon never listens at all.
     if !(1..=MOST_CONNECTIONS).contains(&daemon_config.max_connections) {
-        return Err(Error::Usage(format!("daemon.max_connections must be 1 to {MOST_CONNECTIONS}")));
+        return Err(ServeError::MaxConnections { most: MOST_CONNECTIONS });
     }
     if daemon_config.header_timeout.duration < Duration::from_secs(1) {
-        return Err(Error::Usage("daemon.header_timeout must be at least 1s".to_owned()));
+        return Err(ServeError::HeaderTimeout);
     }
     let tls = daemon_config.tls.as_ref().map(tls::acceptor).transpose()?;
     if tls.is_none() {

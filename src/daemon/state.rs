@@ -15,7 +15,7 @@ use super::runbook_set::RunbookSet;
 use crate::config::LoadedConfig;
 use crate::history::{LockDir, OpenStore};
 use crate::notify::Notifier;
-use crate::provider::AnyProvider;
+use crate::provider::{AnyProvider, ConnectError, connect_named};
 use crate::schedule::Scheduler;
 
 pub struct Daemon {
@@ -75,13 +75,12 @@ impl Daemon {
     }
 
     /// The client for `cluster`, connecting on first use.
-    pub fn provider(&self, cluster: &str) -> Result<AnyProvider, String> {
+    pub fn provider(&self, cluster: &str) -> Result<AnyProvider, ConnectError> {
         let mut providers = lock(&self.providers);
         if let Some(provider) = providers.get(cluster) {
             return Ok(provider.clone());
         }
-        let config = self.config.cluster(cluster).map_err(|e| e.to_string())?;
-        let provider = AnyProvider::connect(cluster, config).map_err(|e| e.to_string())?;
+        let provider = connect_named(&self.config, cluster)?;
         providers.insert(cluster.to_owned(), provider.clone());
         Ok(provider)
     }

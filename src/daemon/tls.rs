@@ -12,15 +12,15 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
-use crate::Error;
+use super::ServeError;
 use crate::config::DaemonTlsConfig;
 
 /// A client that has not finished its handshake by then is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The rustls server settings for `daemon.tls`; errors name the file, never its content.
-pub fn acceptor(tls: &DaemonTlsConfig) -> Result<TlsAcceptor, Error> {
-    let bad = |path: &Path, what: &str| Error::Usage(format!("daemon.tls: {}: {what}", path.display()));
+pub fn acceptor(tls: &DaemonTlsConfig) -> Result<TlsAcceptor, ServeError> {
+    let bad = |path: &Path, what: &str| ServeError::Tls { path: path.to_owned(), what: what.to_owned() };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
         .map_err(|e| bad(&tls.cert, &format!("cannot read the certificate: {}", pem_reason(&e))))?
         .collect::<Result<_, _>>()
@@ -49,14 +49,11 @@ fn pem_reason(error: &rustls_pki_types::pem::Error) -> String {
 }
 
 /// Whether the API may be served as plain HTTP on `address`.
-pub fn plain_http_allowed(address: SocketAddr, allow_plain_http: bool) -> Result<(), Error> {
+pub fn plain_http_allowed(address: SocketAddr, allow_plain_http: bool) -> Result<(), ServeError> {
     if address.ip().is_loopback() || allow_plain_http {
         return Ok(());
     }
-    Err(Error::Usage(format!(
-        "daemon.listen {address} is not a loopback address, and plain HTTP there would carry API tokens in clear: \
-         configure daemon.tls (cert and key), or set daemon.allow_plain_http: true"
-    )))
+    Err(ServeError::PlainHttp { address })
 }
 
 #[cfg(test)]

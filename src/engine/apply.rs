@@ -25,17 +25,6 @@ pub enum RunStatus {
     Refused,
 }
 
-impl RunStatus {
-    /// SPEC §4: 0 success, 1 error, 3 refused.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            RunStatus::Succeeded => 0,
-            RunStatus::Failed => 1,
-            RunStatus::Refused => 3,
-        }
-    }
-}
-
 /// The record of an applied plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Applied {

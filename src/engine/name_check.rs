@@ -5,7 +5,7 @@
 //! Fields that need an earlier step's output are checked when the step renders
 //! them (`resolve::Fields::name`), and the provider checks every request again.
 
-use crate::provider::kafka_names;
+use crate::kafka_names;
 use crate::runbook::spec::{Before, ProtectGroups, StepKind, Strategy};
 use crate::runbook::templates::Renderer;
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::engine::Mode;
 use crate::history::{RunRecord, RunState};
 use crate::runbook::spec::{RunEvent, RunbookSpec};
-use crate::runbook::templates::Renderer;
+use crate::runbook::templates::{RenderError, Renderer};
 
 /// The message when a rule gives none.
 pub const DEFAULT_MESSAGE: &str = "{{runbook.name}} {{run.status}}: {{run.summary}}";
@@ -77,15 +77,13 @@ pub fn render_message(
     spec: &RunbookSpec,
     run: &Value,
     event: RunEvent,
-) -> Result<String, String> {
+) -> Result<String, RenderError> {
     let context = json!({
         "runbook": { "name": spec.name, "description": spec.description, "cluster": spec.cluster },
         "run": run,
         "event": serde_json::to_value(event).unwrap_or_default(),
     });
-    Renderer::default()
-        .render("notify", "message", template.unwrap_or(DEFAULT_MESSAGE), &context)
-        .map_err(|e| e.message)
+    Renderer::default().render("notify", "message", template.unwrap_or(DEFAULT_MESSAGE), &context)
 }
 
 #[cfg(test)]
@@ -117,7 +115,7 @@ mod tests {
         let message = render_message(None, &spec(), &run_context(&record), RunEvent::Failure).unwrap();
         assert_eq!(message, "nightly failed: step `reset`: <group> has members");
         let err = render_message(Some("{{run.nope}}"), &spec(), &run_context(&record), RunEvent::Failure).unwrap_err();
-        assert!(err.contains("run.nope"), "{err}");
+        assert!(err.message.contains("run.nope"), "{}", err.message);
         let slot = DateTime::from_timestamp(1_763_686_800, 0).unwrap();
         let missed = render_message(None, &spec(), &missed_context(slot, Mode::Apply), RunEvent::Missed).unwrap();
         assert_eq!(missed, "nightly missed: the slot of 2025-11-21T01:00:00+00:00 was missed");

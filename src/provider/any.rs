@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::ProviderError;
 use super::ckafka::CkafkaProvider;
 use super::dms::DmsProvider;
 use super::kafka::KafkaProvider;
@@ -10,8 +11,8 @@ use super::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
     ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
-use super::{ProviderError, kafka_names};
 use crate::config::ClusterConfig;
+use crate::kafka_names;
 
 #[derive(Clone)]
 pub enum AnyProvider {

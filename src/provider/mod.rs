@@ -4,13 +4,12 @@
 //! which one they run on.
 
 mod any;
-mod capabilities;
 pub mod ckafka;
 mod cloud_http;
+mod connect_error;
 pub mod dms;
 mod error;
 pub mod kafka;
-pub mod kafka_names;
 #[cfg(test)]
 pub mod memory;
 mod model;
@@ -22,7 +21,7 @@ pub mod signing;
 use std::future::Future;
 
 pub use any::AnyProvider;
-pub use capabilities::unsupported_step;
+pub use connect_error::{ConnectError, connect_named};
 pub use error::{CloudAnswer, ProviderError};
 pub use model::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,

@@ -14,8 +14,8 @@ use super::spec::values::is_template;
 use super::spec::{ParamType, STEP_KINDS};
 use super::templates::{self, Scope};
 use super::yaml::{Node, Value};
-use crate::provider::unsupported_step;
 use crate::schedule::{Crontab, parse_timezone};
+use crate::step_support::unsupported_step;
 use crate::time::TimeSpec;
 
 /// What validation knows from `ebb.yaml`: cluster names with their provider,
@@ -138,7 +138,7 @@ impl Checker<'_> {
         for (field, nodes, is_topic) in fields {
             for node in nodes {
                 let Some(name) = node.as_str().filter(|n| !is_template(n)) else { continue };
-                if let Err(e) = crate::provider::kafka_names::check(is_topic, name) {
+                if let Err(e) = crate::kafka_names::check(is_topic, name) {
                     self.problem(node, format!("{label}: `{field}`: {e}"));
                 }
             }

@@ -3,7 +3,7 @@
 //! is applied under its locks and recorded as it goes.
 
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo};
-use crate::history::{RunRecord, RunState, Store};
+use crate::history::{RunRecord, RunState, Store, StoreError};
 use crate::provider::Provider;
 
 use super::locks::RunLocks;
@@ -14,13 +14,31 @@ pub fn goes_on_to_apply(plan: &Plan, run: &RunInfo) -> bool {
     run.mode == Mode::Apply && plan.status == PlanStatus::Planned && plan.has_changes()
 }
 
-/// Records `plan` as run `run`'s whole record: nothing was applied.
-pub fn record_unapplied(store: &dyn Store, run: &RunInfo, plan: &Plan) -> RunRecord {
-    let record = RunRecord::planned(run, plan);
-    if let Err(e) = store.save(&record) {
-        tracing::error!(run_id = %run.id, error = %e, "run is not in history");
-    }
-    record
+/// A run that ended without applying anything, and the error that kept it
+/// out of history, if one did. Nothing changed, so a store that cannot be
+/// written is the caller's warning, not the run's failure.
+pub struct Unapplied {
+    pub record: RunRecord,
+    pub unsaved: Option<StoreError>,
+}
+
+/// Records `plan` as run `run`'s whole record: a plan only, a plan that
+/// stopped, or one with nothing to change.
+pub fn record_unapplied(store: &dyn Store, run: &RunInfo, plan: &Plan) -> Unapplied {
+    save(store, RunRecord::planned(run, plan))
+}
+
+/// Records run `run` as declined at the confirmation prompt: its plan kept,
+/// nothing changed.
+pub fn record_declined(store: &dyn Store, run: &RunInfo, plan: &Plan) -> Unapplied {
+    let mut record = RunRecord::start(run, plan);
+    record.finish(RunState::Failed, Some("not confirmed: nothing was changed".to_owned()));
+    save(store, record)
+}
+
+fn save(store: &dyn Store, record: RunRecord) -> Unapplied {
+    let unsaved = store.save(&record).err();
+    Unapplied { record, unsaved }
 }
 
 /// Applies `plan` if the run goes on to apply, and returns the run's record.
@@ -33,7 +51,11 @@ pub async fn finish_run<P: Provider>(
     locks: &dyn RunLocks,
 ) -> RunRecord {
     if !goes_on_to_apply(plan, run) {
-        return record_unapplied(store, run, plan);
+        let unapplied = record_unapplied(store, run, plan);
+        if let Some(e) = &unapplied.unsaved {
+            tracing::error!(run_id = %run.id, error = %e, "run is not in history");
+        }
+        return unapplied.record;
     }
     match apply_recorded(plan, provider, sha256_now, run, false, store, locks).await {
         Ok(recorded) => {

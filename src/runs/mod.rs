@@ -13,7 +13,7 @@ mod recorded_apply;
 mod rollback_plan;
 mod run_end;
 
-pub use execute::{finish_run, goes_on_to_apply, record_unapplied};
+pub use execute::{Unapplied, finish_run, goes_on_to_apply, record_declined, record_unapplied};
 pub use locks::{Guard, RunLocks};
 pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use rollback_plan::{RollbackError, plan_rollback};

@@ -19,7 +19,7 @@ pub async fn notify_ended(spec: &RunbookSpec, record: &RunRecord, messenger: &dy
     for rule in &spec.notify {
         let Some(event) = rule.on.iter().find(|e| events.contains(e)) else { continue };
         let message = render_message(rule.message.as_deref(), spec, &run_context(record), *event).unwrap_or_else(|e| {
-            format!("{} {} (the notify message did not render: {e})", record.runbook, record.status.name())
+            format!("{} {} (the notify message did not render: {})", record.runbook, record.status.name(), e.message)
         });
         let note = Notification {
             runbook: record.runbook.clone(),

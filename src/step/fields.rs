@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::provider::kafka_names;
+use crate::kafka_names;
 use crate::runbook::spec::values::{Leaf, is_template};
 use crate::runbook::spec::{Partition, Templated};
 use crate::runbook::templates::Renderer;

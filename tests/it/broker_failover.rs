@@ -112,7 +112,7 @@ fn check_exit_matches(applied: &Applied) {
         RunStatus::Succeeded => assert_eq!(applied.steps[0].status, StepStatus::Applied),
         _ => {
             assert_eq!(applied.status, RunStatus::Failed, "{applied:#?}");
-            assert_eq!(applied.status.exit_code(), 1);
+            assert_eq!(ebb::exit::Exit::from(applied.status).code(), 1);
             assert_eq!(applied.steps[0].status, StepStatus::Failed);
         }
     }

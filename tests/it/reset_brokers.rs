@@ -104,7 +104,7 @@ async fn a_broker_lost_during_apply_fails_the_step_and_says_what_was_committed()
         apply(&planned, &provider, Some(&runbook.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "bounded by the cluster timeout");
     assert_eq!(applied.status, RunStatus::Failed);
-    assert_eq!(applied.status.exit_code(), 1);
+    assert_eq!(ebb::exit::Exit::from(applied.status).code(), 1);
     let step = &applied.steps[0];
     assert_eq!(step.status, StepStatus::Failed);
     let reason = step.reason.as_deref().unwrap();

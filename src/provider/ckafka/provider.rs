@@ -248,7 +248,7 @@ impl CkafkaProvider {
     }
 
     fn no_purge(&self) -> ProviderError {
-        let detail = crate::provider::unsupported_step("ckafka", "purge_messages").unwrap_or_default();
+        let detail = crate::step_support::unsupported_step("ckafka", "purge_messages").unwrap_or_default();
         ProviderError::InvalidSetting { cluster: self.cluster.clone(), detail: detail.to_owned() }
     }
 

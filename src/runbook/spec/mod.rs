@@ -27,6 +27,7 @@ pub use notify::{NotifyRule, NotifyStepSpec, RunEvent};
 pub use purge_messages::{Before, ProtectGroups, ProtectKeyword, PurgeMessagesSpec};
 pub use query_messages::{Order, QueryMessagesSpec};
 pub use reset_offsets::ResetOffsetsSpec;
+pub use schedule_timing::TimingError;
 pub use values::{Count, Flag, Partition, PartitionOffsets, Templated};
 
 use crate::time::HumanDuration;

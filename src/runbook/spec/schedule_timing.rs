@@ -2,16 +2,28 @@
 //! policies defaulted.
 
 use crate::schedule::{
-    Crontab, DEFAULT_MAX_CATCHUP, MissedPolicy, OverlapPolicy, ScheduleMode, Timing, ZonedCron, parse_timezone,
+    CronError, Crontab, DEFAULT_MAX_CATCHUP, MissedPolicy, OverlapPolicy, ScheduleMode, TimezoneError, Timing,
+    ZonedCron, parse_timezone,
 };
+
+/// What in a `schedule:` does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum TimingError {
+    /// `cron` is not a cron expression ebb reads.
+    #[error(transparent)]
+    Cron(#[from] CronError),
+    /// `timezone` is not an IANA zone name.
+    #[error(transparent)]
+    Timezone(#[from] TimezoneError),
+}
 
 use super::ScheduleSpec;
 
 impl ScheduleSpec {
     /// The schedule as the scheduler reads it; an error names what does not parse.
-    pub fn timing(&self) -> Result<Timing, String> {
-        let crontab = Crontab::parse(&self.cron).map_err(|e| e.to_string())?;
-        let zone = parse_timezone(self.timezone.as_deref().unwrap_or("UTC")).map_err(|e| e.to_string())?;
+    pub fn timing(&self) -> Result<Timing, TimingError> {
+        let crontab = Crontab::parse(&self.cron)?;
+        let zone = parse_timezone(self.timezone.as_deref().unwrap_or("UTC"))?;
         Ok(Timing {
             cron: ZonedCron::new(crontab, zone),
             mode: self.mode.unwrap_or(ScheduleMode::Apply),

@@ -44,7 +44,7 @@ pub fn parse_offsets_file(text: &str, group: &str) -> Result<BTreeMap<TopicParti
             .filter(|o| *o >= 0)
             .ok_or_else(|| err("the offset is not a number of 0 or more".to_owned()))?;
         // The reason only: a file's content is never quoted back.
-        crate::provider::kafka_names::check_topic(topic)
+        crate::kafka_names::check_topic(topic)
             .map_err(|e| err(format!("the topic is not a valid Kafka topic name: {}", e.reason)))?;
         if row_group.is_none_or(|g| g == group) {
             offsets.insert(TopicPartition::new(topic, partition), offset);
