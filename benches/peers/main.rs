@@ -8,7 +8,12 @@
 //! brokers. Run through `scripts/bench`, which fetches Apache Kafka and builds
 //! kafkactl first; the Markdown table goes to `target/bench/peers.md` and
 //! into docs/BENCHMARKS.md by hand. `EBB_BENCH_BROKERS=1` (or `3`) runs one
-//! cluster size only.
+//! cluster size only; `EBB_BENCH_ONLY=reset` the reset comparisons only.
+//!
+//! `EBB_BENCH_BASELINE` names an ebb binary built from an earlier commit
+//! (`EBB_BENCH_BASELINE_NAME` says which; `scripts/bench --baseline REV`
+//! builds it): the reset rows then also run that binary in the same rounds,
+//! so a change is measured before and after on the same cluster.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -20,6 +25,8 @@ mod requests;
 mod reset;
 mod results;
 mod tools;
+
+use std::path::{Path, PathBuf};
 
 use ebb_testkit::{Seeder, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
 use support::Workdir;
@@ -39,13 +46,20 @@ pub struct Bench {
     pub dir: Workdir,
     pub tools: Tools,
     pub rounds: usize,
+    /// An earlier ebb to measure beside this one: its name and binary.
+    pub baseline: Option<(String, PathBuf)>,
 }
 
 impl Bench {
     /// The shell command for `ebb ARGS` with this cluster's configuration.
     pub fn ebb(&self, args: &[&str]) -> String {
+        self.ebb_binary(Path::new(env!("CARGO_BIN_EXE_ebb")), args)
+    }
+
+    /// The shell command for `ARGS` run by the ebb binary at `binary`.
+    pub fn ebb_binary(&self, binary: &Path, args: &[&str]) -> String {
         let config = self.dir.0.join("ebb.yaml").display().to_string();
-        let mut script = format!("{} --config {}", quote(env!("CARGO_BIN_EXE_ebb")), quote(&config));
+        let mut script = format!("{} --config {}", quote(&binary.display().to_string()), quote(&config));
         for arg in args {
             script.push(' ');
             script.push_str(&quote(arg));
@@ -69,7 +83,16 @@ fn main() {
         Ok("3") => vec![3],
         _ => vec![1, 3],
     };
+    let only_reset = std::env::var("EBB_BENCH_ONLY").as_deref() == Ok("reset");
+    let baseline = std::env::var_os("EBB_BENCH_BASELINE").map(PathBuf::from).map(|binary| {
+        assert!(binary.is_file(), "EBB_BENCH_BASELINE names no file: {}", binary.display());
+        let name = std::env::var("EBB_BENCH_BASELINE_NAME").unwrap_or_else(|_| "baseline".to_owned());
+        (name, binary)
+    });
     let mut results = Results::default();
+    if let Some((name, _)) = &baseline {
+        results.note(format!("ebb at {name}: the same commands run by ebb built from {name}, in the same rounds"));
+    }
     let tools = Tools::find();
     for missing in &tools.missing {
         results.note(missing.clone());
@@ -92,10 +115,14 @@ fn main() {
             dir: Workdir::new("ebb-bench-peers", cluster),
             tools: Tools::find(),
             rounds,
+            baseline: baseline.clone(),
         };
         let (reset_counts, topics) = reset::compare(&bench, &mut results);
         for (operation, summary) in reset_counts {
             counts.push_str(&format!("| {brokers} | {operation} | {summary} |\n"));
+        }
+        if only_reset {
+            continue;
         }
         if let Some(summary) = purge::compare(&bench, &mut results, &topics) {
             counts.push_str(&format!("| {brokers} | purge, 10000 partitions | {summary} |\n"));

@@ -81,6 +81,11 @@ pub fn compare(b: &Bench, results: &mut Results) -> (Vec<(String, String)>, Vec<
             let sample = median(rounds, &mut || {}, &mut || timed(&script, &kenv, ""));
             plan_peers.push(("kafkactl reset offset (dry run)".to_owned(), sample));
         }
+        if let Some((name, binary)) = &b.baseline {
+            let script = b.ebb_binary(binary, &["plan", &runbook, "--output", "json"]);
+            let sample = median(rounds, &mut || {}, &mut || timed(&script, none, "\"reset_offsets\""));
+            plan_peers.push((format!("ebb plan at {name}"), sample));
+        }
         let label = format!("reset plan, {total} partitions");
         results.compare(b.brokers, &label, ("ebb plan", ebb_plan), plan_peers);
 
@@ -99,6 +104,12 @@ pub fn compare(b: &Bench, results: &mut Results) -> (Vec<(String, String)>, Vec<
             let sample = median(rounds, &mut reseed, &mut || timed(&script, &kenv, ""));
             reset_everywhere(&kafkactl);
             apply_peers.push(("kafkactl reset offset --execute".to_owned(), sample));
+        }
+        if let Some((name, binary)) = &b.baseline {
+            let script = b.ebb_binary(binary, &["run", &runbook, "--yes"]);
+            let sample = median(rounds, &mut reseed, &mut || timed(&script, none, ""));
+            reset_everywhere(&ours);
+            apply_peers.push((format!("ebb run --yes at {name}"), sample));
         }
         let label = format!("reset apply, {total} partitions");
         results.compare(b.brokers, &label, ("ebb run --yes", ebb_run), apply_peers);

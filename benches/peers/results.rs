@@ -60,7 +60,8 @@ impl Results {
 }
 
 fn render_row(row: &Row) -> String {
-    let ratio = row.ratio.map_or("—".to_owned(), |r| format!("{r:.1}×"));
+    // Near 1 (ebb beside an earlier ebb) a tenth is too coarse to tell.
+    let ratio = row.ratio.map_or("—".to_owned(), |r| if r < 2.0 { format!("{r:.2}×") } else { format!("{r:.1}×") });
     format!(
         "| {} | {} | {} | {} ms | {} ms | {} MB | {} |",
         row.brokers,
