@@ -1,6 +1,7 @@
 //! The one mapping from how a command ended to its exit code (SPEC §4):
 //! 0 done, 1 an error, 2 a plan with changes under `--detailed-exitcode`,
-//! 3 refused before anything changed (a gate, guard, check or stale plan).
+//! 3 refused before anything changed (a gate, a guard, a `check` step, a
+//! stale or altered plan).
 
 use std::process::ExitCode;
 
@@ -35,9 +36,9 @@ impl Exit {
         }
     }
 
-    /// Done when every check passed, failed otherwise.
-    pub fn of_check(healthy: bool) -> Exit {
-        if healthy { Exit::Done } else { Exit::Failed }
+    /// Done when `ok` (a runbook valid, a store healthy), failed otherwise.
+    pub fn done_if(ok: bool) -> Exit {
+        if ok { Exit::Done } else { Exit::Failed }
     }
 }
 
@@ -77,6 +78,6 @@ mod tests {
         assert_eq!([Exit::Done, Exit::Failed, Exit::Changes, Exit::Refused].map(Exit::code), [0, 1, 2, 3]);
         assert_eq!(Exit::from(RunStatus::Refused), Exit::Refused);
         assert_eq!(Exit::from(RunState::Interrupted), Exit::Failed);
-        assert_eq!(Exit::of_check(false), Exit::Failed);
+        assert_eq!(Exit::done_if(false), Exit::Failed);
     }
 }

@@ -13,7 +13,9 @@
 //! `EBB_BENCH_BASELINE` names an ebb binary built from an earlier commit
 //! (`EBB_BENCH_BASELINE_NAME` says which; `scripts/bench --baseline REV`
 //! builds it): the reset rows then also run that binary in the same rounds,
-//! so a change is measured before and after on the same cluster.
+//! so a change is measured before and after on the same cluster. Both use
+//! the same ebb.yaml and data dir, so the earlier commit must read the same
+//! history format (`ebb.run/v1`).
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -25,7 +25,7 @@ pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<Exit, Error> 
                 OutputFormat::Json => print_json(&report)?,
                 OutputFormat::Table => std::io::stdout().lock().write_all(render_check(&report).as_bytes())?,
             }
-            Ok(Exit::of_check(report.healthy()))
+            Ok(Exit::done_if(report.healthy()))
         }
         HistoryAction::Repair { output } => {
             let report = data.repair()?;
@@ -33,7 +33,7 @@ pub fn run(config: &LoadedConfig, action: HistoryAction) -> Result<Exit, Error> 
                 OutputFormat::Json => print_json(&report)?,
                 OutputFormat::Table => std::io::stdout().lock().write_all(render_repair(&report).as_bytes())?,
             }
-            Ok(Exit::of_check(report.lost.is_empty() && report.lost_unnamed == 0))
+            Ok(Exit::done_if(report.lost.is_empty() && report.lost_unnamed == 0))
         }
     }
 }

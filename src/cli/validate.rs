@@ -85,7 +85,7 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<Exit, Err
             }
         }
     }
-    Ok(Exit::of_check(valid))
+    Ok(Exit::done_if(valid))
 }
 
 /// Adds a problem for each way `--set` does not fit a valid runbook's params,

@@ -20,11 +20,6 @@ use crate::exit::Exit;
 use crate::history::RunRecord;
 use crate::runbook::params::parse_sets;
 
-/// How a run the daemon finished ends here (as `ebb run` would end).
-fn exit_code(record: &RunRecord) -> Exit {
-    Exit::from(record.status)
-}
-
 fn print_record(record: &RunRecord, output: OutputFormat) -> Result<(), Error> {
     match output {
         OutputFormat::Json => print_json(record),
@@ -74,8 +69,9 @@ pub async fn plan(
     let given = parse_sets(sets)?;
     let planned: RunRecord =
         client.post(&format!("/runbooks/{name}/plan"), &[], with_sha(params_body(&given), &sha256)).await?;
-    let reason = || planned.reason.clone().unwrap_or_else(|| "no reason given".to_owned());
-    Ok(planned.plan.clone().ok_or_else(|| DaemonClientError::NoPlan { reason: reason() })?)
+    let RunRecord { plan, reason, .. } = planned;
+    let reason = || reason.unwrap_or_else(|| "no reason given".to_owned());
+    Ok(plan.ok_or_else(|| DaemonClientError::NoPlan { reason: reason() })?)
 }
 
 /// `ebb apply PLANFILE` while the daemon holds the store: the file is checked
@@ -99,7 +95,7 @@ pub async fn apply(
     let body = json!({ "plan_id": plan.run_id, "runbook_sha256": plan.runbook_sha256 });
     let record: RunRecord = client.post(&format!("/runbooks/{}/runs", plan.runbook), &wait, body).await?;
     print_record(&record, output)?;
-    Ok(exit_code(&record))
+    Ok(Exit::from(record.status))
 }
 
 pub async fn run(
@@ -118,17 +114,17 @@ pub async fn run(
         let body = with_sha(params_body(&given), &sha256);
         let record: RunRecord = client.post(&format!("/runbooks/{name}/runs"), &wait, body).await?;
         print_record(&record, output)?;
-        return Ok(exit_code(&record));
+        return Ok(Exit::from(record.status));
     }
     let planned: RunRecord =
         client.post(&format!("/runbooks/{name}/plan"), &[], with_sha(params_body(&given), &sha256)).await?;
     let Some(plan) = planned.plan.as_ref() else {
         print_record(&planned, output)?;
-        return Ok(exit_code(&planned));
+        return Ok(Exit::from(planned.status));
     };
     if plan.status != PlanStatus::Planned || !plan.has_changes() {
         print_record(&planned, output)?;
-        return Ok(exit_code(&planned));
+        return Ok(Exit::from(planned.status));
     }
     if output == OutputFormat::Table {
         std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
@@ -149,7 +145,7 @@ pub async fn run(
     let body = with_sha(json!({ "plan_id": planned.id }), &sha256);
     let record: RunRecord = client.post(&format!("/runbooks/{name}/runs"), &wait, body).await?;
     print_record(&record, output)?;
-    Ok(exit_code(&record))
+    Ok(Exit::from(record.status))
 }
 
 pub async fn rollback(
@@ -168,5 +164,5 @@ pub async fn rollback(
     let record: RunRecord =
         client.post(&format!("/runs/{run}/rollback"), &wait, json!({ "plan_only": plan_only })).await?;
     print_record(&record, output)?;
-    Ok(exit_code(&record))
+    Ok(Exit::from(record.status))
 }

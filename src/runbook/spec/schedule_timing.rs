@@ -6,6 +6,8 @@ use crate::schedule::{
     ZonedCron, parse_timezone,
 };
 
+use super::ScheduleSpec;
+
 /// What in a `schedule:` does not parse.
 #[derive(Debug, thiserror::Error)]
 pub enum TimingError {
@@ -16,8 +18,6 @@ pub enum TimingError {
     #[error(transparent)]
     Timezone(#[from] TimezoneError),
 }
-
-use super::ScheduleSpec;
 
 impl ScheduleSpec {
     /// The schedule as the scheduler reads it; an error names what does not parse.
