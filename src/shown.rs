@@ -22,6 +22,20 @@ pub fn bare(text: &str) -> String {
     }
 }
 
+/// `text` whole, for a terminal: line breaks kept, every other control
+/// character escaped (`\u{1b}`), so no escape sequence reaches the screen.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `text` escaped, its first [`SHOWN`] characters, and whether it was cut.
 fn escaped(text: &str) -> (String, bool) {
     let mut all = text.chars().flat_map(char::escape_default);
@@ -39,5 +53,6 @@ mod tests {
         let long = quoted(&"x".repeat(32_768));
         assert!(long.ends_with("…\" (32768 bytes)") && long.len() < 70, "{long}");
         assert_eq!(bare("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(terminal_safe("a\u{1b}[2J\nb\u{7}"), "a\\u{1b}[2J\nb\\u{7}");
     }
 }

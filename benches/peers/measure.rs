@@ -55,6 +55,41 @@ pub fn median(rounds: usize, prepare: &mut dyn FnMut(), run: &mut dyn FnMut() ->
             run()
         })
         .collect();
+    median_of(&samples)
+}
+
+/// Two commands measured in the same rounds, taking turns to go first, so
+/// that neither gains from the broker's state the other leaves (a before and
+/// after of the same tool differ by less than that state can move).
+pub fn median_alternating(
+    rounds: usize,
+    prepare: &mut dyn FnMut(),
+    first: &mut dyn FnMut() -> Sample,
+    second: &mut dyn FnMut() -> Sample,
+) -> (Sample, Sample) {
+    let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+    for round in 0..=rounds {
+        let mut timed = |run: &mut dyn FnMut() -> Sample| {
+            prepare();
+            run()
+        };
+        let (a, b) = if round % 2 == 0 {
+            let a = timed(first);
+            (a, timed(second))
+        } else {
+            let b = timed(second);
+            (timed(first), b)
+        };
+        // The first round warms the broker and is not counted.
+        if round > 0 {
+            firsts.push(a);
+            seconds.push(b);
+        }
+    }
+    (median_of(&firsts), median_of(&seconds))
+}
+
+fn median_of(samples: &[Sample]) -> Sample {
     let mid = |mut v: Vec<u64>| {
         v.sort_unstable();
         v[v.len() / 2]

@@ -8,7 +8,7 @@
 
 use ebb_testkit::unique;
 
-use crate::measure::{Sample, median, quote, run};
+use crate::measure::{Sample, median, median_alternating, quote, run};
 use crate::results::Results;
 use crate::{Bench, PARTITIONS_PER_TOPIC};
 
@@ -72,18 +72,26 @@ pub fn compare(b: &Bench, results: &mut Results) -> (Vec<(String, String)>, Vec<
             sample
         };
         let rounds = b.rounds;
-        let ebb_plan = median(rounds, &mut || {}, &mut || {
-            timed(&b.ebb(&["plan", &runbook, "--output", "json"]), none, "\"reset_offsets\"")
-        });
+        let plan_with = |binary: &std::path::Path| b.ebb_binary(binary, &["plan", &runbook, "--output", "json"]);
+        let ours_plan = plan_with(std::path::Path::new(env!("CARGO_BIN_EXE_ebb")));
+        let mut ebb_plan_sample = || timed(&ours_plan, none, "\"reset_offsets\"");
+        let (ebb_plan, baseline_plan) = match &b.baseline {
+            Some((_, binary)) => {
+                let theirs_plan = plan_with(binary);
+                let (ours, earlier) = median_alternating(rounds, &mut || {}, &mut ebb_plan_sample, &mut || {
+                    timed(&theirs_plan, none, "\"reset_offsets\"")
+                });
+                (ours, Some(earlier))
+            }
+            None => (median(rounds, &mut || {}, &mut ebb_plan_sample), None),
+        };
         let apache_dry = median(rounds, &mut || {}, &mut || timed(&apache("--dry-run"), none, "NEW-OFFSET"));
         let mut plan_peers = vec![("kafka-consumer-groups --dry-run".to_owned(), apache_dry)];
         if let Some(script) = kafkactl_cmd("") {
             let sample = median(rounds, &mut || {}, &mut || timed(&script, &kenv, ""));
             plan_peers.push(("kafkactl reset offset (dry run)".to_owned(), sample));
         }
-        if let Some((name, binary)) = &b.baseline {
-            let script = b.ebb_binary(binary, &["plan", &runbook, "--output", "json"]);
-            let sample = median(rounds, &mut || {}, &mut || timed(&script, none, "\"reset_offsets\""));
+        if let (Some((name, _)), Some(sample)) = (&b.baseline, baseline_plan) {
             plan_peers.push((format!("ebb plan at {name}"), sample));
         }
         let label = format!("reset plan, {total} partitions");
@@ -95,7 +103,18 @@ pub fn compare(b: &Bench, results: &mut Results) -> (Vec<(String, String)>, Vec<
             assert_eq!(committed.len(), total, "{group} has an offset on every partition");
             assert!(committed.values().all(|o| *o == 0), "{group} was reset to the earliest offsets");
         };
-        let ebb_run = median(rounds, &mut reseed, &mut || timed(&b.ebb(&["run", &runbook, "--yes"]), none, ""));
+        let run_with = |binary: &std::path::Path| b.ebb_binary(binary, &["run", &runbook, "--yes"]);
+        let ours_run = run_with(std::path::Path::new(env!("CARGO_BIN_EXE_ebb")));
+        let mut ebb_run_sample = || timed(&ours_run, none, "");
+        let (ebb_run, baseline_run) = match &b.baseline {
+            Some((_, binary)) => {
+                let theirs_run = run_with(binary);
+                let (ours, earlier) =
+                    median_alternating(rounds, &mut reseed, &mut ebb_run_sample, &mut || timed(&theirs_run, none, ""));
+                (ours, Some(earlier))
+            }
+            None => (median(rounds, &mut reseed, &mut ebb_run_sample), None),
+        };
         reset_everywhere(&ours);
         let apache_exec = median(rounds, &mut reseed, &mut || timed(&apache("--execute"), none, "NEW-OFFSET"));
         reset_everywhere(&theirs);
@@ -105,10 +124,7 @@ pub fn compare(b: &Bench, results: &mut Results) -> (Vec<(String, String)>, Vec<
             reset_everywhere(&kafkactl);
             apply_peers.push(("kafkactl reset offset --execute".to_owned(), sample));
         }
-        if let Some((name, binary)) = &b.baseline {
-            let script = b.ebb_binary(binary, &["run", &runbook, "--yes"]);
-            let sample = median(rounds, &mut reseed, &mut || timed(&script, none, ""));
-            reset_everywhere(&ours);
+        if let (Some((name, _)), Some(sample)) = (&b.baseline, baseline_run) {
             apply_peers.push((format!("ebb run --yes at {name}"), sample));
         }
         let label = format!("reset apply, {total} partitions");

@@ -13,7 +13,7 @@ use super::{OutputFormat, connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
 use crate::engine::plan::PLAN_FORMAT;
-use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus, sha256_hex};
+use crate::engine::{Applied, Mode, Plan, RunInfo, RunStatus};
 use crate::exit::Exit;
 use crate::history::{DataDir, Store, check_plan_file};
 use crate::provider::AnyProvider;
@@ -55,13 +55,7 @@ pub async fn apply_and_report(
     output: OutputFormat,
     data: &DataDir,
 ) -> Result<(Applied, Exit), Error> {
-    // A rollback plan has no runbook file behind it: what it restores comes from history.
-    let sha256_now = match plan.rollback_of {
-        Some(_) => Some(plan.runbook_sha256.clone()),
-        None => crate::bounded_read::read_text(Path::new(&plan.runbook_path), crate::bounded_read::CONFIG_FILE_LIMIT)
-            .ok()
-            .map(|text| sha256_hex(text.as_bytes())),
-    };
+    let sha256_now = crate::runs::runbook_sha256_now(plan);
     let recorded = apply_recorded(plan, provider, sha256_now.as_deref(), run, force, data, &data.locks()).await?;
     let applied = recorded.applied;
     if output == OutputFormat::Table {

@@ -11,10 +11,14 @@ mod daemon_client_error;
 mod error;
 mod history;
 mod history_repair;
+mod one_off;
 mod plan;
 mod plan_file_error;
 mod plan_view;
 mod progress_bar;
+mod purge;
+mod query;
+mod reset;
 mod rollback;
 mod run;
 mod runbook_arg;
@@ -65,6 +69,12 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Restore the offsets a run changed, from the snapshot it took before committing.
     Rollback(rollback::RollbackArgs),
+    /// Move a group's offsets (like kafka-consumer-groups --reset-offsets), planned, confirmed and recorded.
+    Reset(reset::ResetArgs),
+    /// Find messages in a topic (like kcat), filtered where they are read; recorded as a plan.
+    Query(query::QueryArgs),
+    /// Delete a topic's oldest records (like kafka-delete-records), never what a group has not consumed.
+    Purge(purge::PurgeArgs),
     /// Run runbooks on their schedules and serve the HTTP API, until SIGTERM or SIGINT.
     Daemon(daemon::DaemonArgs),
     /// Check runbooks and print every problem with file:line:column.
@@ -106,6 +116,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::History(args) => history::history(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Show(args) => show::show(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Rollback(args) => rollback::rollback(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Reset(args) => reset::reset(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Query(args) => query::query(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Purge(args) => purge::purge(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),

@@ -12,13 +12,14 @@ use super::plan_file_error::PlanFileError;
 use super::{OutputFormat, connect, plan_view, progress_bar, runbook_arg};
 use crate::Error;
 use crate::config::LoadedConfig;
-use crate::engine::{Mode, Plan, PlanStatus, RunInfo, compile};
+use crate::engine::{CompiledRunbook, Mode, Plan, PlanStatus, RunInfo, compile};
 use crate::exit::Exit;
 use crate::history::DataDir;
 use crate::provider::AnyProvider;
 use crate::runbook::Catalog;
 use crate::runbook::params::parse_sets;
 use crate::runs::{self, Unapplied};
+use crate::step::confined_files::FileAccess;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -37,7 +38,7 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-/// Compiles and plans a runbook as run `run`; shared by `plan` and `run`.
+/// Compiles and plans a runbook file as run `run`; shared by `plan` and `run`.
 pub async fn make_plan(
     config: &LoadedConfig,
     runbook: &str,
@@ -47,12 +48,20 @@ pub async fn make_plan(
     let path = runbook_arg::locate(runbook, config)?;
     let given = parse_sets(sets)?;
     let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
+    let files = FileAccess::from_config(&config.config);
+    plan_compiled(config, &compiled, &run.clone().with_files(files)).await
+}
+
+/// Plans a compiled runbook as run `run` (whose file access the caller
+/// gives), with progress on a terminal.
+pub async fn plan_compiled(
+    config: &LoadedConfig,
+    compiled: &CompiledRunbook,
+    run: &RunInfo,
+) -> Result<(Plan, AnyProvider), Error> {
     let provider = connect::provider(config, &compiled.spec.cluster)?;
-    let run = run
-        .clone()
-        .with_files(crate::step::confined_files::FileAccess::from_config(&config.config))
-        .with_progress(progress_bar::ProgressBar::on_terminal());
-    let plan = crate::engine::plan(&compiled, &provider, &run).await;
+    let run = run.clone().with_progress(progress_bar::ProgressBar::on_terminal());
+    let plan = crate::engine::plan(compiled, &provider, &run).await;
     Ok((plan, provider))
 }
 
@@ -84,34 +93,46 @@ pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<Exit, Error> 
     let data = DataDir::from_config(&config.config);
     if let Some(api) = data.held_by_daemon() {
         let plan = super::via_daemon::plan(config, &api, &args.runbook, &args.sets).await?;
-        print_plan(&plan, &args)?;
+        print_plan(&plan, args.out.as_deref(), args.output)?;
         report_stop(&plan);
         return Ok(Exit::of_plan(&plan, args.detailed_exitcode));
     }
     let run = RunInfo::cli(Mode::Plan);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let _provider = connect::keep_until_exit(provider);
-    // Recording (open the store, write, flush) and printing are independent:
-    // they run side by side, and the command ends when both are done.
-    std::thread::scope(|side| {
-        side.spawn(|| warn_unsaved(runs::record_unapplied(&data, &run, &plan)));
-        print_plan(&plan, &args)
-    })?;
-    report_stop(&plan);
+    finish_plan(&data, &run, &plan, &|| print_plan(&plan, args.out.as_deref(), args.output))?;
     Ok(Exit::of_plan(&plan, args.detailed_exitcode))
 }
 
-fn print_plan(plan: &Plan, args: &PlanArgs) -> Result<(), Error> {
-    if let Some(path) = &args.out {
+/// Records a plan-only run and prints it with `print`. Recording (open the
+/// store, write, flush) and printing are independent: they run side by side,
+/// and the command ends when both are done.
+pub fn finish_plan(
+    data: &DataDir,
+    run: &RunInfo,
+    plan: &Plan,
+    print: &(dyn Fn() -> Result<(), Error> + Sync),
+) -> Result<(), Error> {
+    std::thread::scope(|side| {
+        side.spawn(|| warn_unsaved(runs::record_unapplied(data, run, plan)));
+        print()
+    })?;
+    report_stop(plan);
+    Ok(())
+}
+
+/// Prints `plan` as `output`, saving it to `out` first when asked.
+pub fn print_plan(plan: &Plan, out: Option<&Path>, output: OutputFormat) -> Result<(), Error> {
+    if let Some(path) = out {
         save(plan, path)?;
     }
-    match args.output {
+    match output {
         OutputFormat::Json => print_json(plan)?,
         OutputFormat::Table => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(plan_view::render_plan(plan).as_bytes())?;
-            if let Some(path) = &args.out {
-                writeln!(out, "Saved to {}; apply it with: ebb apply {}", path.display(), path.display())?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(plan_view::render_plan(plan).as_bytes())?;
+            if let Some(path) = out {
+                writeln!(stdout, "Saved to {}; apply it with: ebb apply {}", path.display(), path.display())?;
             }
         }
     }

@@ -67,6 +67,10 @@ pub fn render(record: &RunRecord) -> String {
     if let Some(plan_id) = &record.plan_id {
         let _ = writeln!(out, "  plan      made by run {plan_id}");
     }
+    let command_line = record.plan.as_ref().and_then(|p| p.command_line.as_ref());
+    if let Some(command_line) = command_line {
+        let _ = writeln!(out, "  command   {}", crate::shown::terminal_safe(&command_line.line));
+    }
     if let Some(reason) = &record.reason {
         let _ = writeln!(out, "  reason    {}", reason.replace('\n', "\n            "));
     }
@@ -96,6 +100,10 @@ pub fn render(record: &RunRecord) -> String {
     if !snapshot.is_empty() {
         let _ = writeln!(out, "\nSnapshot (what `ebb rollback {}` restores):", record.id);
         out.push_str(&snapshot.render());
+    }
+    if let Some(command_line) = command_line {
+        let _ = writeln!(out, "\nAs a runbook (save it in the runbooks directory to run it by name or on a schedule):");
+        out.push_str(&crate::shown::terminal_safe(&command_line.runbook));
     }
     out
 }

@@ -26,6 +26,19 @@ pub enum UsageError {
     NoTerminal { plan_run: Option<String> },
     #[error("the daemon at {api} holds the history store; stop it before checking or repairing the store")]
     RepairUnderDaemon { api: String },
+    #[error("name the cluster with --cluster (clusters in ebb.yaml: {})", if .known.is_empty() {
+        "none".to_owned()
+    } else {
+        .known.join(", ")
+    })]
+    WhichCluster { known: Vec<String> },
+    #[error(
+        "the daemon at {api} holds the history store and runs only its own runbooks, so this one-off cannot be \
+         recorded: write it as a runbook in the daemon's runbooks directory and run it by name, or stop the daemon"
+    )]
+    OneOffUnderDaemon { api: String },
+    #[error("{flag} {given:?}: {reason}")]
+    BadFlag { flag: &'static str, given: String, reason: String },
     #[error("the daemon holds the history store and applies saved plans without --force; make a new plan instead")]
     ForceUnderDaemon,
     #[error(

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::CommandLine;
 use crate::runbook::params::{ParamErrors, resolve};
 use crate::runbook::spec::RunbookSpec;
 use crate::runbook::{Catalog, Checked, check_file};
@@ -21,6 +22,8 @@ pub struct CompiledRunbook {
     pub sha256: String,
     /// Every declared param with its value (given, default or null).
     pub params: Map<String, Value>,
+    /// Set when the runbook was built from a command line rather than read from a file.
+    pub command_line: Option<CommandLine>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +59,7 @@ pub fn compile_checked(checked: Checked, given: &[(String, Value)]) -> Result<Co
         path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
         sha256: sha256_hex(checked.text.as_bytes()),
         params,
+        command_line: None,
     })
 }
 

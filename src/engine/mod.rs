@@ -7,6 +7,7 @@
 //! or the command line: the journal and the messenger come in from the caller.
 
 pub mod apply;
+mod command_line;
 mod compile;
 mod context;
 mod drift;
@@ -20,6 +21,7 @@ mod step_control;
 mod trigger;
 
 pub use apply::{Applied, AppliedStep, Journal, RunStatus, apply, no_journal};
+pub use command_line::CommandLine;
 pub use compile::{CompileError, CompiledRunbook, compile, compile_checked, sha256_hex};
 pub use context::{Mode, RunInfo};
 pub use name_check::bad_names;

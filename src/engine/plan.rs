@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::CommandLine;
 use crate::step::StepStatus;
 use crate::steps::PlannedStep;
 
@@ -30,6 +31,9 @@ pub struct Plan {
     /// A rollback plan: the run it undoes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// A plan of a runbook built from a command line: the line and the runbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_line: Option<CommandLine>,
     /// What the plan cannot do, said once for the whole plan (a rollback's purges).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -129,6 +133,7 @@ pub(crate) fn sample() -> Plan {
             },
         ],
         rollback_of: None,
+        command_line: None,
         notes: vec![],
     }
 }

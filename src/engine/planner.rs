@@ -84,6 +84,7 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
         status,
         steps: planned,
         rollback_of: None,
+        command_line: runbook.command_line.clone(),
         notes: Vec::new(),
     }
 }

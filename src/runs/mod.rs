@@ -12,9 +12,11 @@ mod memory_tests;
 mod recorded_apply;
 mod rollback_plan;
 mod run_end;
+mod runbook_now;
 
 pub use execute::{Unapplied, finish_run, goes_on_to_apply, record_declined, record_unapplied};
 pub use locks::{Guard, RunLocks};
 pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use rollback_plan::{RollbackError, plan_rollback};
 pub use run_end::notify_ended;
+pub use runbook_now::runbook_sha256_now;

@@ -75,6 +75,7 @@ pub async fn plan_rollback<P: Provider>(
         status: PlanStatus::Planned,
         steps,
         rollback_of: Some(record.id.clone()),
+        command_line: None,
         notes,
     })
 }

@@ -25,6 +25,7 @@ mod messages_query;
 mod network_faults;
 mod offsets_compute;
 mod offsets_conformance;
+mod one_offs;
 mod plan_evidence;
 mod provider_reads;
 mod provider_three_brokers;

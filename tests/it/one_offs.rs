@@ -1,0 +1,158 @@
+//! `ebb reset`, `ebb query` and `ebb purge`: one-offs built from flags that
+//! go through the same plan, confirmation, history and rollback as a
+//! runbook. Each reset's commits must equal what Apache's
+//! `kafka-consumer-groups --reset-offsets --execute` commits for a twin group
+//! given the same scope and strategy; a purge's log starts must equal what
+//! Apache's `kafka-get-offsets` reads afterwards.
+
+use std::collections::BTreeMap;
+
+use ebb_testkit::{Seeder, apache, shared_cluster, unique};
+
+use crate::cli_harness::{Ebb, config_keeping_history, now_ms};
+
+type Offsets = BTreeMap<(String, i32), i64>;
+
+async fn committed(group: &str) -> Offsets {
+    Seeder::new(&shared_cluster().bootstrap).committed(group).await
+}
+
+/// A topic of three partitions of 40 records a minute apart, and commits at
+/// 20, 25 and 30 for each group given.
+async fn seeded(prefix: &str, groups: &[&str]) -> String {
+    let seeder = Seeder::new(&shared_cluster().bootstrap);
+    let topic = unique(&format!("{prefix}-t"));
+    seeder.create_topic(&topic, 3).await;
+    for p in 0..3 {
+        seeder.produce_sequence(&topic, p, 40, &format!("order-{p}"), now_ms() - 50 * 60_000, 60_000).await;
+    }
+    for group in groups {
+        seeder.commit(group, &[(&topic, 0, 20), (&topic, 1, 25), (&topic, 2, 30)]).await;
+    }
+    topic
+}
+
+fn ebb_in(data: &std::path::Path) -> Ebb {
+    Ebb::new().config(&config_keeping_history(&shared_cluster().bootstrap, data))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reset_one_off_commits_what_apache_commits_and_rolls_back() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let data = tempfile::tempdir().unwrap();
+    let cases: [(&str, Vec<String>, Vec<&str>); 4] = [
+        ("subset-to-offset", vec!["--topic".into(), ":0,2".into()], vec!["--to-offset", "5"]),
+        ("shift-back", vec!["--topic".into(), String::new()], vec!["--shift-by", "-7"]),
+        ("all-topics-earliest", vec!["--all-topics".into()], vec!["--to-earliest"]),
+        ("latest", vec!["--topic".into(), String::new()], vec!["--to-latest"]),
+    ];
+    for (name, scope, strategy) in cases {
+        let (ours, theirs) = (unique(&format!("oo-{name}-ebb")), unique(&format!("oo-{name}-apache")));
+        let topic = seeded(name, &[&ours, &theirs]).await;
+        // `--topic` takes the topic, with its partitions after a colon when given.
+        let scope: Vec<String> = match scope.as_slice() {
+            [flag, suffix] => vec![flag.clone(), format!("{topic}{suffix}")],
+            other => other.to_vec(),
+        };
+        let before = committed(&ours).await;
+        let mut args: Vec<String> = vec!["reset".into(), ours.clone()];
+        args.extend(scope.iter().cloned());
+        args.extend(strategy.iter().map(|s| s.to_string()));
+        args.extend(["--yes".into(), "--output".into(), "json".into()]);
+        let run = ebb_in(data.path()).args(args).run().success();
+        let run_id = run.json()["plan"]["run_id"].as_str().expect("a run id").to_owned();
+
+        let scope_refs: Vec<&str> = scope.iter().map(String::as_str).collect();
+        apache::reset_offsets(bootstrap, &theirs, &scope_refs, &strategy, true).expect("Apache resets its twin");
+        assert_eq!(committed(&ours).await, committed(&theirs).await, "{name}: ebb reset commits what Apache commits");
+
+        let shown = ebb_in(data.path()).args(["show", &run_id]).run().success();
+        assert!(shown.stdout.contains("command   ebb --config"), "{name}: {}", shown.stdout);
+        assert!(shown.stdout.contains("As a runbook"), "{name}: {}", shown.stdout);
+        let yaml = shown.stdout.split("As a runbook").nth(1).unwrap().split_once('\n').unwrap().1;
+        let runbook: serde_yaml::Value = serde_yaml::from_str(yaml).expect("the runbook shown is YAML");
+        assert_eq!(runbook["steps"][0]["reset_offsets"]["group"].as_str(), Some(ours.as_str()), "{name}");
+
+        ebb_in(data.path()).args(["rollback", &run_id, "--yes"]).run().success();
+        assert_eq!(committed(&ours).await, before, "{name}: the rollback restores the group");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_changes_nothing_and_its_saved_plan_applies() {
+    let data = tempfile::tempdir().unwrap();
+    let group = unique("oo-dry");
+    let topic = seeded("oo-dry", &[&group]).await;
+    let before = committed(&group).await;
+    let plan_file = data.path().join("reset.plan.json");
+    let args = ["reset", &group, "--topic", &topic, "--to-earliest", "--dry-run", "--out"];
+    let planned = ebb_in(data.path()).args(args).args([plan_file.to_str().unwrap()]).run().success();
+    assert!(planned.stdout.contains("reset_offsets") || planned.stdout.contains("reset"), "{}", planned.stdout);
+    assert_eq!(committed(&group).await, before, "a dry run commits nothing");
+    ebb_in(data.path()).args(["apply", plan_file.to_str().unwrap()]).run().success();
+    let after = committed(&group).await;
+    assert!(after.values().all(|o| *o == 0), "the saved plan applied: {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_or_yes_nothing_is_changed() {
+    let data = tempfile::tempdir().unwrap();
+    let group = unique("oo-noterm");
+    let topic = seeded("oo-noterm", &[&group]).await;
+    let before = committed(&group).await;
+    ebb_in(data.path())
+        .args(["reset", &group, "--topic", &topic, "--to-latest"])
+        .run()
+        .code(1)
+        .stderr_contains("stdin is not a terminal");
+    assert_eq!(committed(&group).await, before);
+    ebb_in(data.path())
+        .args(["reset", &group, "--topic", &format!("{topic}:x"), "--to-latest", "--yes"])
+        .run()
+        .code(1)
+        .stderr_contains("--topic");
+    assert_eq!(committed(&group).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_one_off_finds_what_was_written_and_keeps_typed_text_literal() {
+    let data = tempfile::tempdir().unwrap();
+    let topic = seeded("oo-query", &[]).await;
+    let lines =
+        ebb_in(data.path()).args(["query", &topic, "--contains", "order-1-3", "--output", "jsonl"]).run().success();
+    let found: Vec<serde_json::Value> = lines.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // order-1-3 and order-1-30 … order-1-39.
+    assert_eq!(found.len(), 11, "{}", lines.stdout);
+    assert!(found.iter().all(|m| m["partition"] == 1 && m["value"].as_str().unwrap().contains("order-1-3")));
+
+    let one = ebb_in(data.path())
+        .args(["query", &topic, "--partition", "2", "--offset", "7", "--output", "json"])
+        .run()
+        .success();
+    let one = one.json();
+    assert_eq!(one["query"]["messages"][0]["value"], "order-2-7");
+    assert_eq!(one["query"]["count"], 1);
+
+    // Braces typed on the command line are text to find, not a template.
+    let braces =
+        ebb_in(data.path()).args(["query", &topic, "--contains", "{{params.x}}", "--output", "json"]).run().success();
+    assert_eq!(braces.json()["query"]["count"], 0);
+    let history = ebb_in(data.path()).args(["history", "--output", "json"]).run().success();
+    assert!(history.stdout.contains("ebb-query"), "{}", history.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purge_one_off_deletes_what_the_group_consumed_and_no_more() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let data = tempfile::tempdir().unwrap();
+    let group = unique("oo-purge");
+    let topic = seeded("oo-purge", &[&group]).await;
+    ebb_in(data.path()).args(["purge", &topic, "--consumed-by", &group, "--dry-run"]).run().success();
+    assert_eq!(apache::get_offsets(bootstrap, &topic, "-2"), BTreeMap::from([(0, 0), (1, 0), (2, 0)]), "dry run");
+    ebb_in(data.path()).args(["purge", &topic, "--before-offset", "35", "--yes"]).run().success();
+    assert_eq!(
+        apache::get_offsets(bootstrap, &topic, "-2"),
+        BTreeMap::from([(0, 20), (1, 25), (2, 30)]),
+        "capped by what the group consumed"
+    );
+}
