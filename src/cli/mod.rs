@@ -24,6 +24,7 @@ mod run;
 mod runbook_arg;
 mod schema;
 mod show;
+mod terminal_width;
 mod usage_error;
 mod validate;
 mod via_daemon;
@@ -47,6 +48,10 @@ pub struct Cli {
     /// Log lines as text or as JSON objects (on stderr; level from $EBB_LOG).
     #[arg(long, global = true, value_enum, default_value_t)]
     pub log_format: LogFormat,
+
+    /// Time zone for the times plans and runs show (IANA name; default UTC).
+    #[arg(long, global = true, value_name = "ZONE", value_parser = crate::schedule::parse_timezone)]
+    pub tz: Option<chrono_tz::Tz>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -105,6 +110,11 @@ pub enum OutputFormat {
 
 /// Runs one parsed command line to completion.
 pub async fn run(cli: Cli) -> Result<Exit, Error> {
+    let defaults = crate::step::ViewSettings::default();
+    plan_view::set_settings(crate::step::ViewSettings {
+        width: terminal_width::terminal_width().unwrap_or(defaults.width),
+        zone: cli.tz.unwrap_or(defaults.zone),
+    });
     match cli.command {
         Command::Cluster(ClusterCommand::Describe(args)) => {
             let config = crate::config::load(cli.config.as_deref())?;

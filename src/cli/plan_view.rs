@@ -4,8 +4,21 @@
 use std::fmt::Write;
 
 use crate::engine::{Applied, AppliedStep, Plan, PlanStatus, RunStatus};
+use crate::step::ViewSettings;
 use crate::steps;
 use crate::steps::reset_offsets::Outcome;
+
+/// How this command shows plans: set once from `--tz` and the terminal.
+static SETTINGS: std::sync::OnceLock<ViewSettings> = std::sync::OnceLock::new();
+
+/// Sets how plans are shown for the rest of the command.
+pub fn set_settings(settings: ViewSettings) {
+    let _ = SETTINGS.set(settings);
+}
+
+fn settings() -> ViewSettings {
+    SETTINGS.get().copied().unwrap_or_default()
+}
 
 pub fn render_plan(plan: &Plan) -> String {
     let mut out = String::new();
@@ -23,7 +36,7 @@ pub fn render_plan(plan: &Plan) -> String {
     );
     for step in &plan.steps {
         out.push('\n');
-        steps::view(step, &mut out);
+        steps::view(step, &settings(), &mut out);
     }
     if !plan.notes.is_empty() {
         out.push('\n');

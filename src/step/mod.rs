@@ -10,9 +10,11 @@ mod fields;
 mod messenger;
 pub mod progress;
 mod status;
+pub mod view_settings;
 
 pub use drift::Drift;
 pub use error::{JournalError, StepError};
 pub use fields::Fields;
 pub use messenger::{Delivery, Messenger, Notification};
 pub use status::StepStatus;
+pub use view_settings::ViewSettings;

@@ -28,7 +28,7 @@ pub use planned_step::PlannedStep;
 
 use crate::provider::{Provider, ProviderError};
 use crate::runbook::spec::StepKind;
-use crate::step::{Drift, Fields, JournalError, Messenger, StepError, StepStatus};
+use crate::step::{Drift, Fields, JournalError, Messenger, StepError, StepStatus, ViewSettings};
 
 /// Plans one step of kind `kind`, its fields rendered by `fields`.
 pub async fn plan<P: Provider>(
@@ -135,10 +135,11 @@ pub async fn drift<P: Provider>(step: &PlannedStep, provider: &P) -> Result<Vec<
 }
 
 /// A planned step for people: its line, its table, why it stopped, its warnings.
-pub fn view(step: &PlannedStep, out: &mut String) {
+pub fn view(step: &PlannedStep, settings: &ViewSettings, out: &mut String) {
     use std::fmt::Write;
     let _ = write!(out, "step {} ({}): {}", step.id, step.detail.kind(), step.status.name());
     match &step.detail {
+        StepDetail::QueryMessages { output: Some(output) } => out.push_str(&query_messages::view::headline(output)),
         StepDetail::ComputeOffsets { output: Some(output) } => out.push_str(&compute_offsets::view::headline(output)),
         StepDetail::Notify { to, message: Some(message) } => out.push_str(&notify::headline(to, message)),
         _ => {}
@@ -150,6 +151,7 @@ pub fn view(step: &PlannedStep, out: &mut String) {
     match &step.detail {
         StepDetail::ResetOffsets(reset) if !reset.group.is_empty() => reset_offsets::view::plan(out, &step.id, reset),
         StepDetail::PurgeMessages(purge) if !purge.topic.is_empty() => purge_messages::view::plan(out, &step.id, purge),
+        StepDetail::QueryMessages { output: Some(output) } => query_messages::view::plan(out, output, settings),
         _ => {}
     }
     for warning in &step.warnings {

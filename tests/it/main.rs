@@ -29,6 +29,7 @@ mod one_offs;
 mod plan_evidence;
 mod provider_reads;
 mod provider_three_brokers;
+mod query_view;
 mod reset_brokers;
 mod reset_conformance;
 mod reset_safety;

@@ -3,8 +3,11 @@
 
 mod query;
 mod resolve;
+pub mod view;
 
-pub use query::{Download, Filter, Needle, Order, PartitionMatches, Position, QueryError, QueryMessages, QueryOutput};
+pub use query::{
+    Download, Downloaded, Filter, Needle, Order, PartitionMatches, Position, QueryError, QueryMessages, QueryOutput,
+};
 pub use resolve::resolve;
 
 use crate::provider::Provider;

@@ -115,6 +115,16 @@ pub struct QueryOutput {
     pub scanned: u64,
     /// Partitions with matches, by partition.
     pub partitions: Vec<PartitionMatches>,
+    /// Where every match was written, when the query downloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downloaded: Option<Downloaded>,
+}
+
+/// A download written: the file, and how many records it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Downloaded {
+    pub path: String,
+    pub records: u64,
 }
 
 impl QueryOutput {
@@ -450,15 +460,20 @@ impl QueryMessages {
             return Err(QueryError::Download { path: pending.target().display().to_string(), reason });
         }
         collector.download = None;
-        if let Some(pending) = pending {
-            pending.finish().map_err(refused)?;
-        }
+        let downloaded = match pending {
+            Some(pending) => {
+                let path = pending.finish().map_err(refused)?;
+                Some(Downloaded { path: path.display().to_string(), records: collector.count })
+            }
+            None => None,
+        };
         Ok(QueryOutput {
             topic: self.topic.clone(),
             messages: collector.messages(),
             count: collector.count,
             scanned,
             partitions: collector.partitions.values().cloned().collect(),
+            downloaded,
         })
     }
 }
