@@ -21,7 +21,7 @@ async fn hostile_topic() -> String {
             .key("k\u{7}1")
             .at(at + 1_000),
         Record::value("plain").at(at + 2_000),
-        Record::value(b"NEEDLE\xff\xfe\x00binary".to_vec()).at(at + 3_000),
+        Record::value(b"NEEDLE\xff\xfe\x00binary").at(at + 3_000),
     ];
     seeder.produce(&topic, 0, records).await;
     seeder.produce(&topic, 1, vec![Record::value("plain").at(at)]).await;
