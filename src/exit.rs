@@ -58,7 +58,7 @@ impl From<RunState> for Exit {
         match state {
             RunState::Succeeded => Exit::Done,
             RunState::Refused => Exit::Refused,
-            RunState::Running | RunState::Failed | RunState::Interrupted => Exit::Failed,
+            RunState::Running | RunState::Failed | RunState::Interrupted | RunState::Declined => Exit::Failed,
         }
     }
 }

@@ -29,9 +29,15 @@ pub struct HistoryArgs {
     /// Only runs of this runbook.
     #[arg(long)]
     pub runbook: Option<String>,
-    /// Only runs with this status: running, succeeded, failed, refused, interrupted.
+    /// Only runs with this status: running, succeeded, failed, refused, interrupted, declined.
     #[arg(long)]
     pub status: Option<String>,
+    /// Only runs whose steps read or changed this consumer group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only runs whose steps read or changed this topic.
+    #[arg(long)]
+    pub topic: Option<String>,
     /// Only runs started at or after this time (RFC 3339, epoch ms, or relative like -24h).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
@@ -91,11 +97,20 @@ pub async fn history(config: &LoadedConfig, args: HistoryArgs) -> Result<Exit, E
             query.extend(args.runbook.map(|r| ("runbook", r)));
             query.extend(status.map(|s| ("status", s.name().to_owned())));
             query.extend(since.map(|s| ("since", s.to_rfc3339())));
+            query.extend(args.group.map(|g| ("group", g)));
+            query.extend(args.topic.map(|t| ("topic", t)));
             DaemonClient::new(config, &api)?.get::<RunList>("/runs", &query).await?.runs
         }
         None => {
-            let query =
-                RunQuery { runbook: args.runbook, status, since, limit: Some(args.limit), ..RunQuery::default() };
+            let query = RunQuery {
+                runbook: args.runbook,
+                status,
+                since,
+                limit: Some(args.limit),
+                group: args.group,
+                topic: args.topic,
+                ..RunQuery::default()
+            };
             data.list(&query)?
         }
     };
@@ -110,8 +125,10 @@ fn render(runs: &[RunSummary]) -> String {
     if runs.is_empty() {
         return "No runs in history.\n".to_owned();
     }
-    let mut table =
-        Table::new(vec!["RUN", "STARTED", "RUNBOOK", "CLUSTER", "TRIGGER", "MODE", "STATUS", "CHANGES", "DURATION"]);
+    let mut table = Table::new(vec![
+        "RUN", "STARTED", "RUNBOOK", "CLUSTER", "TRIGGER", "MODE", "STATUS", "CHANGES", "DURATION", "GROUPS", "TOPICS",
+    ]);
+    let names = |names: &[String]| if names.is_empty() { "-".to_owned() } else { crate::shown::bare(&names.join(",")) };
     for run in runs {
         let duration = run.finished_at.map_or_else(
             || "-".to_owned(),
@@ -127,6 +144,8 @@ fn render(runs: &[RunSummary]) -> String {
             run.status.name().to_owned(),
             run.changes.to_string(),
             duration,
+            names(&run.groups),
+            names(&run.topics),
         ]);
     }
     table.render()

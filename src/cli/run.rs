@@ -75,13 +75,13 @@ pub async fn show_confirm_apply(
         return Ok(Exit::of_plan(plan, false));
     }
     if !yes {
-        let declined = |data: &DataDir| warn_unsaved(runs::record_declined(data, run, plan));
+        let declined = |data: &DataDir, why: &str| warn_unsaved(runs::record_declined(data, run, plan, why));
         if !std::io::stdin().is_terminal() {
-            declined(data);
+            declined(data, "not confirmed: stdin is not a terminal and --yes was not given");
             return Err(UsageError::NoTerminal { plan_run: None }.into());
         }
         if !confirm(plan)? {
-            declined(data);
+            declined(data, "not confirmed");
             println!("Not applied: nothing was changed.");
             return Ok(Exit::Failed);
         }

@@ -294,6 +294,8 @@ struct RunsQuery {
     status: Option<String>,
     limit: Option<usize>,
     since: Option<String>,
+    group: Option<String>,
+    topic: Option<String>,
 }
 
 async fn list_runs(
@@ -305,8 +307,10 @@ async fn list_runs(
         return denied.into_response();
     }
     let Ok(Query(query)) = query else {
-        return ApiError::bad_request("query parameters: runbook, status, limit (a number), since (RFC 3339)")
-            .into_response();
+        return ApiError::bad_request(
+            "query parameters: runbook, status, group, topic, limit (a number), since (RFC 3339)",
+        )
+        .into_response();
     };
     let status = match query.status.as_deref() {
         None => None,
@@ -328,7 +332,15 @@ async fn list_runs(
     if limit == 0 || limit > MOST_RUNS {
         return ApiError::bad_request(format!("limit must be 1 to {MOST_RUNS}")).into_response();
     }
-    let request = RunQuery { runbook: query.runbook, status, since, limit: Some(limit), ..RunQuery::default() };
+    let request = RunQuery {
+        runbook: query.runbook,
+        status,
+        since,
+        limit: Some(limit),
+        group: query.group,
+        topic: query.topic,
+        ..RunQuery::default()
+    };
     match daemon.store.list(&request) {
         Ok(runs) => Json(json!({ "runs": runs })).into_response(),
         Err(e) => ApiError::from(e).into_response(),

@@ -114,7 +114,9 @@ pub fn document() -> Value {
         if route.path == "/api/v1/runs" {
             operation["parameters"] = json!([
                 { "name": "runbook", "in": "query", "schema": { "type": "string" } },
-                { "name": "status", "in": "query", "schema": { "enum": ["running", "succeeded", "failed", "refused", "interrupted"] } },
+                { "name": "status", "in": "query", "schema": { "enum": ["running", "succeeded", "failed", "refused", "interrupted", "declined"] } },
+                { "name": "group", "in": "query", "schema": { "type": "string" }, "description": "Runs whose steps read or changed this consumer group." },
+                { "name": "topic", "in": "query", "schema": { "type": "string" }, "description": "Runs whose steps read or changed this topic." },
                 { "name": "since", "in": "query", "schema": { "type": "string", "format": "date-time" } },
                 { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } },
             ]);

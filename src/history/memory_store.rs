@@ -52,6 +52,7 @@ impl Store for MemoryStore {
             .filter(|r| query.since.is_none_or(|t| r.started_at >= t))
             .filter(|r| query.before.is_none_or(|t| r.started_at < t))
             .map(RunRecord::summary)
+            .filter(|summary| query.names_match(summary))
             .collect();
         if !query.oldest_first {
             found.reverse();

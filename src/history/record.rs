@@ -61,11 +61,20 @@ pub enum RunState {
     Refused,
     /// Its process stopped before the run finished (found when the store was next opened).
     Interrupted,
+    /// Not confirmed at the prompt (or no terminal to ask on, without
+    /// `--yes`): its plan is kept, nothing was changed.
+    Declined,
 }
 
 impl RunState {
-    pub const ALL: [RunState; 5] =
-        [RunState::Running, RunState::Succeeded, RunState::Failed, RunState::Refused, RunState::Interrupted];
+    pub const ALL: [RunState; 6] = [
+        RunState::Running,
+        RunState::Succeeded,
+        RunState::Failed,
+        RunState::Refused,
+        RunState::Interrupted,
+        RunState::Declined,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +83,7 @@ impl RunState {
             RunState::Failed => "failed",
             RunState::Refused => "refused",
             RunState::Interrupted => "interrupted",
+            RunState::Declined => "declined",
         }
     }
 
@@ -137,6 +147,13 @@ pub struct RunSummary {
     /// it was kept, where the record says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reset_groups: Option<Vec<String>>,
+    /// The groups the run's steps read or changed (absent in summaries
+    /// written before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// The topics the run's steps read or changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
 }
 
 impl RunRecord {
@@ -242,7 +259,18 @@ impl RunRecord {
             changes: self.change_count(),
             reason: self.reason.as_ref().and_then(|r| r.lines().next()).map(str::to_owned),
             reset_groups: Some(self.reset_groups()),
+            groups: self.named(|names| names.groups),
+            topics: self.named(|names| names.topics),
         }
+    }
+
+    /// The groups or topics (as `pick` chooses) the plan's steps name, once each.
+    fn named(&self, pick: impl Fn(crate::steps::Touches) -> Vec<String>) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.plan.iter().flat_map(|p| &p.steps).flat_map(|step| pick(step.detail.names())).collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The groups this run snapshotted before resetting, once each.

@@ -251,7 +251,7 @@ impl SledStore {
             }
             let (key, _) = entry?;
             let Some(summary) = self.summary(&key[prefix.len()..])? else { continue };
-            if status_filter.is_none_or(|s| s == summary.status) {
+            if status_filter.is_none_or(|s| s == summary.status) && query.names_match(&summary) {
                 found.push(summary);
             }
         }

@@ -17,6 +17,19 @@ pub struct RunQuery {
     pub before: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
     pub oldest_first: bool,
+    /// Runs whose steps read or changed this group.
+    pub group: Option<String>,
+    /// Runs whose steps read or changed this topic.
+    pub topic: Option<String>,
+}
+
+impl RunQuery {
+    /// Whether `summary` passes the group and topic filters (the indexes
+    /// narrow by runbook, status and time; these are checked run by run).
+    pub fn names_match(&self, summary: &RunSummary) -> bool {
+        self.group.as_ref().is_none_or(|g| summary.groups.contains(g))
+            && self.topic.as_ref().is_none_or(|t| summary.topics.contains(t))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

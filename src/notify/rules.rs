@@ -20,7 +20,7 @@ pub fn events_of(record: &RunRecord) -> Vec<RunEvent> {
         RunState::Succeeded => events.push(RunEvent::Success),
         RunState::Failed | RunState::Interrupted => events.push(RunEvent::Failure),
         RunState::Refused => events.push(RunEvent::Refused),
-        RunState::Running => {}
+        RunState::Running | RunState::Declined => {}
     }
     if record.mode == Mode::Plan && record.change_count() > 0 {
         events.push(RunEvent::Changes);

@@ -28,11 +28,11 @@ pub fn record_unapplied(store: &dyn Store, run: &RunInfo, plan: &Plan) -> Unappl
     save(store, RunRecord::planned(run, plan))
 }
 
-/// Records run `run` as declined at the confirmation prompt: its plan kept,
-/// nothing changed.
-pub fn record_declined(store: &dyn Store, run: &RunInfo, plan: &Plan) -> Unapplied {
+/// Records run `run` as declined (`why` it was not confirmed): its plan
+/// kept, nothing changed.
+pub fn record_declined(store: &dyn Store, run: &RunInfo, plan: &Plan, why: &str) -> Unapplied {
     let mut record = RunRecord::start(run, plan);
-    record.finish(RunState::Failed, Some("not confirmed: nothing was changed".to_owned()));
+    record.finish(RunState::Declined, Some(format!("{why}: nothing was changed")));
     save(store, record)
 }
 

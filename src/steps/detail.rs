@@ -72,6 +72,35 @@ impl StepDetail {
         }
     }
 
+    /// The groups and topics it reads or changes, for finding runs by them.
+    pub fn names(&self) -> Touches {
+        let topics_of = |partitions: &mut dyn Iterator<Item = &str>| {
+            let mut topics: Vec<String> = partitions.map(str::to_owned).collect();
+            topics.dedup();
+            topics
+        };
+        match self {
+            StepDetail::QueryMessages { output: Some(output) } => {
+                Touches { groups: vec![], topics: vec![output.topic.clone()] }
+            }
+            StepDetail::ComputeOffsets { output: Some(output) } => Touches {
+                groups: vec![output.group.clone()],
+                topics: topics_of(&mut output.partitions.iter().map(|p| p.topic.as_str())),
+            },
+            StepDetail::ResetOffsets(reset) => Touches {
+                groups: vec![reset.group.clone()],
+                topics: topics_of(
+                    &mut reset
+                        .changes
+                        .iter()
+                        .map(|c| c.planned.topic.as_str())
+                        .chain(reset.unchanged.iter().map(|u| u.topic.as_str())),
+                ),
+            },
+            other => other.touches(),
+        }
+    }
+
     /// What later templates see as `steps.<id>.output`.
     pub fn template_output(&self) -> Option<Value> {
         match self {

@@ -37,9 +37,14 @@ pub fn now_ms() -> i64 {
 /// `script`) in a directory holding `ebb.yaml` for `bootstrap` and `rb.yaml`,
 /// typing `input`. Returns the exit code and everything the terminal showed.
 pub fn on_a_terminal(bootstrap: &str, runbook_text: &str, args: &str, input: &str) -> (i32, String) {
+    on_a_terminal_with(&config_for(bootstrap), runbook_text, args, input)
+}
+
+/// [`on_a_terminal`] with this `ebb.yaml`.
+pub fn on_a_terminal_with(config: &str, runbook_text: &str, args: &str, input: &str) -> (i32, String) {
     use std::io::Write;
     let dir = tempdir::Dir::new();
-    std::fs::write(dir.path().join("ebb.yaml"), config_for(bootstrap)).unwrap();
+    std::fs::write(dir.path().join("ebb.yaml"), config).unwrap();
     std::fs::write(dir.path().join("rb.yaml"), runbook_text).unwrap();
     let command = format!("{} --config ebb.yaml {args}", env!("CARGO_BIN_EXE_ebb"));
     let mut child = Command::new("script")

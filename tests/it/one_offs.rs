@@ -156,3 +156,41 @@ async fn a_purge_one_off_deletes_what_the_group_consumed_and_no_more() {
         "capped by what the group consumed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declined_run_is_declined_and_history_finds_runs_by_group_and_topic() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let data = tempfile::tempdir().unwrap();
+    let config = config_keeping_history(bootstrap, data.path());
+    let (group, other) = (unique("oo-declined"), unique("oo-other"));
+    let topic = seeded("oo-declined", &[&group, &other]).await;
+    let before = committed(&group).await;
+
+    let (code, screen) = crate::cli_harness::on_a_terminal_with(
+        &config,
+        "",
+        &format!("reset {group} --topic {topic} --to-latest"),
+        "no",
+    );
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("Type yes to apply") && screen.contains("Not applied"), "{screen}");
+    ebb_in(data.path()).args(["reset", &group, "--topic", &topic, "--to-latest"]).run().code(1);
+    assert_eq!(committed(&group).await, before, "nothing was changed");
+
+    let declined = ebb_in(data.path()).args(["history", "--status", "declined", "--output", "json"]).run().success();
+    let runs = declined.json()["runs"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 2, "the prompt and the missing terminal: {runs:?}");
+    assert!(
+        runs.iter().all(|r| r["groups"] == serde_json::json!([group]) && r["topics"] == serde_json::json!([topic]))
+    );
+
+    ebb_in(data.path()).args(["reset", &other, "--topic", &topic, "--to-earliest", "--yes"]).run().success();
+    let by_group = ebb_in(data.path()).args(["history", "--group", &other, "--output", "json"]).run().success();
+    let by_group = by_group.json()["runs"].as_array().unwrap().clone();
+    assert_eq!(by_group.len(), 1, "{by_group:?}");
+    assert_eq!(by_group[0]["status"], "succeeded");
+    let by_topic = ebb_in(data.path()).args(["history", "--topic", &topic, "--output", "json"]).run().success();
+    assert_eq!(by_topic.json()["runs"].as_array().unwrap().len(), 3);
+    let table = ebb_in(data.path()).args(["history", "--group", &other]).run().success();
+    assert!(table.stdout.contains("GROUPS") && table.stdout.contains(&other), "{}", table.stdout);
+}
