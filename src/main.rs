@@ -33,7 +33,8 @@ fn main() -> ExitCode {
     match runtime.block_on(ebb::cli::run(cli)) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("error: {e}");
+            let word = ebb::cli::paint(ebb::cli::colour_on(&std::io::stderr()), ebb::cli::Tone::Bad, "error:");
+            eprintln!("{word} {e}");
             e.exit().into()
         }
     }

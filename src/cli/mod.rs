@@ -4,6 +4,7 @@
 
 mod apply;
 mod cluster;
+mod completions;
 mod connect;
 mod daemon;
 mod daemon_client;
@@ -11,7 +12,9 @@ mod daemon_client_error;
 mod error;
 mod history;
 mod history_repair;
+mod init;
 mod one_off;
+mod paint;
 mod plan;
 mod plan_file_error;
 mod plan_view;
@@ -30,6 +33,7 @@ mod validate;
 mod via_daemon;
 
 pub use error::Error;
+pub use paint::{Tone, colour_on, paint};
 pub use schema::schema_text;
 
 use std::path::PathBuf;
@@ -86,6 +90,12 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
     Schema,
+    /// Write a commented ebb.yaml for one cluster and a first runbook.
+    Init(init::InitArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
     plan_view::set_settings(crate::step::ViewSettings {
         width: terminal_width::terminal_width().unwrap_or(defaults.width),
         zone: cli.tz.unwrap_or(defaults.zone),
+        colour: paint::colour_on(&std::io::stdout()),
     });
     match cli.command {
         Command::Cluster(ClusterCommand::Describe(args)) => {
@@ -132,5 +143,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
+        Command::Init(args) => init::init(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }

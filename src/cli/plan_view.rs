@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::paint::{Tone, paint};
 use crate::engine::{Applied, AppliedStep, Plan, PlanStatus, RunStatus};
 use crate::step::ViewSettings;
 use crate::steps;
@@ -45,14 +46,15 @@ pub fn render_plan(plan: &Plan) -> String {
         let _ = writeln!(out, "note: {note}");
     }
     out.push('\n');
-    let _ = match plan.status {
+    let (tone, line) = match plan.status {
         PlanStatus::Planned if plan.has_changes() => {
-            writeln!(out, "Plan: {} partition(s) to change.", plan.change_count())
+            (Tone::Change, format!("Plan: {} partition(s) to change.", plan.change_count()))
         }
-        PlanStatus::Planned => writeln!(out, "No changes."),
-        PlanStatus::Refused => writeln!(out, "Refused: nothing will change."),
-        PlanStatus::Failed => writeln!(out, "Failed: nothing will change."),
+        PlanStatus::Planned => (Tone::Good, "No changes.".to_owned()),
+        PlanStatus::Refused => (Tone::Bad, "Refused: nothing will change.".to_owned()),
+        PlanStatus::Failed => (Tone::Bad, "Failed: nothing will change.".to_owned()),
     };
+    let _ = writeln!(out, "{}", paint(settings().colour, tone, &line));
     out
 }
 
@@ -80,15 +82,19 @@ pub fn render_applied(applied: &Applied) -> String {
         .count();
     let deleted: i64 =
         applied.steps.iter().filter_map(AppliedStep::purge).flat_map(|p| &p.results).map(|r| r.deleted).sum();
-    let _ = match applied.status {
-        RunStatus::Succeeded if deleted > 0 => writeln!(
-            out,
-            "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
+    let reason = applied.reason.as_deref().unwrap_or("");
+    let (tone, line) = match applied.status {
+        RunStatus::Succeeded if deleted > 0 => (
+            Tone::Good,
+            format!(
+                "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
+            ),
         ),
-        RunStatus::Succeeded => writeln!(out, "Succeeded: {committed} partition(s) committed and verified."),
-        RunStatus::Refused => writeln!(out, "Refused: {}", applied.reason.as_deref().unwrap_or("")),
-        RunStatus::Failed => writeln!(out, "Failed: {}", applied.reason.as_deref().unwrap_or("")),
+        RunStatus::Succeeded => (Tone::Good, format!("Succeeded: {committed} partition(s) committed and verified.")),
+        RunStatus::Refused => (Tone::Bad, format!("Refused: {reason}")),
+        RunStatus::Failed => (Tone::Bad, format!("Failed: {reason}")),
     };
+    let _ = writeln!(out, "{}", paint(settings().colour, tone, &line));
     out
 }
 

@@ -1,18 +1,27 @@
-//! A progress bar for long reads, drawn on standard error only when it is a
-//! terminal: redirected output and pipes never see it.
+//! A progress bar for long reads (indicatif), drawn on standard error only
+//! when it is a terminal: redirected output and pipes never see it. One bar
+//! per step, cleared when its read finishes (the plan says what was read).
 
-use std::io::{IsTerminal, Write};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use crate::step::progress::{Progress, ProgressSink};
 
-const WIDTH: usize = 30;
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
+/// `find [##########..........]  50%  500000/1000000 records (1.2M/s, 0s)`.
+const TEMPLATE: &str = "{prefix} [{bar:30}] {percent:>3}%  {pos}/{len} records ({per_sec}, {eta})";
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ProgressBar {
-    last_drawn: Mutex<Option<Instant>>,
+    bars: Mutex<BTreeMap<String, indicatif::ProgressBar>>,
+}
+
+impl std::fmt::Debug for ProgressBar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressBar")
+    }
 }
 
 impl ProgressBar {
@@ -20,35 +29,42 @@ impl ProgressBar {
     pub fn on_terminal() -> Option<ProgressSink> {
         std::io::stderr().is_terminal().then(|| Arc::new(ProgressBar::default()) as ProgressSink)
     }
+
+    fn with_bar(&self, step: &str, total: u64, act: impl FnOnce(&indicatif::ProgressBar)) {
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        let bar = bars.entry(step.to_owned()).or_insert_with(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            bar.set_style(style());
+            bar.set_prefix(step.to_owned());
+            bar
+        });
+        bar.set_length(total);
+        act(bar);
+    }
 }
 
-/// One frame: `find [#########.....................]  30%  300000/1000000 records`.
-pub fn frame(step: &str, done: u64, total: u64) -> String {
-    let fraction = if total == 0 { 1.0 } else { (done as f64 / total as f64).min(1.0) };
-    let filled = (fraction * WIDTH as f64).round() as usize;
-    format!(
-        "{step} [{}{}] {:>3}%  {done}/{total} records",
-        "#".repeat(filled),
-        ".".repeat(WIDTH - filled),
-        (fraction * 100.0).floor() as u32
-    )
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template(TEMPLATE).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("#>.")
 }
 
 impl Progress for ProgressBar {
     fn advance(&self, step: &str, done: u64, total: u64) {
-        let mut last = self.last_drawn.lock().unwrap_or_else(|p| p.into_inner());
-        if last.is_some_and(|at| at.elapsed() < REDRAW_EVERY) {
-            return;
+        // Nothing to read, nothing to draw.
+        if total > 0 {
+            self.with_bar(step, total, |bar| bar.set_position(done));
         }
-        *last = Some(Instant::now());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{}", frame(step, done, total));
-        let _ = err.flush();
     }
 
     fn finish(&self, step: &str, done: u64, total: u64) {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "\r\x1b[2K{}", frame(step, done, total));
+        if !self.bars.lock().unwrap_or_else(|p| p.into_inner()).contains_key(step) {
+            return;
+        }
+        self.with_bar(step, total, |bar| {
+            bar.set_position(done);
+            // The plan says how much was read; the bar leaves the screen.
+            bar.finish_and_clear();
+        });
+        self.bars.lock().unwrap_or_else(|p| p.into_inner()).remove(step);
     }
 }
 
@@ -57,12 +73,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_frame_shows_the_share_read() {
-        assert_eq!(frame("find", 0, 200), format!("find [{}]   0%  0/200 records", ".".repeat(30)));
-        assert_eq!(
-            frame("find", 100, 200),
-            format!("find [{}{}]  50%  100/200 records", "#".repeat(15), ".".repeat(15))
-        );
-        assert_eq!(frame("find", 0, 0), format!("find [{}] 100%  0/0 records", "#".repeat(30)));
+    fn the_template_is_one_indicatif_reads() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+        let hidden = ProgressBar::default();
+        hidden.advance("find", 10, 20);
+        hidden.finish("find", 20, 20);
+        assert!(hidden.bars.lock().unwrap().is_empty());
     }
 }

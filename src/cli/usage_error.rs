@@ -37,6 +37,10 @@ pub enum UsageError {
          recorded: write it as a runbook in the daemon's runbooks directory and run it by name, or stop the daemon"
     )]
     OneOffUnderDaemon { api: String },
+    #[error("{} exists; ebb init never replaces a file (choose another --dir)", .path.display())]
+    WouldReplace { path: PathBuf },
+    #[error("cannot write {}: {source}", .path.display())]
+    CannotWrite { path: PathBuf, source: std::io::Error },
     #[error("{flag} {given:?}: {reason}")]
     BadFlag { flag: &'static str, given: String, reason: String },
     #[error("the daemon holds the history store and applies saved plans without --force; make a new plan instead")]

@@ -167,9 +167,10 @@ fn known(names: &[&str]) -> String {
     if names.is_empty() { " (there are none)".to_owned() } else { format!(" (known: {})", names.join(", ")) }
 }
 
-/// A template that failed to render, with the step and field it belongs to.
+/// A template that failed to render, with the step and field it belongs to
+/// (the message names the field; whoever shows it names the step, once).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("step `{step}`, field `{field}`: {message}")]
+#[error("field `{field}`: {message}")]
 pub struct RenderError {
     pub step: String,
     pub field: String,
@@ -277,7 +278,7 @@ mod tests {
         assert_eq!(renderer.render("s", "f", "{{and (lte params.n 3) (ne params.n 4)}}", &context).unwrap(), "true");
         let err = renderer.render("reset", "when", "{{params.missing}}", &context).unwrap_err();
         assert_eq!(err.step, "reset");
-        assert!(err.to_string().starts_with("step `reset`, field `when`: "), "{err}");
+        assert!(err.to_string().starts_with("field `when`: ") && err.step == "reset", "{err}");
         assert!(err.to_string().contains("params.missing"), "{err}");
     }
 

@@ -15,10 +15,12 @@ pub enum StepError {
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A field whose rendered value is wrong: a bad name, a number out of range.
-    #[error("step `{step}`, field `{field}`: {reason}")]
+    /// Its message leaves the step out: a plan, a record and `ebb plan` name
+    /// the step beside it, once.
+    #[error("field `{field}`: {reason}")]
     Field { step: String, field: String, reason: String },
     /// A step that cannot run as written in this run (an earlier step it needs is missing).
-    #[error("step `{step}`: {reason}")]
+    #[error("{reason}")]
     Unresolved { step: String, reason: String },
     /// A kind's own failure.
     #[error(transparent)]

@@ -9,11 +9,13 @@ pub struct ViewSettings {
     /// Columns a table line may take.
     pub width: usize,
     pub zone: Tz,
+    /// Whether the plan's outcome may be coloured (a terminal, no `NO_COLOR`).
+    pub colour: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { width: 160, zone: chrono_tz::UTC }
+        ViewSettings { width: 160, zone: chrono_tz::UTC, colour: false }
     }
 }
 

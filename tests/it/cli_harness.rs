@@ -42,6 +42,17 @@ pub fn on_a_terminal(bootstrap: &str, runbook_text: &str, args: &str, input: &st
 
 /// [`on_a_terminal`] with this `ebb.yaml`.
 pub fn on_a_terminal_with(config: &str, runbook_text: &str, args: &str, input: &str) -> (i32, String) {
+    on_a_terminal_in_env(config, runbook_text, args, input, &[])
+}
+
+/// [`on_a_terminal_with`], with these variables set in ebb's environment.
+pub fn on_a_terminal_in_env(
+    config: &str,
+    runbook_text: &str,
+    args: &str,
+    input: &str,
+    env: &[(&str, &str)],
+) -> (i32, String) {
     use std::io::Write;
     let dir = tempdir::Dir::new();
     std::fs::write(dir.path().join("ebb.yaml"), config).unwrap();
@@ -50,6 +61,7 @@ pub fn on_a_terminal_with(config: &str, runbook_text: &str, args: &str, input: &
     let mut child = Command::new("script")
         .args(["-q", "-e", "-c", &command, "/dev/null"])
         .current_dir(dir.path())
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -6,6 +6,7 @@
 mod broker_failover;
 mod cli_describe;
 mod cli_harness;
+mod cli_polish;
 mod cli_validate;
 mod cloud_providers;
 mod daemon_api;
