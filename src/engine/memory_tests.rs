@@ -218,3 +218,25 @@ async fn a_journal_that_cannot_save_stops_the_apply_before_its_first_change() {
     assert!(applied.reason.unwrap_or_default().contains("cannot record the run in history"));
     assert_eq!(cluster.requests().0, 0);
 }
+
+#[tokio::test]
+async fn a_replay_by_time_that_moves_forward_is_noted_and_max_skip_zero_refuses_it() {
+    // Record i is at T0 + i seconds (the memory cluster's spacing); billing sits at 10 and 20.
+    let at = chrono::DateTime::from_timestamp_millis(T0 + 15_000).unwrap().to_rfc3339();
+    let steps = format!(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: {{ to_datetime: \"{at}\" }}\n"
+    );
+    let made = plan(&runbook(&steps), &orders(), &RunInfo::cli(Mode::Plan)).await;
+    let step = &made.steps[0];
+    assert!(step.warnings.iter().any(|w| w.contains("forward") && w.contains("1 partition(s)")), "{:?}", step.warnings);
+    let reset = reset_plan(&made, "reset");
+    let forward = reset.changes.iter().find(|c| c.planned.partition == 0).expect("partition 0 moves");
+    assert!(forward.planned.note.as_deref().is_some_and(|n| n.contains("forward past")), "{forward:?}");
+    let guarded = plan(
+        &runbook(&steps.replace("reset_offsets:\n", "reset_offsets:\n      max_skip: 0\n")),
+        &orders(),
+        &RunInfo::cli(Mode::Plan),
+    )
+    .await;
+    assert_eq!(guarded.status, PlanStatus::Refused, "{:?}", guarded.steps[0].reason);
+}

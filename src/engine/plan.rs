@@ -111,6 +111,7 @@ pub(crate) fn sample() -> Plan {
                 status: StepStatus::Ok,
                 detail: StepDetail::ComputeOffsets {
                     output: Some(ComputeOutput {
+                        warnings: vec![],
                         group: "billing".into(),
                         partitions: vec![],
                         total_skip: 0,

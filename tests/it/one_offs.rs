@@ -194,3 +194,37 @@ async fn a_declined_run_is_declined_and_history_finds_runs_by_group_and_topic() 
     let table = ebb_in(data.path()).args(["history", "--group", &other]).run().success();
     assert!(table.stdout.contains("GROUPS") && table.stdout.contains(&other), "{}", table.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replay_that_would_skip_says_so_and_the_example_refuses_it() {
+    let data = tempfile::tempdir().unwrap();
+    let group = unique("oo-replay");
+    let topic = seeded("oo-replay", &[&group]).await;
+    // Messages are a minute apart from 50 minutes ago; the group sits at 20, 25
+    // and 30, so "the last 15 minutes" starts at about 35: forward, not back.
+    let planned = ebb_in(data.path())
+        .args(["reset", &group, "--topic", &topic, "--by-duration", "15m", "--dry-run"])
+        .run()
+        .success();
+    let out = &planned.stdout;
+    assert!(out.contains("MOVE") && out.contains("skip "), "{out}");
+    assert!(out.contains("forward past") && out.contains("has not read"), "{out}");
+    let back =
+        ebb_in(data.path()).args(["reset", &group, "--topic", &topic, "--shift-by", "-3", "--dry-run"]).run().success();
+    assert!(back.stdout.contains("re-read 3"), "{}", back.stdout);
+
+    let example = ebb_testkit::repo_root().join("runbooks/replay-last-2h.yaml");
+    let refused = ebb_in(data.path())
+        .args(["plan", example.to_str().unwrap(), "--set", &format!("group={group}")])
+        .args(["--set", &format!("topic={topic}"), "--set", "window=15m"])
+        .run()
+        .code(3);
+    assert!(refused.stderr.contains("max_skip"), "{}\n{}", refused.stdout, refused.stderr);
+    let before = committed(&group).await;
+    ebb_in(data.path())
+        .args(["plan", example.to_str().unwrap(), "--set", &format!("group={group}")])
+        .args(["--set", &format!("topic={topic}"), "--set", "window=2h"])
+        .run()
+        .success();
+    assert_eq!(committed(&group).await, before, "a plan changes nothing");
+}

@@ -79,6 +79,11 @@ pub struct ComputeOutput {
     pub total_skip: i64,
     /// Messages rewound in total, over partitions with a committed offset.
     pub total_rewind: i64,
+    /// What a person should know before this moves anything: a strategy
+    /// meant to replay (`to_datetime`, `by_duration`) that moves partitions
+    /// forward, past messages the group has not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +163,7 @@ impl ComputeOffsets {
                     None => Wanted::Keep("no matching message"),
                 },
             };
-            let (target, note) = match wanted {
+            let (target, mut note) = match wanted {
                 Wanted::Exact(offset) => (offset, None),
                 Wanted::Noted(offset, note) => (offset, Some(note)),
                 Wanted::Clamp(offset) => clamp(offset, marks),
@@ -167,6 +172,13 @@ impl ComputeOffsets {
                     None => continue,
                 },
             };
+            // A replay that would skip: the time's first message is past where the group is.
+            if let (Targeting::Time(_), Some(c)) = (&self.targeting, current)
+                && target > c
+            {
+                let forward = format!("forward past {} unread message(s)", target - c);
+                note = Some(note.map_or(forward.clone(), |n| format!("{n}; {forward}")));
+            }
             partitions.push(PartitionTarget {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
@@ -182,7 +194,20 @@ impl ComputeOffsets {
         let moves = partitions.iter().filter_map(|p| p.current.map(|c| p.target - c));
         let (total_skip, total_rewind) =
             moves.fold((0, 0), |(skip, rewind), d| if d > 0 { (skip + d, rewind) } else { (skip, rewind - d) });
-        Ok(ComputeOutput { group: self.group.clone(), partitions, total_skip, total_rewind })
+        let mut warnings = Vec::new();
+        if matches!(self.targeting, Targeting::Time(_)) {
+            let forward: Vec<&PartitionTarget> =
+                partitions.iter().filter(|p| p.current.is_some_and(|c| p.target > c)).collect();
+            if !forward.is_empty() {
+                let skipped: i64 = forward.iter().map(|p| p.target - p.current.unwrap_or(p.target)).sum();
+                warnings.push(format!(
+                    "a replay by time moves {} partition(s) of group {:?} forward, past {skipped} message(s) it has not read: the time is after where the group is (add max_skip: 0 to refuse this)",
+                    forward.len(),
+                    self.group
+                ));
+            }
+        }
+        Ok(ComputeOutput { group: self.group.clone(), partitions, total_skip, total_rewind, warnings })
     }
 
     /// The partitions in scope, sorted. Whether they exist is checked by the

@@ -24,7 +24,8 @@ pub async fn plan<P: Provider>(
     provider: &P,
 ) -> Result<KindPlan, StepError> {
     let output = resolve(fields, earlier, spec)?.run(provider).await?;
-    Ok(KindPlan::new(StepStatus::Ok, StepDetail::ComputeOffsets { output: Some(output) }))
+    let warnings = output.warnings.clone();
+    Ok(KindPlan { warnings, ..KindPlan::new(StepStatus::Ok, StepDetail::ComputeOffsets { output: Some(output) }) })
 }
 
 impl From<ComputeError> for StepError {

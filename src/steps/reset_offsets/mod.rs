@@ -51,7 +51,8 @@ pub async fn plan<P: Provider>(
     reset.wait_for_inactive = spec.wait_for_inactive.clone();
     let movement = Movement::of(reset.changes.iter().map(|c| (c.planned.current, c.planned.target)));
     let refusal = guards::check(&reset.guards, &reset.group, movement).err().map(|e| e.to_string());
-    let mut warnings = Vec::new();
+    // An earlier compute step warned in its own plan; an inline one warns here.
+    let mut warnings = if spec.offsets.is_none() { targets.warnings.clone() } else { Vec::new() };
     if !reset.changes.is_empty() {
         let described = provider.describe_group(&reset.group).await?;
         reset.group_state = Some(described.state.to_string());

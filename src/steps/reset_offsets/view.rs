@@ -8,8 +8,18 @@ use crate::text_table::{Table, dash};
 use super::apply::{Outcome, ResetApplied};
 use super::reset_plan::ResetPlan;
 
-const RESET_HEADER: [&str; 9] =
-    ["TOPIC", "PARTITION", "CURRENT", "TARGET", "LOG-START", "LOG-END", "LAG-BEFORE", "LAG-AFTER", "NOTE"];
+const RESET_HEADER: [&str; 10] =
+    ["TOPIC", "PARTITION", "CURRENT", "TARGET", "MOVE", "LOG-START", "LOG-END", "LAG-BEFORE", "LAG-AFTER", "NOTE"];
+
+/// How a partition's position moves: `skip N` messages forward, `re-read N`
+/// back, or `-` when the group has no committed offset there.
+pub fn movement(current: Option<i64>, target: i64) -> String {
+    match current.map(|c| target - c) {
+        Some(d) if d > 0 => format!("skip {d}"),
+        Some(d) if d < 0 => format!("re-read {}", -d),
+        _ => "-".to_owned(),
+    }
+}
 
 pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
     let mut table = Table::new(RESET_HEADER.to_vec());
@@ -19,6 +29,7 @@ pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
             c.partition.to_string(),
             dash(c.current),
             c.target.to_string(),
+            movement(c.current, c.target),
             c.log_start.to_string(),
             c.log_end.to_string(),
             dash(c.lag_before),
