@@ -240,3 +240,17 @@ async fn a_replay_by_time_that_moves_forward_is_noted_and_max_skip_zero_refuses_
     .await;
     assert_eq!(guarded.status, PlanStatus::Refused, "{:?}", guarded.steps[0].reason);
 }
+
+#[tokio::test]
+async fn past_matches_moves_over_the_run_the_group_sits_on_and_nothing_else() {
+    // Partition 0's values p0-1 and p0-10 … p0-19 contain "p0-1": runs [1, 2) and [10, 20).
+    let steps = "  - id: find\n    query_messages:\n      topic: orders\n      from_offset: 0\n      contains: p0-1\n  - id: targets\n    compute_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { past_matches: find }\n  - id: reset\n    reset_offsets: { offsets: targets }\n";
+    let made = plan(&runbook(steps), &orders(), &RunInfo::cli(Mode::Plan)).await;
+    let reset = reset_plan(&made, "reset");
+    let moved: Vec<(i32, Option<i64>, i64)> =
+        reset.changes.iter().map(|c| (c.planned.partition, c.planned.current, c.planned.target)).collect();
+    assert_eq!(moved, [(0, Some(10), 20)], "billing sits on p0-10: over that run only; partition 1 stays");
+    let elsewhere = orders().commit("billing", "orders", 0, 5);
+    let made = plan(&runbook(steps), &elsewhere, &RunInfo::cli(Mode::Plan)).await;
+    assert!(reset_plan(&made, "reset").changes.is_empty(), "not on a match: nothing moves");
+}

@@ -228,3 +228,33 @@ async fn a_replay_that_would_skip_says_so_and_the_example_refuses_it() {
         .success();
     assert_eq!(committed(&group).await, before, "a plan changes nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn skipping_a_poison_message_skips_only_the_poison() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let seeder = Seeder::new(bootstrap);
+    let (topic, group) = (unique("oo-poison-t"), unique("oo-poison-g"));
+    seeder.create_topic(&topic, 2).await;
+    let recent = now_ms() - 10 * 60_000;
+    // Partition 0: poison at 5 and 6, good orders 7 … 19, poison again at 20.
+    let values: Vec<String> =
+        (0..30).map(|i| if [5, 6, 20].contains(&i) { format!("POISON-{i}") } else { format!("order-{i}") }).collect();
+    seeder.produce(&topic, 0, values.iter().map(|v| ebb_testkit::Record::value(v).at(recent))).await;
+    seeder.produce_sequence(&topic, 1, 10, "order", recent, 1).await;
+    seeder.commit(&group, &[(&topic, 0, 5), (&topic, 1, 3)]).await;
+    let data = tempfile::tempdir().unwrap();
+    let example = ebb_testkit::repo_root().join("runbooks/skip-poison-orders.yaml");
+    let config = format!(
+        "{}notify:\n  ops-chat: {{ webhook: {{ url: \"http://127.0.0.1:9/x\" }} }}\n",
+        config_keeping_history(bootstrap, data.path())
+    );
+    Ebb::new()
+        .config(&config)
+        .args(["run", example.to_str().unwrap(), "--yes"])
+        .args(["--set", &format!("topic={topic}"), "--set", &format!("group={group}")])
+        .run()
+        .success();
+    let after = committed(&group).await;
+    assert_eq!(after.get(&(topic.clone(), 0)), Some(&7), "past the poison run 5-6, not past 20: {after:?}");
+    assert_eq!(after.get(&(topic.clone(), 1)), Some(&3), "no poison where the group is: unchanged");
+}

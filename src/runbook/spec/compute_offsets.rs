@@ -54,13 +54,18 @@ pub enum Strategy {
     AfterMessages(String),
     /// The first match of this `query_messages` step, in each partition with matches.
     AtMessages(String),
+    /// Just past the run of consecutive matches of this `query_messages` step
+    /// that the group's committed offset sits on, in each partition where it
+    /// sits on one; every other partition keeps its offset. Skips a poison
+    /// message (or several in a row) and nothing else.
+    PastMatches(String),
 }
 
 impl Strategy {
     /// The step this strategy reads its targets from, if any.
     pub fn query_step(&self) -> Option<&str> {
         match self {
-            Strategy::AfterMessages(step) | Strategy::AtMessages(step) => Some(step),
+            Strategy::AfterMessages(step) | Strategy::AtMessages(step) | Strategy::PastMatches(step) => Some(step),
             _ => None,
         }
     }

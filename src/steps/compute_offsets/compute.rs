@@ -33,6 +33,9 @@ pub enum Targeting {
     AfterMatches(BTreeMap<TopicPartition, i64>),
     /// First match per partition with matches (`at_messages`).
     AtMatches(BTreeMap<TopicPartition, i64>),
+    /// Runs of consecutive matches per partition, `[start, end)`: a group
+    /// whose committed offset is in one moves to its end.
+    PastMatches(BTreeMap<TopicPartition, Vec<[i64; 2]>>),
 }
 
 /// A resolved `compute_offsets` step.
@@ -162,6 +165,13 @@ impl ComputeOffsets {
                     Some(first) => Wanted::Clamp(*first),
                     None => Wanted::Keep("no matching message"),
                 },
+                Targeting::PastMatches(runs) => {
+                    let on = current.and_then(|c| runs.get(tp)?.iter().find(|[start, end]| *start <= c && c < *end));
+                    match on {
+                        Some([_, end]) => Wanted::Clamp(*end),
+                        None => Wanted::Keep("the group is not on a match"),
+                    }
+                }
             };
             let (target, mut note) = match wanted {
                 Wanted::Exact(offset) => (offset, None),

@@ -72,6 +72,11 @@ pub fn resolve_parts(
         Strategy::FromGroup(other) => Targeting::FromGroup(fields.name("strategy.from_group", other, false)?),
         Strategy::AfterMessages(query) => Targeting::AfterMatches(matches(fields, earlier, query, |(_, last)| last)?),
         Strategy::AtMessages(query) => Targeting::AtMatches(matches(fields, earlier, query, |(first, _)| first)?),
+        Strategy::PastMatches(query) => Targeting::PastMatches(match earlier.queried(query) {
+            Some(Some(output)) => output.runs(),
+            Some(None) => BTreeMap::new(),
+            None => return Err(fields.unresolved(format!("`{query}` is not an earlier query_messages step"))),
+        }),
     };
     Ok(ComputeOffsets { group, topics: fields.topics(topics)?, partitions: fields.partitions(partitions)?, targeting })
 }

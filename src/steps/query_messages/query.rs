@@ -101,6 +101,24 @@ pub struct PartitionMatches {
     pub first_match: i64,
     pub last_match: i64,
     pub matches: u64,
+    /// The matches as runs of consecutive offsets, `[start, end)`, in order:
+    /// what `past_matches` moves a group over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<[i64; 2]>,
+}
+
+/// Runs of consecutive offsets, `[start, end)`, from offsets in any order.
+pub fn runs_of(mut offsets: Vec<i64>) -> Vec<[i64; 2]> {
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut runs: Vec<[i64; 2]> = Vec::new();
+    for offset in offsets {
+        match runs.last_mut() {
+            Some(run) if run[1] == offset => run[1] += 1,
+            _ => runs.push([offset, offset + 1]),
+        }
+    }
+    runs
 }
 
 /// `steps.<id>.output` of a query.
@@ -128,6 +146,11 @@ pub struct Downloaded {
 }
 
 impl QueryOutput {
+    /// Runs of consecutive matches per partition, for `past_matches`.
+    pub fn runs(&self) -> BTreeMap<TopicPartition, Vec<[i64; 2]>> {
+        self.partitions.iter().map(|p| (TopicPartition::new(self.topic.clone(), p.partition), p.runs.clone())).collect()
+    }
+
     /// First and last match per partition, for `at_messages` and `after_messages`.
     pub fn matches(&self) -> BTreeMap<TopicPartition, (i64, i64)> {
         self.partitions
@@ -216,6 +239,8 @@ struct Collector {
     kept: BinaryHeap<Kept>,
     count: u64,
     partitions: BTreeMap<i32, PartitionMatches>,
+    /// Every match's offset, by partition, for the runs.
+    offsets: BTreeMap<i32, Vec<i64>>,
     download: Option<std::io::BufWriter<std::fs::File>>,
     download_error: Option<String>,
 }
@@ -228,7 +253,9 @@ impl Collector {
             first_match: m.offset,
             last_match: m.offset,
             matches: 0,
+            runs: Vec::new(),
         });
+        self.offsets.entry(m.partition).or_default().push(m.offset);
         entry.first_match = entry.first_match.min(m.offset);
         entry.last_match = entry.last_match.max(m.offset);
         entry.matches += 1;
@@ -417,6 +444,7 @@ impl QueryMessages {
             kept: BinaryHeap::new(),
             count: 0,
             partitions: BTreeMap::new(),
+            offsets: BTreeMap::new(),
             download,
             download_error: None,
         }));
@@ -472,8 +500,24 @@ impl QueryMessages {
             messages: collector.messages(),
             count: collector.count,
             scanned,
-            partitions: collector.partitions.values().cloned().collect(),
+            partitions: {
+                let mut offsets = std::mem::take(&mut collector.offsets);
+                let mut partitions: Vec<PartitionMatches> = collector.partitions.values().cloned().collect();
+                for p in &mut partitions {
+                    p.runs = runs_of(offsets.remove(&p.partition).unwrap_or_default());
+                }
+                partitions
+            },
             downloaded,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn matches_group_into_runs_of_consecutive_offsets() {
+        assert_eq!(super::runs_of(vec![12, 10, 11, 3, 20, 21, 11]), [[3, 4], [10, 13], [20, 22]]);
+        assert!(super::runs_of(vec![]).is_empty());
     }
 }

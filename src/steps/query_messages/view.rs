@@ -108,7 +108,13 @@ mod tests {
             topic: "orders".into(),
             count: messages.len() as u64 + 3,
             scanned: 50,
-            partitions: vec![PartitionMatches { partition: 1, first_match: 3, last_match: 9, matches: 2 }],
+            partitions: vec![PartitionMatches {
+                partition: 1,
+                first_match: 3,
+                last_match: 9,
+                matches: 2,
+                runs: vec![],
+            }],
             messages,
             downloaded: None,
         }
