@@ -84,7 +84,7 @@ pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<Exit, Error
     let stored = data.get(&plan.run_id)?;
     let plan = check_plan_file(&file, &plan.run_id, stored.as_ref())?;
     let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);
-    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
+    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(config));
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
     let (applied, code) = apply_and_report(&plan, &provider, &run, args.force, args.output, &data).await?;
     if args.output == OutputFormat::Json {

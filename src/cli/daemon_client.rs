@@ -43,7 +43,11 @@ impl DaemonClient {
                 .filter(|listen| !listen.ends_with(":0"))
                 .map_or_else(|| held_api.to_owned(), |listen| format!("{scheme}://{listen}")),
         );
-        let token = std::env::var("EBB_TOKEN").ok().filter(|t| !t.is_empty()).or_else(|| {
+        let from_env = std::env::var("EBB_TOKEN").ok().filter(|t| !t.is_empty());
+        if from_env.is_none() {
+            config.require("daemon.tokens")?;
+        }
+        let token = from_env.or_else(|| {
             daemon.and_then(|d| d.tokens.iter().max_by_key(|t| t.role)).map(|t| t.token.expose().to_owned())
         });
         let Some(token) = token else {

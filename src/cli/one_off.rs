@@ -141,7 +141,7 @@ pub async fn plan_or_run(
         finish_plan(&data, &run, &plan, &|| print_plan(&plan, flags.out.as_deref(), flags.output))?;
         return Ok(Exit::of_plan(&plan, false));
     }
-    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
+    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(config));
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier).with_files(files);
     let (plan, provider) = plan_compiled(config, compiled, &run).await?;
     let provider = connect::keep_until_exit(provider);

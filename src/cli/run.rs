@@ -45,7 +45,7 @@ pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<Exit, Error> {
     if let Some(api) = data.held_by_daemon() {
         return super::via_daemon::run(config, &api, &args.runbook, &args.sets, args.yes, args.output).await;
     }
-    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(&config.config));
+    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(config));
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
     let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
     let provider = super::connect::keep_until_exit(provider);

@@ -338,11 +338,43 @@ pub struct WebhookConfig {
 pub struct LoadedConfig {
     pub path: PathBuf,
     pub config: Config,
+    /// `${VAR}` and `${file:}` references in the sections a command may not
+    /// use (a cluster, a notify target, the daemon) that could not be
+    /// resolved: an error only for the command that uses that section.
+    pub deferred: Deferred,
 }
 
+/// References left unresolved until a command uses their section.
+#[derive(Debug, Clone, Default)]
+pub struct Deferred {
+    pub unset: Vec<UnsetVariable>,
+    pub unreadable: Vec<UnreadableFile>,
+}
+
+/// The sections resolved only when used: each cluster, each notify target, the daemon.
+const LAZY_SECTIONS: [&str; 3] = ["clusters.", "notify.", "daemon."];
+
 impl LoadedConfig {
-    /// The named cluster, or an error listing the ones that exist.
+    /// Fails if a reference under `section` (a dotted key prefix such as
+    /// `clusters.local.`) could not be resolved; `""` requires every section.
+    pub fn require(&self, section: &str) -> Result<(), ConfigError> {
+        let unset: Vec<UnsetVariable> =
+            self.deferred.unset.iter().filter(|u| u.key.starts_with(section)).cloned().collect();
+        if !unset.is_empty() {
+            return Err(ConfigError::UnsetVariables { path: self.path.clone(), unset });
+        }
+        let unreadable: Vec<UnreadableFile> =
+            self.deferred.unreadable.iter().filter(|u| u.key.starts_with(section)).cloned().collect();
+        if !unreadable.is_empty() {
+            return Err(ConfigError::UnreadableFiles { path: self.path.clone(), unreadable });
+        }
+        Ok(())
+    }
+
+    /// The named cluster, or an error listing the ones that exist, or naming
+    /// a variable its settings need that is not set.
     pub fn cluster(&self, name: &str) -> Result<&ClusterConfig, ConfigError> {
+        self.require(&format!("clusters.{name}."))?;
         self.config.clusters.get(name).ok_or_else(|| ConfigError::UnknownCluster {
             path: self.path.clone(),
             name: name.to_owned(),
@@ -354,7 +386,10 @@ impl LoadedConfig {
     pub fn default_cluster(&self) -> Result<(&str, &ClusterConfig), ConfigError> {
         let mut clusters = self.config.clusters.iter();
         match (clusters.next(), clusters.next()) {
-            (Some((name, cluster)), None) => Ok((name, cluster)),
+            (Some((name, cluster)), None) => {
+                self.require(&format!("clusters.{name}."))?;
+                Ok((name, cluster))
+            }
             _ => Err(ConfigError::ClusterNotChosen {
                 path: self.path.clone(),
                 known: self.config.clusters.keys().cloned().collect(),
@@ -462,12 +497,18 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
     if !expansion.malformed.is_empty() {
         return Err(ConfigError::MalformedReference { path: path.to_path_buf(), malformed: expansion.malformed });
     }
-    if !expansion.unset.is_empty() {
-        return Err(ConfigError::UnsetVariables { path: path.to_path_buf(), unset: expansion.unset });
+    let lazy = |key: &str| LAZY_SECTIONS.iter().any(|section| key.starts_with(section));
+    let (deferred_unset, unset): (Vec<UnsetVariable>, Vec<UnsetVariable>) =
+        expansion.unset.into_iter().partition(|u| lazy(&u.key));
+    if !unset.is_empty() {
+        return Err(ConfigError::UnsetVariables { path: path.to_path_buf(), unset });
     }
-    if !expansion.unreadable.is_empty() {
-        return Err(ConfigError::UnreadableFiles { path: path.to_path_buf(), unreadable: expansion.unreadable });
+    let (deferred_unreadable, unreadable): (Vec<UnreadableFile>, Vec<UnreadableFile>) =
+        expansion.unreadable.into_iter().partition(|u| lazy(&u.key));
+    if !unreadable.is_empty() {
+        return Err(ConfigError::UnreadableFiles { path: path.to_path_buf(), unreadable });
     }
+    let deferred = Deferred { unset: deferred_unset, unreadable: deferred_unreadable };
     let mut config: Config = serde_yaml::from_value(tree).map_err(|e| invalid(e.to_string()))?;
     for (name, cluster) in &mut config.clusters {
         if let ClusterConfig::Kafka(kafka) = cluster {
@@ -496,7 +537,7 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
         tls.key = base.join(&tls.key).components().collect();
         tls.ca = tls.ca.as_ref().map(|ca| base.join(ca).components().collect());
     }
-    Ok(LoadedConfig { path: path.to_path_buf(), config })
+    Ok(LoadedConfig { path: path.to_path_buf(), config, deferred })
 }
 
 #[cfg(test)]
@@ -568,11 +609,24 @@ notify:
     }
 
     #[test]
-    fn an_unset_variable_is_named_with_its_key() {
-        let err = parse(Path::new("ebb.yaml"), FULL, &|n| (n != "KAFKA_PASSWORD").then(|| "x".to_owned())).unwrap_err();
-        let text = err.to_string();
+    fn an_unset_variable_is_named_with_its_key_by_the_command_that_uses_it() {
+        let loaded = parse(Path::new("ebb.yaml"), FULL, &|n| (n != "KAFKA_PASSWORD").then(|| "x".to_owned())).unwrap();
+        let text = loaded.cluster("local").unwrap_err().to_string();
         assert!(text.contains("KAFKA_PASSWORD is not set"), "{text}");
         assert!(text.contains("clusters.local.kafka.properties.sasl.password"), "{text}");
+        assert!(loaded.cluster("tencent").is_ok(), "another cluster does not need it");
+        assert!(loaded.require("daemon.").is_ok() && loaded.require("").is_err());
+    }
+
+    #[test]
+    fn only_the_lazy_sections_wait_for_their_command() {
+        let text = "data_dir: ${EBB_NOPE_DIR}\nclusters: {}\n";
+        let err = parse(Path::new("ebb.yaml"), text, &|_| None).unwrap_err().to_string();
+        assert!(err.contains("EBB_NOPE_DIR is not set") && err.contains("data_dir"), "{err}");
+        let tokens =
+            "clusters: {}\ndaemon:\n  tokens:\n    - { name: me, role: operator, token: \"${EBB_TOKEN_ME}\" }\n";
+        let loaded = parse(Path::new("ebb.yaml"), tokens, &|_| None).expect("loads: no command here uses the daemon");
+        assert!(loaded.require("daemon.tokens").unwrap_err().to_string().contains("EBB_TOKEN_ME"));
     }
 
     #[test]

@@ -24,4 +24,7 @@ pub enum ServeError {
     PlainHttp { address: SocketAddr },
     #[error(transparent)]
     History(#[from] StoreError),
+    /// A variable or file ebb.yaml names, which the daemon needs (it uses every section).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }

@@ -36,6 +36,8 @@ pub struct DaemonOptions {
 }
 
 pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), ServeError> {
+    // The daemon runs every runbook and serves the API: every section must resolve.
+    config.require("")?;
     let daemon_config = config.config.daemon.clone().unwrap_or_default();
     let listen = options.listen.unwrap_or(daemon_config.listen);
     let grace = options.grace.or(daemon_config.grace.map(|g| g.duration)).unwrap_or(DEFAULT_GRACE);

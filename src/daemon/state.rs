@@ -45,7 +45,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Daemon {
     pub fn new(config: LoadedConfig, store: OpenStore, locks: LockDir, runbooks: RunbookSet) -> Self {
         let tokens = Tokens::new(config.config.daemon.as_ref().map_or(&[][..], |d| &d.tokens));
-        let notifier = Arc::new(Notifier::from_config(&config.config));
+        let notifier = Arc::new(Notifier::from_config(&config));
         Daemon {
             config,
             store,

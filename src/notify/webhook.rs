@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::config::{Config, Secret};
+use crate::config::{LoadedConfig, Secret};
 use crate::retry::{Backoff, retry};
 use crate::step::{Delivery, Messenger, Notification};
 
@@ -17,6 +17,8 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Notifier {
     targets: BTreeMap<String, Secret>,
+    /// Targets whose settings did not resolve, and why (never a value).
+    unusable: BTreeMap<String, String>,
     client: reqwest::Client,
     first_backoff: Duration,
 }
@@ -28,9 +30,22 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    pub fn from_config(config: &Config) -> Self {
-        let targets = config.notify.iter().map(|(name, t)| (name.clone(), t.webhook.url.clone())).collect();
-        Notifier::new(targets)
+    /// The targets of `loaded`; one whose URL names a variable that is not
+    /// set fails its deliveries saying so, and the others work.
+    pub fn from_config(loaded: &LoadedConfig) -> Self {
+        let mut targets = BTreeMap::new();
+        let mut unusable = BTreeMap::new();
+        for (name, target) in &loaded.config.notify {
+            match loaded.require(&format!("notify.{name}.")) {
+                Ok(()) => {
+                    targets.insert(name.clone(), target.webhook.url.clone());
+                }
+                Err(e) => {
+                    unusable.insert(name.clone(), e.to_string());
+                }
+            }
+        }
+        Notifier { unusable, ..Notifier::new(targets) }
     }
 
     pub fn new(targets: BTreeMap<String, Secret>) -> Self {
@@ -40,7 +55,7 @@ impl Notifier {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Notifier { targets, client, first_backoff: FIRST_BACKOFF }
+        Notifier { targets, unusable: BTreeMap::new(), client, first_backoff: FIRST_BACKOFF }
     }
 
     /// Waits `first` before the second attempt instead of half a second (tests).
@@ -52,6 +67,9 @@ impl Notifier {
     /// Posts `note` to target `to`, retrying connection errors, time-outs,
     /// 429 and 5xx answers with backoff.
     pub async fn send(&self, to: &str, note: &Notification) -> Delivery {
+        if let Some(why) = self.unusable.get(to) {
+            return Delivery { to: to.to_owned(), delivered: false, attempts: 0, error: Some(why.clone()) };
+        }
         let Some(url) = self.targets.get(to) else {
             return Delivery {
                 to: to.to_owned(),

@@ -81,3 +81,19 @@ async fn colour_on_a_terminal_only_and_each_error_said_once() {
     assert_eq!(bad.stderr.matches("step `find`").count(), 1, "said once: {}", bad.stderr);
     assert!(bad.stderr.contains("field `topic`"), "{}", bad.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_variable_only_the_daemon_uses_stops_only_the_daemon() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let config = format!(
+        "{}daemon:\n  tokens:\n    - {{ name: me, role: operator, token: \"${{EBB_TOKEN_SURELY_UNSET}}\" }}\nnotify:\n  ops-chat: {{ webhook: {{ url: \"${{EBB_HOOK_SURELY_UNSET}}\" }} }}\n",
+        config_for(bootstrap)
+    );
+    let topic = ebb_testkit::unique("lazy");
+    ebb_testkit::Seeder::new(bootstrap).create_topic(&topic, 1).await;
+    Ebb::new().config(&config).args(["cluster", "describe", "--topic", &topic]).run().success();
+    Ebb::new().config(&config).args(["query", &topic]).run().success();
+    let daemon = Ebb::new().config(&config).args(["daemon", "--listen", "127.0.0.1:0"]).run().code(1);
+    assert!(daemon.stderr.contains("EBB_TOKEN_SURELY_UNSET is not set"), "{}", daemon.stderr);
+    assert!(daemon.stderr.contains("daemon.tokens[0].token"), "{}", daemon.stderr);
+}
