@@ -32,7 +32,7 @@ fn checked() -> Checked {
     static CHECKED: OnceLock<Checked> = OnceLock::new();
     CHECKED
         .get_or_init(|| {
-            let catalog = Catalog { clusters: vec![("local".to_owned(), "kafka")], notify_targets: Default::default() };
+            let catalog = Catalog { clusters: vec![("local".to_owned(), "kafka")], notify_targets: Default::default(), lenient_targets: false };
             let checked = check_text(Path::new("fuzz.yaml"), RUNBOOK, &catalog);
             assert!(checked.problems.is_empty(), "{:?}", checked.problems);
             checked

@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let catalog = Catalog { clusters: vec![("local".to_owned(), "kafka")], notify_targets: ["ops".to_owned()].into() };
+    let catalog = Catalog { clusters: vec![("local".to_owned(), "kafka")], notify_targets: ["ops".to_owned()].into(), lenient_targets: false };
     let checked = check_text(Path::new("fuzz.yaml"), text, &catalog);
     if let Ok(compiled) = compile_checked(checked, &[]) {
         let context = serde_json::json!({ "params": compiled.params });

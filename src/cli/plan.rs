@@ -47,7 +47,7 @@ pub async fn make_plan(
 ) -> Result<(Plan, AnyProvider), Error> {
     let path = runbook_arg::locate(runbook, config)?;
     let given = parse_sets(sets)?;
-    let compiled = compile(&path, &Catalog::from_config(&config.config), &given)?;
+    let compiled = compile(&path, &Catalog::from_config(&config.config).lenient(), &given)?;
     let files = FileAccess::from_config(&config.config);
     plan_compiled(config, &compiled, &run.clone().with_files(files)).await
 }
@@ -59,6 +59,9 @@ pub async fn plan_compiled(
     compiled: &CompiledRunbook,
     run: &RunInfo,
 ) -> Result<(Plan, AnyProvider), Error> {
+    for warning in &compiled.warnings {
+        eprintln!("warning: {warning}");
+    }
     let provider = connect::provider(config, &compiled.spec.cluster)?;
     let run = run.clone().with_progress(progress_bar::ProgressBar::on_terminal());
     let plan = crate::engine::plan(compiled, &provider, &run).await;

@@ -24,6 +24,10 @@ pub struct ValidateArgs {
     /// (types, unknown names, required params); repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Unknown notify targets are problems, as the daemon takes them (by
+    /// default they are warnings: a runbook still plans and runs from the CLI).
+    #[arg(long)]
+    pub strict: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -40,11 +44,14 @@ struct FileReport<'a> {
     name: Option<&'a str>,
     valid: bool,
     problems: &'a [Problem],
+    #[serde(skip_serializing_if = "<[Problem]>::is_empty")]
+    warnings: &'a [Problem],
 }
 
 pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<Exit, Error> {
     let loaded = crate::config::load_for_validation(config.as_deref())?;
     let catalog = Catalog::from_config(&loaded.config);
+    let catalog = if args.strict { catalog } else { catalog.lenient() };
     let paths = if args.paths.is_empty() { vec![loaded.config.runbooks.clone()] } else { args.paths };
     let mut checked = check_paths(&paths, &catalog);
     if !args.sets.is_empty() {
@@ -62,6 +69,7 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<Exit, Err
                     name: c.name.as_deref(),
                     valid: c.is_valid(),
                     problems: &c.problems,
+                    warnings: &c.warnings,
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &Report { valid, files }).map_err(std::io::Error::from)?;
@@ -74,6 +82,9 @@ pub fn validate(config: Option<PathBuf>, args: ValidateArgs) -> Result<Exit, Err
                 }
                 for p in &c.problems {
                     writeln!(out, "{}:{}:{}: {}", c.path.display(), p.at.line, p.at.column, p.message)?;
+                }
+                for w in &c.warnings {
+                    writeln!(out, "{}:{}:{}: warning: {}", c.path.display(), w.at.line, w.at.column, w.message)?;
                 }
             }
             let invalid = checked.iter().filter(|c| !c.is_valid()).count();

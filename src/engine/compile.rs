@@ -24,6 +24,8 @@ pub struct CompiledRunbook {
     pub params: Map<String, Value>,
     /// Set when the runbook was built from a command line rather than read from a file.
     pub command_line: Option<CommandLine>,
+    /// What validation let through, as `file:line:column: message`.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +55,8 @@ pub fn compile_checked(checked: Checked, given: &[(String, Value)]) -> Result<Co
             .join("\n");
         return Err(CompileError::Invalid { path: shown, count: checked.problems.len(), problems });
     };
+    let warnings =
+        checked.warnings.iter().map(|w| format!("{shown}:{}:{}: {}", w.at.line, w.at.column, w.message)).collect();
     let params = resolve(&spec.params, given).map_err(|errors| CompileError::Params { path: shown, errors })?;
     Ok(CompiledRunbook {
         spec,
@@ -60,6 +64,7 @@ pub fn compile_checked(checked: Checked, given: &[(String, Value)]) -> Result<Co
         sha256: sha256_hex(checked.text.as_bytes()),
         params,
         command_line: None,
+        warnings,
     })
 }
 

@@ -20,7 +20,11 @@ const T0: i64 = 1_700_000_000_000;
 
 fn runbook(steps: &str) -> CompiledRunbook {
     let text = format!("name: t\ncluster: mem\nsteps:\n{steps}");
-    let catalog = Catalog { clusters: vec![("mem".to_owned(), "kafka")], notify_targets: Default::default() };
+    let catalog = Catalog {
+        clusters: vec![("mem".to_owned(), "kafka")],
+        notify_targets: Default::default(),
+        lenient_targets: false,
+    };
     let checked = check_text(Path::new("t.yaml"), &text, &catalog);
     assert!(checked.problems.is_empty(), "{:?}", checked.problems);
     compile_checked(checked, &[]).expect("compiles")

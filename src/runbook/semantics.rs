@@ -24,6 +24,10 @@ use crate::time::TimeSpec;
 pub struct Catalog {
     pub clusters: Vec<(String, &'static str)>,
     pub notify_targets: BTreeSet<String>,
+    /// An unknown notify target is a warning, not a problem: a runbook can
+    /// be planned and run from the command line against a minimal ebb.yaml.
+    /// The daemon and `ebb validate --strict` keep it a problem.
+    pub lenient_targets: bool,
 }
 
 impl Catalog {
@@ -31,7 +35,13 @@ impl Catalog {
         Catalog {
             clusters: config.clusters.iter().map(|(name, c)| (name.clone(), c.provider_name())).collect(),
             notify_targets: config.notify.keys().cloned().collect(),
+            lenient_targets: false,
         }
+    }
+
+    /// This catalog, with unknown notify targets as warnings.
+    pub fn lenient(self) -> Self {
+        Catalog { lenient_targets: true, ..self }
     }
 
     fn provider(&self, cluster: &str) -> Option<&'static str> {
@@ -46,15 +56,18 @@ struct StepRef<'n> {
     at: super::problem::Location,
 }
 
-pub fn check(root: &Node, catalog: &Catalog) -> Vec<Problem> {
-    let mut checker = Checker { catalog, problems: Vec::new() };
+/// The problems in a runbook's meaning, and the warnings (what a lenient
+/// catalog lets through).
+pub fn check(root: &Node, catalog: &Catalog) -> (Vec<Problem>, Vec<Problem>) {
+    let mut checker = Checker { catalog, problems: Vec::new(), warnings: Vec::new() };
     checker.runbook(root);
-    checker.problems
+    (checker.problems, checker.warnings)
 }
 
 struct Checker<'c> {
     catalog: &'c Catalog,
     problems: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 impl Checker<'_> {
@@ -159,7 +172,12 @@ impl Checker<'_> {
         let Some((node, name)) = node.and_then(|n| Some((n, n.as_str()?))) else { return };
         if !self.catalog.notify_targets.contains(name) {
             let known = names_or_none(self.catalog.notify_targets.iter().map(String::as_str));
-            self.problem(node, format!("{label}: unknown notify target `{name}` (targets in ebb.yaml: {known})"));
+            let message = format!("{label}: unknown notify target `{name}` (targets in ebb.yaml: {known})");
+            if self.catalog.lenient_targets {
+                self.warnings.push(Problem::new(node.at, message));
+            } else {
+                self.problem(node, message);
+            }
         }
     }
 

@@ -22,6 +22,9 @@ pub struct Checked {
     pub params_at: Option<Location>,
     /// Sorted by location.
     pub problems: Vec<Problem>,
+    /// What does not stop the runbook from running (an unknown notify
+    /// target, under a lenient catalog), sorted by location.
+    pub warnings: Vec<Problem>,
     /// The typed runbook, present exactly when there are no problems.
     pub spec: Option<RunbookSpec>,
     /// The file's text, so a run can fingerprint what it ran.
@@ -40,6 +43,7 @@ impl Checked {
             name_at: None,
             params_at: None,
             problems: Vec::new(),
+            warnings: Vec::new(),
             spec: None,
             text: text.to_owned(),
         }
@@ -74,7 +78,9 @@ pub fn check_text(path: &Path, text: &str, catalog: &Catalog) -> Checked {
     checked.name_at = root.get("name").map(|n| n.at);
     checked.params_at = root.entry("params").map(|e| e.key_at);
     problems.extend(structure::check(&root, runbook_schema()));
-    problems.extend(semantics::check(&root, catalog));
+    let (meaning, warnings) = semantics::check(&root, catalog);
+    problems.extend(meaning);
+    checked.warnings = warnings;
     problems.sort_by_key(|p| p.at);
     problems.dedup();
     if problems.is_empty() {

@@ -15,7 +15,11 @@ fn reset_to(offset: i64) -> CompiledRunbook {
     let text = format!(
         "name: t\ncluster: mem\nsteps:\n  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: {{ to_offset: {offset} }}\n"
     );
-    let catalog = Catalog { clusters: vec![("mem".to_owned(), "kafka")], notify_targets: Default::default() };
+    let catalog = Catalog {
+        clusters: vec![("mem".to_owned(), "kafka")],
+        notify_targets: Default::default(),
+        lenient_targets: false,
+    };
     compile_checked(check_text(Path::new("t.yaml"), &text, &catalog), &[]).expect("compiles")
 }
 

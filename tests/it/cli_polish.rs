@@ -97,3 +97,20 @@ async fn a_variable_only_the_daemon_uses_stops_only_the_daemon() {
     assert!(daemon.stderr.contains("EBB_TOKEN_SURELY_UNSET is not set"), "{}", daemon.stderr);
     assert!(daemon.stderr.contains("daemon.tokens[0].token"), "{}", daemon.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_examples_plan_against_a_minimal_config_and_strict_validation_names_missing_targets() {
+    let bootstrap = &shared_cluster().bootstrap;
+    let config = config_for(bootstrap);
+    let example = ebb_testkit::repo_root().join("runbooks/skip-poison-orders.yaml");
+    let example = example.to_str().unwrap();
+    let topic = ebb_testkit::unique("minimal");
+    ebb_testkit::Seeder::new(bootstrap).create_topic(&topic, 1).await;
+    let lenient = Ebb::new().config(&config).args(["validate", example]).run().success();
+    assert!(lenient.stdout.contains("warning: notify[0]: unknown notify target `ops-chat`"), "{}", lenient.stdout);
+    let strict = Ebb::new().config(&config).args(["validate", "--strict", example]).run().code(1);
+    assert!(strict.stdout.contains("unknown notify target `ops-chat`"), "{}", strict.stdout);
+    let planned =
+        Ebb::new().config(&config).args(["plan", example, "--set", &format!("topic={topic}")]).run().success();
+    assert!(planned.stderr.contains("warning:") && planned.stderr.contains("ops-chat"), "{}", planned.stderr);
+}

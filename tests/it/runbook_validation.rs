@@ -9,6 +9,7 @@ fn catalog() -> Catalog {
     Catalog {
         clusters: vec![("local".into(), "kafka"), ("tencent".into(), "ckafka"), ("huawei".into(), "dms")],
         notify_targets: ["ops-chat".to_owned()].into(),
+        lenient_targets: false,
     }
 }
 
