@@ -9,6 +9,7 @@ mod connect;
 mod daemon;
 mod daemon_client;
 mod daemon_client_error;
+mod daemon_commands;
 mod error;
 mod history;
 mod history_repair;
@@ -86,6 +87,14 @@ pub enum Command {
     Purge(purge::PurgeArgs),
     /// Run runbooks on their schedules and serve the HTTP API, until SIGTERM or SIGINT.
     Daemon(daemon::DaemonArgs),
+    /// The daemon's runbooks: schedule, next fires (its zone and UTC), paused, last run.
+    Runbooks(daemon_commands::RunbooksArgs),
+    /// Have the daemon run a runbook now (apply, as `ebb run --yes` would).
+    Trigger(daemon_commands::TriggerArgs),
+    /// Stop the daemon firing a runbook's schedule until resumed.
+    Pause(daemon_commands::PauseArgs),
+    /// Let the daemon fire a paused runbook's schedule again.
+    Resume(daemon_commands::PauseArgs),
     /// Check runbooks and print every problem with file:line:column.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
@@ -141,6 +150,12 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Query(args) => query::query(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Purge(args) => purge::purge(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Runbooks(args) => daemon_commands::runbooks(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Trigger(args) => daemon_commands::trigger(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Pause(args) => daemon_commands::pause(&crate::config::load(cli.config.as_deref())?, args, true).await,
+        Command::Resume(args) => {
+            daemon_commands::pause(&crate::config::load(cli.config.as_deref())?, args, false).await
+        }
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
         Command::Init(args) => init::init(args),

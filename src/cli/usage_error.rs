@@ -41,6 +41,11 @@ pub enum UsageError {
     WouldReplace { path: PathBuf },
     #[error("cannot write {}: {source}", .path.display())]
     CannotWrite { path: PathBuf, source: std::io::Error },
+    #[error(
+        "no daemon holds the history store in {}: start `ebb daemon` with this ebb.yaml first",
+        .data_dir.display()
+    )]
+    NoDaemon { data_dir: PathBuf },
     #[error("{flag} {given:?}: {reason}")]
     BadFlag { flag: &'static str, given: String, reason: String },
     #[error("the daemon holds the history store and applies saved plans without --force; make a new plan instead")]

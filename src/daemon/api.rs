@@ -112,6 +112,9 @@ fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
     let spec = entry.good.as_ref().and_then(|g| g.spec.as_ref());
     let scheduler = daemon.scheduler();
     let schedule = spec.and_then(|s| s.schedule.as_ref()).map(|s| {
+        let next_fires = scheduler.next_fires(&entry.name, NEXT_FIRES);
+        let zone = crate::schedule::parse_timezone(s.timezone.as_deref().unwrap_or("UTC")).unwrap_or(chrono_tz::UTC);
+        let local: Vec<String> = next_fires.iter().map(|t| t.with_timezone(&zone).to_rfc3339()).collect();
         json!({
             "cron": s.cron,
             "timezone": s.timezone.as_deref().unwrap_or("UTC"),
@@ -121,7 +124,20 @@ fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
             "overlap": entry.timing.as_ref().map(|t| format!("{:?}", t.overlap).to_lowercase()),
             "jitter": s.jitter.as_ref().map(|j| j.text.clone()),
             "paused": scheduler.is_paused(&entry.name),
-            "next_fires": scheduler.next_fires(&entry.name, NEXT_FIRES),
+            "next_fires": next_fires,
+            "next_fires_local": local,
+        })
+    });
+    drop(scheduler);
+    let newest = RunQuery { runbook: Some(entry.name.clone()), limit: Some(1), ..RunQuery::default() };
+    let last_run = daemon.store.list(&newest).ok().and_then(|runs| runs.into_iter().next()).map(|run| {
+        json!({
+            "id": run.id,
+            "status": run.status.name(),
+            "mode": run.mode.name(),
+            "trigger": run.trigger.name(),
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
         })
     });
     let mut value = json!({
@@ -135,6 +151,7 @@ fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
         "schedule": schedule,
         "loaded_at": entry.loaded_at,
         "sha256": entry.good.as_ref().map(|g| crate::engine::sha256_hex(g.text.as_bytes())),
+        "last_run": last_run,
     });
     if full {
         value["spec"] = spec.map(|s| serde_json::to_value(s).unwrap_or_default()).unwrap_or_default();

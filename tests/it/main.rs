@@ -10,6 +10,7 @@ mod cli_polish;
 mod cli_validate;
 mod cloud_providers;
 mod daemon_api;
+mod daemon_cli;
 mod daemon_hardening;
 mod daemon_schedule;
 mod daemon_support;
