@@ -50,6 +50,25 @@ struct Inner {
     skipped: BTreeMap<(String, String), u64>,
     lateness: Histogram,
     notifications: BTreeMap<(String, String), u64>,
+    /// Per runbook: when it last succeeded (Unix seconds), and how its last run ended.
+    last_success: BTreeMap<String, f64>,
+    last_status: BTreeMap<String, String>,
+    offsets_moved: BTreeMap<String, u64>,
+    records_deleted: BTreeMap<String, u64>,
+    durations: BTreeMap<String, Histogram>,
+}
+
+/// What one finished run did, for the per-runbook series.
+pub struct RunEnd<'a> {
+    pub runbook: &'a str,
+    pub trigger: &'a str,
+    pub status: &'a str,
+    /// When it ended, in Unix seconds.
+    pub finished: f64,
+    pub took: Duration,
+    /// Partitions whose committed offset it moved, and records it deleted.
+    pub offsets_moved: u64,
+    pub records_deleted: u64,
 }
 
 #[derive(Default)]
@@ -64,6 +83,8 @@ pub struct Gauges {
     pub scheduled: usize,
     pub paused: usize,
     pub runs_in_progress: usize,
+    /// Each scheduled runbook's next fire, in Unix seconds (none while paused).
+    pub next_fires: Vec<(String, f64)>,
 }
 
 impl Metrics {
@@ -71,8 +92,30 @@ impl Metrics {
         f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    pub fn run_ended(&self, runbook: &str, trigger: &str, status: &str) {
-        self.with(|m| *m.runs.entry((runbook.into(), trigger.into(), status.into())).or_default() += 1);
+    pub fn run_ended(&self, end: &RunEnd<'_>) {
+        self.with(|m| {
+            *m.runs.entry((end.runbook.into(), end.trigger.into(), end.status.into())).or_default() += 1;
+            if end.status == "succeeded" {
+                m.last_success.insert(end.runbook.into(), end.finished);
+            }
+            m.last_status.insert(end.runbook.into(), end.status.into());
+            *m.offsets_moved.entry(end.runbook.into()).or_default() += end.offsets_moved;
+            *m.records_deleted.entry(end.runbook.into()).or_default() += end.records_deleted;
+            m.durations.entry(end.runbook.into()).or_default().observe(end.took.as_secs_f64());
+        });
+    }
+
+    /// A run that ended before this daemon started: how it ended, and when
+    /// the runbook last succeeded (from history), so the gauges hold across restarts.
+    pub fn remember(&self, runbook: &str, last_status: Option<&str>, last_success: Option<f64>) {
+        self.with(|m| {
+            if let Some(status) = last_status {
+                m.last_status.entry(runbook.into()).or_insert_with(|| status.into());
+            }
+            if let Some(at) = last_success {
+                m.last_success.entry(runbook.into()).or_insert(at);
+            }
+        });
     }
 
     pub fn step_took(&self, runbook: &str, step: &str, kind: &str, took: Duration) {
@@ -117,6 +160,48 @@ impl Metrics {
         let _ = writeln!(out, "ebb_runbooks_paused {}", gauges.paused);
         help(&mut out, "ebb_runs_in_progress", "gauge", "Runs going now.");
         let _ = writeln!(out, "ebb_runs_in_progress {}", gauges.runs_in_progress);
+
+        help(
+            &mut out,
+            "ebb_runbook_last_success_timestamp_seconds",
+            "gauge",
+            "When each runbook last succeeded (Unix time), from history at start and each run since.",
+        );
+        for (runbook, at) in &m.last_success {
+            let _ =
+                writeln!(out, "ebb_runbook_last_success_timestamp_seconds{{{}}} {at}", labels(&[("runbook", runbook)]));
+        }
+        help(&mut out, "ebb_runbook_last_run_status", "gauge", "1 for how each runbook's last run ended.");
+        for (runbook, status) in &m.last_status {
+            sample(&mut out, "ebb_runbook_last_run_status", &[("runbook", runbook), ("status", status)], 1);
+        }
+        help(
+            &mut out,
+            "ebb_runbook_next_fire_timestamp_seconds",
+            "gauge",
+            "Each scheduled runbook's next fire (Unix time).",
+        );
+        for (runbook, at) in &gauges.next_fires {
+            let _ =
+                writeln!(out, "ebb_runbook_next_fire_timestamp_seconds{{{}}} {at}", labels(&[("runbook", runbook)]));
+        }
+        help(
+            &mut out,
+            "ebb_offsets_moved_total",
+            "counter",
+            "Partitions whose committed offset a run moved, by runbook.",
+        );
+        for (runbook, n) in &m.offsets_moved {
+            sample(&mut out, "ebb_offsets_moved_total", &[("runbook", runbook)], *n);
+        }
+        help(&mut out, "ebb_records_deleted_total", "counter", "Records purges deleted, by runbook.");
+        for (runbook, n) in &m.records_deleted {
+            sample(&mut out, "ebb_records_deleted_total", &[("runbook", runbook)], *n);
+        }
+        help(&mut out, "ebb_run_duration_seconds", "histogram", "How long runs took, by runbook.");
+        for (runbook, h) in &m.durations {
+            h.write(&mut out, "ebb_run_duration_seconds", &labels(&[("runbook", runbook)]));
+        }
 
         help(&mut out, "ebb_runs_total", "counter", "Runs ended, by runbook, trigger and status.");
         for ((runbook, trigger, status), n) in &m.runs {
@@ -196,13 +281,38 @@ mod tests {
     #[test]
     fn text_format_has_counters_and_cumulative_buckets() {
         let m = Metrics::default();
-        m.run_ended("nightly", "schedule", "succeeded");
-        m.run_ended("nightly", "schedule", "succeeded");
+        let end = RunEnd {
+            runbook: "nightly",
+            trigger: "schedule",
+            status: "succeeded",
+            finished: 1_700_000_000.0,
+            took: Duration::from_secs(2),
+            offsets_moved: 3,
+            records_deleted: 40,
+        };
+        m.run_ended(&end);
+        m.run_ended(&end);
+        m.remember("weekly", Some("failed"), Some(1_600_000_000.0));
         m.step_took("nightly", "reset", "reset_offsets", Duration::from_millis(30));
         m.fired("nightly", Duration::from_millis(3));
         m.skipped("nightly", "overlap");
         m.missed("odd\"name");
-        let text = m.render(&Gauges { runbooks: 2, invalid_runbooks: 1, scheduled: 1, paused: 0, runs_in_progress: 0 });
+        let gauges = Gauges {
+            runbooks: 2,
+            invalid_runbooks: 1,
+            scheduled: 1,
+            paused: 0,
+            runs_in_progress: 0,
+            next_fires: vec![("nightly".into(), 1_700_003_600.0)],
+        };
+        let text = m.render(&gauges);
+        assert!(text.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"nightly\"} 1700000000"), "{text}");
+        assert!(text.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"weekly\"} 1600000000"));
+        assert!(text.contains("ebb_runbook_last_run_status{runbook=\"weekly\",status=\"failed\"} 1"));
+        assert!(text.contains("ebb_runbook_next_fire_timestamp_seconds{runbook=\"nightly\"} 1700003600"));
+        assert!(text.contains("ebb_offsets_moved_total{runbook=\"nightly\"} 6"));
+        assert!(text.contains("ebb_records_deleted_total{runbook=\"nightly\"} 80"));
+        assert!(text.contains("ebb_run_duration_seconds_count{runbook=\"nightly\"} 2"));
         assert!(text.contains("ebb_runs_total{runbook=\"nightly\",trigger=\"schedule\",status=\"succeeded\"} 2"));
         assert!(text.contains(
             "ebb_step_duration_seconds_bucket{runbook=\"nightly\",step=\"reset\",kind=\"reset_offsets\",le=\"0.01\"} 0"

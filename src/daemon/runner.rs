@@ -176,7 +176,18 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.
 async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRecord) {
-    daemon.metrics.run_ended(&record.runbook, record.trigger.name(), record.status.name());
+    let finished = record.finished_at.unwrap_or_else(chrono::Utc::now);
+    let moved = record.resets().flat_map(|(_, r)| &r.results);
+    let deleted = record.apply.iter().flat_map(|a| &a.steps).filter_map(|s| s.purge()).flat_map(|p| &p.results);
+    daemon.metrics.run_ended(&super::metrics::RunEnd {
+        runbook: &record.runbook,
+        trigger: record.trigger.name(),
+        status: record.status.name(),
+        finished: finished.timestamp_millis() as f64 / 1000.0,
+        took: (finished - record.started_at).to_std().unwrap_or_default(),
+        offsets_moved: moved.filter(|r| r.outcome == crate::steps::reset_offsets::Outcome::Committed).count() as u64,
+        records_deleted: deleted.map(|r| r.deleted.max(0) as u64).sum(),
+    });
     if record.status == RunState::Failed {
         // Beside the run's answer, not in its way.
         let (daemon, cluster) = (daemon.clone(), record.cluster.clone());

@@ -95,7 +95,15 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new(), sha256: None };
     if let Err(e) = start(daemon, work, run).await {
         tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
-        daemon.metrics.run_ended(runbook, Trigger::Schedule.name(), "failed");
+        daemon.metrics.run_ended(&super::metrics::RunEnd {
+            runbook,
+            trigger: Trigger::Schedule.name(),
+            status: "failed",
+            finished: chrono::Utc::now().timestamp_millis() as f64 / 1000.0,
+            took: std::time::Duration::ZERO,
+            offsets_moved: 0,
+            records_deleted: 0,
+        });
         run_ended(daemon, runbook);
     }
 }

@@ -71,6 +71,7 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     runbooks.reload();
     let daemon = Arc::new(Daemon::new(config, store, data.locks(), runbooks));
     daemon.sync_schedules();
+    daemon.remember_history();
 
     // The one line a script waits for; the address is the real one when listen asked for port 0.
     println!("ebb daemon listening on {api_url}");

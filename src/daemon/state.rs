@@ -121,6 +121,31 @@ impl Daemon {
             scheduled: scheduler.names().count(),
             paused: scheduler.names().filter(|n| scheduler.is_paused(n)).count(),
             runs_in_progress: lock(&self.in_flight).len(),
+            next_fires: scheduler
+                .names()
+                .filter(|n| !scheduler.is_paused(n))
+                .filter_map(|n| {
+                    let next = scheduler.next_fires(n, 1).into_iter().next()?;
+                    Some((n.to_owned(), next.timestamp_millis() as f64 / 1000.0))
+                })
+                .collect(),
+        }
+    }
+
+    /// Seeds each runbook's last status and last success from history, so
+    /// "has not succeeded in 26 hours" holds across a restart.
+    pub fn remember_history(&self) {
+        use crate::history::{RunQuery, RunState, Store};
+        let names: Vec<String> = self.runbooks().entries().map(|e| e.name.clone()).collect();
+        for name in names {
+            let newest = |status: Option<RunState>| {
+                let query = RunQuery { runbook: Some(name.clone()), status, limit: Some(1), ..RunQuery::default() };
+                self.store.list(&query).ok().and_then(|runs| runs.into_iter().next())
+            };
+            let last = newest(None);
+            let success = newest(Some(RunState::Succeeded));
+            let at = success.and_then(|s| s.finished_at).map(|t| t.timestamp_millis() as f64 / 1000.0);
+            self.metrics.remember(&name, last.as_ref().map(|r| r.status.name()), at);
         }
     }
 

@@ -46,5 +46,19 @@ async fn runbooks_pause_resume_and_trigger_through_the_daemon() {
     assert_eq!(committed.get(&(topic.clone(), 0)), Some(&5), "the run reset the group");
     let after = ws.ebb(["runbooks", "--output", "json"]).success().json();
     assert_eq!(after["runbooks"][0]["last_run"]["status"], "succeeded", "{after}");
+
+    // Enough to alert on "the nightly run did not succeed in 26 hours", across a restart.
+    let metrics = daemon.metrics().await;
+    assert!(metrics.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"nightly\"}"), "{metrics}");
+    assert!(metrics.contains("ebb_runbook_last_run_status{runbook=\"nightly\",status=\"succeeded\"} 1"), "{metrics}");
+    assert!(metrics.contains("ebb_runbook_next_fire_timestamp_seconds{runbook=\"nightly\"}"), "{metrics}");
+    assert!(metrics.contains("ebb_offsets_moved_total{runbook=\"nightly\"} 1"), "{metrics}");
+    assert!(metrics.contains("ebb_run_duration_seconds_count{runbook=\"nightly\"} 1"), "{metrics}");
     drop(daemon);
+    let again = ws.start();
+    let metrics = again.metrics().await;
+    assert!(
+        metrics.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"nightly\"}"),
+        "from history: {metrics}"
+    );
 }
