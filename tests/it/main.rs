@@ -15,6 +15,7 @@ mod daemon_hardening;
 mod daemon_schedule;
 mod daemon_support;
 mod daemon_tls;
+mod everyday_jobs;
 mod file_confinement;
 mod history_damage;
 mod history_retention;
