@@ -72,7 +72,7 @@ async fn windows_offsets_filters_limit_and_order() {
     assert_eq!(offsets(&out), vec![(0, 25), (1, 25), (0, 35), (1, 35)], "ascending by timestamp");
     assert_eq!(
         out["partitions"][0],
-        serde_json::json!({"partition": 0, "first_match": 25, "last_match": 35, "matches": 2})
+        serde_json::json!({"partition": 0, "first_match": 25, "last_match": 35, "matches": 2, "runs": [[25, 26], [35, 36]]})
     );
 
     // limit keeps the newest with desc; count still counts every match.
