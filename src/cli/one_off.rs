@@ -58,12 +58,15 @@ pub fn literal(text: &str) -> Value {
 
 /// The runbook `step` stands for on `cluster`, as YAML.
 pub fn runbook_text(cluster: &str, line: &str, step: &OneStep) -> String {
-    let runbook = json!({
-        "name": format!("ebb-{}", step.verb),
-        "description": format!("Built from: {line}"),
-        "cluster": cluster,
-        "steps": [{ "id": step.verb, step.kind: step.fields }],
-    });
+    // A YAML mapping keeps this order (name first), as a runbook is written.
+    let mut runbook = serde_yaml::Mapping::new();
+    let mut put = |key: &str, value: Value| {
+        runbook.insert(key.into(), serde_yaml::to_value(value).unwrap_or_default());
+    };
+    put("name", json!(format!("ebb-{}", step.verb)));
+    put("description", json!(format!("Built from: {line}")));
+    put("cluster", json!(cluster));
+    put("steps", json!([{ "id": step.verb, step.kind: step.fields }]));
     serde_yaml::to_string(&runbook).unwrap_or_default()
 }
 
