@@ -25,6 +25,9 @@ use crate::config::LoadedConfig;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a request that waits for a run's end may take.
+const WAITED_RUN_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 pub struct DaemonClient {
     base: String,
     token: String,
@@ -100,6 +103,10 @@ impl DaemonClient {
     ) -> Result<T, Error> {
         let url = format!("{}/api/v1{path}", self.base);
         let mut request = self.client.request(method, &url).bearer_auth(&self.token).query(query);
+        // A run waited for takes as long as it takes (a gate may wait minutes for a group to stop).
+        if query.iter().any(|(k, v)| *k == "wait" && v == "true") {
+            request = request.timeout(WAITED_RUN_TIMEOUT);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -50,10 +50,22 @@ pub struct OneStep {
     pub fields: Map<String, Value>,
 }
 
-/// Text a template would read, kept literal: `{{` is escaped, so a value
-/// typed on the command line is never rendered.
+/// Text a template would read, kept literal: each `{{` is escaped (`\{{`),
+/// so a value typed on the command line is never rendered. A backslash just
+/// before `{{` cannot be kept that way (the template engine reads `\\{{` as
+/// a backslash and a template), so [`compile`] refuses it.
 pub fn literal(text: &str) -> Value {
     Value::String(text.replace("{{", "\\{{"))
+}
+
+/// The first typed value whose `\{{` a template would not keep, if any.
+fn unkeepable(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(text) => text.contains("\\\\{{").then_some(text.as_str()),
+        Value::Array(items) => items.iter().find_map(unkeepable),
+        Value::Object(fields) => fields.values().find_map(unkeepable),
+        _ => None,
+    }
 }
 
 /// The runbook `step` stands for on `cluster`, as YAML.
@@ -95,6 +107,15 @@ fn pick_cluster(config: &LoadedConfig, named: Option<&str>) -> Result<String, Er
 
 /// Builds and checks the runbook of `step`, as a runbook file would be checked.
 pub fn compile(config: &LoadedConfig, cluster: Option<&str>, step: &OneStep) -> Result<CompiledRunbook, Error> {
+    if let Some(value) = step.fields.values().find_map(unkeepable) {
+        return Err(UsageError::BadFlag {
+            flag: "a value",
+            given: value.to_owned(),
+            reason: "a backslash before `{{` cannot be kept literal in a one-off; write the step in a runbook file"
+                .to_owned(),
+        }
+        .into());
+    }
     let cluster = pick_cluster(config, cluster)?;
     let line = typed_line();
     let text = runbook_text(&cluster, &line, step);
@@ -157,7 +178,18 @@ mod tests {
 
     #[test]
     fn a_value_typed_on_the_command_line_is_never_a_template() {
-        assert_eq!(literal("a {{params.x}} b"), Value::String("a \\{{params.x}} b".into()));
+        // Rendered as a template would be, each comes back exactly as typed.
+        let renderer = crate::runbook::templates::Renderer::default();
+        for typed in ["a {{params.x}} b", "{{2}", "{{{x}}}", "}}{{", "plain \\ text", "{{{{raw}}}}"] {
+            let Value::String(text) = literal(typed) else { panic!() };
+            let rendered =
+                renderer.render("s", "f", &text, &serde_json::json!({})).unwrap_or_else(|e| panic!("{typed}: {e}"));
+            assert_eq!(rendered, typed);
+            assert!(unkeepable(&literal(typed)).is_none(), "{typed}");
+        }
+        for refused in ["x\\{{run.id}}", "\\{{2}"] {
+            assert!(unkeepable(&literal(refused)).is_some(), "{refused}");
+        }
         let step = OneStep {
             verb: "query",
             kind: "query_messages",

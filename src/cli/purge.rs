@@ -87,6 +87,15 @@ pub fn step(args: &PurgeArgs) -> Result<OneStep, Error> {
         }
         Some(groups) => {
             let groups: Vec<Value> = groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(literal).collect();
+            // An empty list would protect nothing: say `none` for that, never by accident.
+            if groups.is_empty() {
+                return Err(UsageError::BadFlag {
+                    flag: "--protect",
+                    given: args.protect.clone().unwrap_or_default(),
+                    reason: "name groups, or `all`, or `none` to protect nothing".to_owned(),
+                }
+                .into());
+            }
             fields.insert("protect_groups".into(), Value::Array(groups));
         }
     }

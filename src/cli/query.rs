@@ -197,9 +197,11 @@ fn print_found(plan: &Plan, output: QueryFormat) -> Result<(), Error> {
         _ => None,
     });
     match (output, found) {
-        (QueryFormat::Table, _) | (_, None) => {
+        (QueryFormat::Table, _) => {
             std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
         }
+        // The query stopped (no such topic, a bad position…): the plan says why, as JSON.
+        (_, None) => print_json(plan)?,
         (QueryFormat::Json, Some(found)) => print_json(&json!({ "run_id": plan.run_id, "query": found }))?,
         (QueryFormat::Jsonl, Some(found)) => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

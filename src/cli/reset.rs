@@ -113,8 +113,18 @@ pub fn step(args: &ResetArgs) -> Result<OneStep, Error> {
     fields.insert("group".into(), literal(&args.group));
     let mut partitions: Option<Vec<i64>> = None;
     let mut topics = Vec::new();
-    for text in &args.topic {
-        let (topic, listed) = topic_scope(text)?;
+    let scopes: Vec<(String, Option<Vec<i64>>)> =
+        args.topic.iter().map(|t| topic_scope(t)).collect::<Result<_, _>>()?;
+    // One `partitions` list applies to every topic: a topic without a list beside one with it would be narrowed.
+    if scopes.iter().any(|(_, p)| p.is_some()) && scopes.iter().any(|(_, p)| p.is_none()) {
+        return Err(UsageError::BadFlag {
+            flag: "--topic",
+            given: args.topic.join(" "),
+            reason: "give partitions for every topic or for none; reset the others in a second command".to_owned(),
+        }
+        .into());
+    }
+    for (text, (topic, listed)) in args.topic.iter().zip(scopes) {
         if let Some(listed) = listed {
             if partitions.as_ref().is_some_and(|p| *p != listed) {
                 return Err(UsageError::BadFlag {

@@ -69,6 +69,10 @@ pub struct RunEnd<'a> {
     /// Partitions whose committed offset it moved, and records it deleted.
     pub offsets_moved: u64,
     pub records_deleted: u64,
+    /// Whether it is the runbook doing its job: an apply, or a scheduled
+    /// run (a scheduled plan is a report's job). A plan asked for by hand is
+    /// counted in `ebb_runs_total` only, so it cannot hide a failing job.
+    pub does_the_job: bool,
 }
 
 #[derive(Default)]
@@ -95,6 +99,9 @@ impl Metrics {
     pub fn run_ended(&self, end: &RunEnd<'_>) {
         self.with(|m| {
             *m.runs.entry((end.runbook.into(), end.trigger.into(), end.status.into())).or_default() += 1;
+            if !end.does_the_job {
+                return;
+            }
             if end.status == "succeeded" {
                 m.last_success.insert(end.runbook.into(), end.finished);
             }
@@ -289,10 +296,18 @@ mod tests {
             took: Duration::from_secs(2),
             offsets_moved: 3,
             records_deleted: 40,
+            does_the_job: true,
         };
         m.run_ended(&end);
         m.run_ended(&end);
         m.remember("weekly", Some("failed"), Some(1_600_000_000.0));
+        m.run_ended(&RunEnd {
+            runbook: "weekly",
+            status: "succeeded",
+            finished: 1_800_000_000.0,
+            does_the_job: false,
+            ..end
+        });
         m.step_took("nightly", "reset", "reset_offsets", Duration::from_millis(30));
         m.fired("nightly", Duration::from_millis(3));
         m.skipped("nightly", "overlap");

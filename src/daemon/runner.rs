@@ -187,6 +187,7 @@ async fn ended(daemon: &Arc<Daemon>, spec: Option<&RunbookSpec>, record: &RunRec
         took: (finished - record.started_at).to_std().unwrap_or_default(),
         offsets_moved: moved.filter(|r| r.outcome == crate::steps::reset_offsets::Outcome::Committed).count() as u64,
         records_deleted: deleted.map(|r| r.deleted.max(0) as u64).sum(),
+        does_the_job: record.mode == crate::engine::Mode::Apply || record.trigger == Trigger::Schedule,
     });
     if record.status == RunState::Failed {
         // Beside the run's answer, not in its way.

@@ -103,6 +103,7 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
             took: std::time::Duration::ZERO,
             offsets_moved: 0,
             records_deleted: 0,
+            does_the_job: true,
         });
         run_ended(daemon, runbook);
     }

@@ -135,12 +135,15 @@ impl Daemon {
     /// Seeds each runbook's last status and last success from history, so
     /// "has not succeeded in 26 hours" holds across a restart.
     pub fn remember_history(&self) {
+        use crate::engine::Trigger;
         use crate::history::{RunQuery, RunState, Store};
         let names: Vec<String> = self.runbooks().entries().map(|e| e.name.clone()).collect();
         for name in names {
+            // The newest runs that did the runbook's job (not a plan asked for by hand).
             let newest = |status: Option<RunState>| {
-                let query = RunQuery { runbook: Some(name.clone()), status, limit: Some(1), ..RunQuery::default() };
-                self.store.list(&query).ok().and_then(|runs| runs.into_iter().next())
+                let query = RunQuery { runbook: Some(name.clone()), status, limit: Some(50), ..RunQuery::default() };
+                let runs = self.store.list(&query).ok().unwrap_or_default();
+                runs.into_iter().find(|r| r.mode == crate::engine::Mode::Apply || r.trigger == Trigger::Schedule)
             };
             let last = newest(None);
             let success = newest(Some(RunState::Succeeded));

@@ -297,7 +297,7 @@ impl Checker<'_> {
 
     fn strategy(&mut self, strategy: Option<&Node>, label: &str, earlier: &[StepRef], all: &[StepRef]) {
         let Some(strategy) = strategy else { return };
-        for key in ["after_messages", "at_messages"] {
+        for key in ["after_messages", "at_messages", "past_matches"] {
             if let Some(node) = strategy.get(key) {
                 self.reference(node, key, "query_messages", label, earlier, all);
             }

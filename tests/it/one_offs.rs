@@ -112,6 +112,30 @@ async fn without_a_terminal_or_yes_nothing_is_changed() {
         .code(1)
         .stderr_contains("--topic");
     assert_eq!(committed(&group).await, before);
+    // One partition list would narrow a topic given without one.
+    ebb_in(data.path())
+        .args(["reset", &group, "--topic", &topic, "--topic", &format!("{topic}:0"), "--to-latest", "--yes"])
+        .run()
+        .code(1)
+        .stderr_contains("every topic or for none");
+    assert_eq!(committed(&group).await, before);
+    // An empty protection list is not `none`: refused, nothing deleted.
+    ebb_in(data.path())
+        .args(["purge", &topic, "--everything", "--protect", " , ", "--yes"])
+        .run()
+        .code(1)
+        .stderr_contains("--protect");
+    let starts = apache::get_offsets(&shared_cluster().bootstrap, &topic, "-2");
+    assert!(starts.values().all(|s| *s == 0), "{starts:?}");
+    // A backslash before braces cannot stay literal: refused, not rendered.
+    ebb_in(data.path())
+        .args(["query", &topic, "--contains", "x\\{{run.id}}"])
+        .run()
+        .code(1)
+        .stderr_contains("backslash");
+    // A query that stops still answers JSON when asked to.
+    let missing = ebb_in(data.path()).args(["query", &unique("no-such-topic"), "--output", "json"]).run().code(1);
+    assert_eq!(missing.json()["status"], "failed", "{}", missing.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

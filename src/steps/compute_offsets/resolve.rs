@@ -73,7 +73,16 @@ pub fn resolve_parts(
         Strategy::AfterMessages(query) => Targeting::AfterMatches(matches(fields, earlier, query, |(_, last)| last)?),
         Strategy::AtMessages(query) => Targeting::AtMatches(matches(fields, earlier, query, |(first, _)| first)?),
         Strategy::PastMatches(query) => Targeting::PastMatches(match earlier.queried(query) {
-            Some(Some(output)) => output.runs(),
+            Some(Some(output)) => {
+                let (runs, cut) = output.runs();
+                if let Some(tp) = cut.first() {
+                    return Err(fields.unresolved(format!(
+                        "`{query}` found more than {} separate runs of matches in {tp}, too many to know which one the group sits on: narrow the query",
+                        crate::steps::query_messages::MOST_RUNS
+                    )));
+                }
+                runs
+            }
             Some(None) => BTreeMap::new(),
             None => return Err(fields.unresolved(format!("`{query}` is not an earlier query_messages step"))),
         }),

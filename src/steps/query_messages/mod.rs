@@ -6,7 +6,8 @@ mod resolve;
 pub mod view;
 
 pub use query::{
-    Download, Downloaded, Filter, Needle, Order, PartitionMatches, Position, QueryError, QueryMessages, QueryOutput,
+    Download, Downloaded, Filter, MOST_RUNS, Needle, Order, PartitionMatches, Position, QueryError, QueryMessages,
+    QueryOutput,
 };
 pub use resolve::resolve;
 

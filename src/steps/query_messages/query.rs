@@ -102,23 +102,58 @@ pub struct PartitionMatches {
     pub last_match: i64,
     pub matches: u64,
     /// The matches as runs of consecutive offsets, `[start, end)`, in order:
-    /// what `past_matches` moves a group over.
+    /// what `past_matches` moves a group over. At most [`MOST_RUNS`] are kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<[i64; 2]>,
+    /// More runs than [`MOST_RUNS`] were found, so `runs` holds only the first ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub runs_cut: bool,
 }
 
-/// Runs of consecutive offsets, `[start, end)`, from offsets in any order.
-pub fn runs_of(mut offsets: Vec<i64>) -> Vec<[i64; 2]> {
-    offsets.sort_unstable();
-    offsets.dedup();
-    let mut runs: Vec<[i64; 2]> = Vec::new();
-    for offset in offsets {
-        match runs.last_mut() {
-            Some(run) if run[1] == offset => run[1] += 1,
-            _ => runs.push([offset, offset + 1]),
+/// Runs of matches kept per partition: enough for any poison stretch, and
+/// a bound on what a query keeps whatever it reads.
+pub const MOST_RUNS: usize = 1_000;
+
+impl PartitionMatches {
+    /// Adds a match at `offset` to the runs. Records arrive in offset order
+    /// within a partition; one that does not is placed where it belongs.
+    fn add_to_runs(&mut self, offset: i64) {
+        let end = self.runs.last().map(|run| run[1]);
+        match end {
+            Some(end) if end == offset => {
+                if let Some(run) = self.runs.last_mut() {
+                    run[1] += 1;
+                }
+            }
+            Some(end) if end > offset => self.place(offset),
+            _ if self.runs.len() >= MOST_RUNS => self.runs_cut = true,
+            _ => self.runs.push([offset, offset + 1]),
         }
     }
-    runs
+
+    /// An offset that came out of order: into the run that holds or touches
+    /// it (joining two runs it closes the gap between), or a run of its own.
+    fn place(&mut self, offset: i64) {
+        let at = self.runs.partition_point(|run| run[1] < offset);
+        let Some(run) = self.runs.get_mut(at) else { return };
+        if run[0] <= offset && offset < run[1] {
+            return;
+        }
+        if run[1] == offset {
+            run[1] += 1;
+            let end = run[1];
+            if self.runs.get(at + 1).is_some_and(|next| next[0] == end) {
+                let next = self.runs.remove(at + 1);
+                self.runs[at][1] = next[1];
+            }
+        } else if run[0] == offset + 1 {
+            run[0] = offset;
+        } else if self.runs.len() >= MOST_RUNS {
+            self.runs_cut = true;
+        } else {
+            self.runs.insert(at, [offset, offset + 1]);
+        }
+    }
 }
 
 /// `steps.<id>.output` of a query.
@@ -146,9 +181,13 @@ pub struct Downloaded {
 }
 
 impl QueryOutput {
-    /// Runs of consecutive matches per partition, for `past_matches`.
-    pub fn runs(&self) -> BTreeMap<TopicPartition, Vec<[i64; 2]>> {
-        self.partitions.iter().map(|p| (TopicPartition::new(self.topic.clone(), p.partition), p.runs.clone())).collect()
+    /// Runs of consecutive matches per partition, for `past_matches`, and
+    /// the partitions where more were found than kept.
+    pub fn runs(&self) -> (BTreeMap<TopicPartition, Vec<[i64; 2]>>, Vec<TopicPartition>) {
+        let tp = |p: &PartitionMatches| TopicPartition::new(self.topic.clone(), p.partition);
+        let runs = self.partitions.iter().map(|p| (tp(p), p.runs.clone())).collect();
+        let cut = self.partitions.iter().filter(|p| p.runs_cut).map(tp).collect();
+        (runs, cut)
     }
 
     /// First and last match per partition, for `at_messages` and `after_messages`.
@@ -239,8 +278,6 @@ struct Collector {
     kept: BinaryHeap<Kept>,
     count: u64,
     partitions: BTreeMap<i32, PartitionMatches>,
-    /// Every match's offset, by partition, for the runs.
-    offsets: BTreeMap<i32, Vec<i64>>,
     download: Option<std::io::BufWriter<std::fs::File>>,
     download_error: Option<String>,
 }
@@ -254,8 +291,9 @@ impl Collector {
             last_match: m.offset,
             matches: 0,
             runs: Vec::new(),
+            runs_cut: false,
         });
-        self.offsets.entry(m.partition).or_default().push(m.offset);
+        entry.add_to_runs(m.offset);
         entry.first_match = entry.first_match.min(m.offset);
         entry.last_match = entry.last_match.max(m.offset);
         entry.matches += 1;
@@ -444,7 +482,6 @@ impl QueryMessages {
             kept: BinaryHeap::new(),
             count: 0,
             partitions: BTreeMap::new(),
-            offsets: BTreeMap::new(),
             download,
             download_error: None,
         }));
@@ -500,14 +537,7 @@ impl QueryMessages {
             messages: collector.messages(),
             count: collector.count,
             scanned,
-            partitions: {
-                let mut offsets = std::mem::take(&mut collector.offsets);
-                let mut partitions: Vec<PartitionMatches> = collector.partitions.values().cloned().collect();
-                for p in &mut partitions {
-                    p.runs = runs_of(offsets.remove(&p.partition).unwrap_or_default());
-                }
-                partitions
-            },
+            partitions: collector.partitions.values().cloned().collect(),
             downloaded,
         })
     }
@@ -517,7 +547,21 @@ impl QueryMessages {
 mod tests {
     #[test]
     fn matches_group_into_runs_of_consecutive_offsets() {
-        assert_eq!(super::runs_of(vec![12, 10, 11, 3, 20, 21, 11]), [[3, 4], [10, 13], [20, 22]]);
-        assert!(super::runs_of(vec![]).is_empty());
+        let mut p = super::PartitionMatches {
+            partition: 0,
+            first_match: 0,
+            last_match: 0,
+            matches: 0,
+            runs: vec![],
+            runs_cut: false,
+        };
+        for offset in [10, 11, 3, 12, 20, 5, 4, 11, 9] {
+            p.add_to_runs(offset);
+        }
+        assert_eq!(p.runs, [[3, 6], [9, 13], [20, 21]], "out of order placed where it belongs");
+        for offset in (100..).step_by(2).take(super::MOST_RUNS) {
+            p.add_to_runs(offset);
+        }
+        assert!(p.runs_cut && p.runs.len() == super::MOST_RUNS);
     }
 }
