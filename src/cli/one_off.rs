@@ -68,6 +68,19 @@ fn unkeepable(value: &Value) -> Option<&str> {
     }
 }
 
+/// A typed value checked by `parse` (a time, a duration) and written as the
+/// text given; a value `parse` refuses is a flag error naming `flag`.
+pub fn parsed<T, E: std::fmt::Display>(
+    flag: &'static str,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Value, Error> {
+    match parse(text) {
+        Ok(_) => Ok(Value::String(text.trim().to_owned())),
+        Err(e) => Err(UsageError::BadFlag { flag, given: text.to_owned(), reason: e.to_string() }.into()),
+    }
+}
+
 /// The runbook `step` stands for on `cluster`, as YAML.
 pub fn runbook_text(cluster: &str, line: &str, step: &OneStep) -> String {
     // A YAML mapping keeps this order (name first), as a runbook is written.

@@ -6,7 +6,7 @@
 use clap::{ArgGroup, Args};
 use serde_json::{Map, Value, json};
 
-use super::one_off::{self, ApplyFlags, OneStep, literal};
+use super::one_off::{self, ApplyFlags, OneStep, literal, parsed};
 use super::usage_error::UsageError;
 use crate::Error;
 use crate::config::LoadedConfig;
@@ -52,19 +52,13 @@ pub struct PurgeArgs {
     pub apply: ApplyFlags,
 }
 
-fn checked(flag: &'static str, text: &str, parse: impl Fn(&str) -> Result<(), String>) -> Result<Value, Error> {
-    parse(text)
-        .map(|()| Value::String(text.trim().to_owned()))
-        .map_err(|reason| UsageError::BadFlag { flag, given: text.to_owned(), reason }.into())
-}
-
 fn before(args: &PurgeArgs) -> Result<Value, Error> {
     Ok(if let Some(offset) = args.before_offset {
         json!({ "offset": offset })
     } else if let Some(age) = &args.older_than {
-        json!({ "older_than": checked("--older-than", age, |d| HumanDuration::parse(d).map(drop).map_err(|e| e.to_string()))? })
+        json!({ "older_than": parsed("--older-than", age, HumanDuration::parse)? })
     } else if let Some(time) = &args.before_datetime {
-        json!({ "datetime": checked("--before-datetime", time, |t| TimeSpec::parse(t).map(drop).map_err(|e| e.to_string()))? })
+        json!({ "datetime": parsed("--before-datetime", time, TimeSpec::parse)? })
     } else if !args.consumed_by.is_empty() {
         json!({ "committed_by": args.consumed_by.iter().map(|g| literal(g)).collect::<Vec<_>>() })
     } else {

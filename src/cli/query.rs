@@ -8,7 +8,7 @@ use std::io::Write;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use super::one_off::{self, OneStep, literal};
+use super::one_off::{self, OneStep, literal, parsed};
 use super::plan::{finish_plan, plan_compiled, print_json};
 use super::usage_error::UsageError;
 use super::{connect, plan_view};
@@ -98,12 +98,6 @@ pub struct QueryArgs {
     pub output: QueryFormat,
 }
 
-fn time(flag: &'static str, text: &str) -> Result<Value, Error> {
-    TimeSpec::parse(text)
-        .map(|_| Value::String(text.trim().to_owned()))
-        .map_err(|e| UsageError::BadFlag { flag, given: text.to_owned(), reason: e.to_string() }.into())
-}
-
 /// The `query_messages` step the flags describe.
 pub fn step(args: &QueryArgs) -> Result<OneStep, Error> {
     let mut fields = Map::new();
@@ -127,10 +121,10 @@ pub fn step(args: &QueryArgs) -> Result<OneStep, Error> {
         }
     }
     if let Some(from) = &args.from {
-        fields.insert("from".into(), time("--from", from)?);
+        fields.insert("from".into(), parsed("--from", from, TimeSpec::parse)?);
     }
     if let Some(to) = &args.to {
-        fields.insert("to".into(), time("--to", to)?);
+        fields.insert("to".into(), parsed("--to", to, TimeSpec::parse)?);
     }
     let numbers = [("from_offset", args.from_offset.map(Value::from)), ("to_offset", args.to_offset.map(Value::from))];
     let counts = [("last", args.last), ("limit", args.limit)];

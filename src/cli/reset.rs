@@ -5,7 +5,7 @@
 use clap::{ArgGroup, Args};
 use serde_json::{Map, Value, json};
 
-use super::one_off::{self, ApplyFlags, OneStep, literal};
+use super::one_off::{self, ApplyFlags, OneStep, literal, parsed};
 use super::usage_error::UsageError;
 use crate::Error;
 use crate::config::LoadedConfig;
@@ -77,12 +77,6 @@ pub fn topic_scope(text: &str) -> Result<(String, Option<Vec<i64>>), Error> {
     }
 }
 
-fn checked<T>(flag: &'static str, text: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Value, Error> {
-    parse(text)
-        .map(|_| Value::String(text.trim().to_owned()))
-        .map_err(|reason| UsageError::BadFlag { flag, given: text.to_owned(), reason }.into())
-}
-
 fn strategy(args: &ResetArgs) -> Result<Value, Error> {
     Ok(if args.to_earliest {
         json!({ "to_earliest": true })
@@ -95,9 +89,9 @@ fn strategy(args: &ResetArgs) -> Result<Value, Error> {
     } else if let Some(shift) = args.shift_by {
         json!({ "shift_by": shift })
     } else if let Some(time) = &args.to_datetime {
-        json!({ "to_datetime": checked("--to-datetime", time, |t| TimeSpec::parse(t).map_err(|e| e.to_string()))? })
+        json!({ "to_datetime": parsed("--to-datetime", time, TimeSpec::parse)? })
     } else if let Some(duration) = &args.by_duration {
-        json!({ "by_duration": checked("--by-duration", duration, |d| HumanDuration::parse(d).map_err(|e| e.to_string()))? })
+        json!({ "by_duration": parsed("--by-duration", duration, HumanDuration::parse)? })
     } else if let Some(group) = &args.from_group {
         json!({ "from_group": literal(group) })
     } else if let Some(file) = &args.from_file {
@@ -153,7 +147,7 @@ pub fn step(args: &ResetArgs) -> Result<OneStep, Error> {
         fields.insert("max_rewind".into(), json!(n));
     }
     if let Some(wait) = &args.wait_for_inactive {
-        let wait = checked("--wait-for-inactive", wait, |d| HumanDuration::parse(d).map_err(|e| e.to_string()))?;
+        let wait = parsed("--wait-for-inactive", wait, HumanDuration::parse)?;
         fields.insert("wait_for_inactive".into(), wait);
     }
     Ok(OneStep { verb: "reset", kind: "reset_offsets", fields })
