@@ -23,11 +23,16 @@ pub fn bare(text: &str) -> String {
 }
 
 /// `text` whole, for a terminal: line breaks kept, every other control
-/// character escaped (`\u{1b}`), so no escape sequence reaches the screen.
+/// character escaped (`\u{1b}`), so no escape sequence reaches the screen,
+/// and so are the invisible characters that reorder or hide text (bidi
+/// overrides and isolates, zero-width marks), which could make a value read
+/// as another.
 pub fn terminal_safe(text: &str) -> String {
+    let invisible =
+        |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}');
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() && c != '\n' {
+        if (c.is_control() && c != '\n') || invisible(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -54,5 +59,6 @@ mod tests {
         assert!(long.ends_with("…\" (32768 bytes)") && long.len() < 70, "{long}");
         assert_eq!(bare("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(terminal_safe("a\u{1b}[2J\nb\u{7}"), "a\\u{1b}[2J\nb\\u{7}");
+        assert_eq!(terminal_safe("pay\u{202E}lad"), "pay\\u{202e}lad");
     }
 }

@@ -129,7 +129,11 @@ pub async fn run(
     if output == OutputFormat::Table {
         std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
     }
+    let decline_path = format!("/runs/{}/decline", planned.id);
+    let decline =
+        |no_terminal: bool| client.post::<RunRecord>(&decline_path, &[], json!({ "no_terminal": no_terminal }));
     if !std::io::stdin().is_terminal() {
+        decline(true).await?;
         return Err(UsageError::NoTerminal { plan_run: Some(planned.id.clone()) }.into());
     }
     let mut out = std::io::stdout().lock();
@@ -139,6 +143,7 @@ pub async fn run(
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
     if answer.trim() != "yes" {
+        decline(false).await?;
         println!("Not applied: nothing was changed.");
         return Ok(Exit::Failed);
     }

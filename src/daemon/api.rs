@@ -21,7 +21,7 @@ use super::api_error::ApiError;
 use super::auth::{Caller, Denied};
 use super::body_read::BodyRead;
 use super::path_segment::Segment;
-use super::request_body::{self, PlanBody, RollbackBody, RunBody};
+use super::request_body::{self, DeclineBody, PlanBody, RollbackBody, RunBody};
 use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
 use super::state::Daemon;
@@ -52,6 +52,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/v1/runs", get(list_runs))
         .route("/api/v1/runs/{id}", get(get_run))
         .route("/api/v1/runs/{id}/rollback", post(rollback))
+        .route("/api/v1/runs/{id}/decline", post(decline))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -379,6 +380,41 @@ async fn get_run(State(daemon): Shared, headers: HeaderMap, Segment(id): Segment
             None => e.into_response(),
         },
     }
+}
+
+/// Records that the plan of run `id` was shown and not confirmed: a
+/// `declined` run beside it (what `ebb run` records when a person says no).
+async fn decline(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Segment(id): Segment,
+    query: WaitParam,
+    BodyRead(bytes): BodyRead,
+) -> Response {
+    let (caller, _, request): (_, _, DeclineBody) = match change_request(&daemon, &headers, query, bytes) {
+        Ok(parts) => parts,
+        Err(e) => return e.into_response(),
+    };
+    let planned = match daemon.store.find(&id).map_err(ApiError::from) {
+        Ok(record) => record,
+        Err(e) => return e.into_response(),
+    };
+    let Some(plan) = planned.plan.filter(|_| planned.mode == Mode::Plan) else {
+        return ApiError::bad_request(format!("run {} is not a plan, so there is nothing to decline", planned.id))
+            .into_response();
+    };
+    let run = api_run(Trigger::Api, Mode::Apply, &caller);
+    let why = if request.no_terminal {
+        "not confirmed: stdin is not a terminal and --yes was not given"
+    } else {
+        "not confirmed"
+    };
+    let declined = crate::runs::record_declined(&*daemon.store, &run, &plan, why);
+    if let Some(e) = declined.unsaved {
+        return ApiError::from(e).into_response();
+    }
+    tracing::info!(caller = %caller.name, plan = %planned.id, run_id = %run.id, "plan declined");
+    Json(declined.record).into_response()
 }
 
 async fn rollback(

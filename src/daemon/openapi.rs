@@ -94,6 +94,13 @@ pub const ROUTES: &[Route] = &[
         summary: "Restore the offsets the run changed from its snapshot (plan_only: just the plan). 202 with the run id; ?wait=true waits.",
         body: Some("RollbackRequest"),
     },
+    Route {
+        method: "post",
+        path: "/api/v1/runs/{id}/decline",
+        role: Some("operator"),
+        summary: "Record that the plan of run id was shown and not confirmed: a declined run, nothing changed.",
+        body: Some("DeclineRequest"),
+    },
 ];
 
 pub fn document() -> Value {
@@ -173,6 +180,10 @@ pub fn document() -> Value {
                         "params": { "type": "object" },
                         "plan_id": { "type": "string", "description": "Apply the plan of this earlier plan run (refused if the cluster or the runbook drifted)." },
                     },
+                },
+                "DeclineRequest": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "no_terminal": { "type": "boolean" } },
                 },
                 "RollbackRequest": {
                     "type": "object", "additionalProperties": false,

@@ -32,6 +32,15 @@ pub struct PlanBody {
 }
 
 /// `POST /runs/{id}/rollback`.
+/// A plan the caller was shown and did not confirm.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    /// It was not confirmed because nobody could be asked (no terminal, no `--yes`).
+    #[serde(default)]
+    pub no_terminal: bool,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {

@@ -39,6 +39,12 @@ async fn runbooks_pause_resume_and_trigger_through_the_daemon() {
     assert_eq!(paused["runbooks"][0]["schedule"]["paused"], true, "{paused}");
     ws.ebb_args(&["resume", "nightly"]).success().stdout_contains("running on its schedule");
 
+    // `ebb run` through the daemon, with nobody to say yes: declined, recorded, nothing changed.
+    ws.ebb(["run", "nightly"]).code(1).stderr_contains("stdin is not a terminal");
+    let declined = ws.ebb(["history", "--status", "declined", "--output", "json"]).success().json();
+    assert_eq!(declined["runs"].as_array().unwrap().len(), 1, "{declined}");
+    assert_eq!(seeder.committed(&group).await.get(&(topic.clone(), 0)), Some(&1));
+
     let run = ws.ebb(["trigger", "nightly", "--wait", "--output", "json"]).success().json();
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["trigger"], "api");

@@ -40,15 +40,22 @@ fn ebb_in(data: &std::path::Path) -> Ebb {
 async fn a_reset_one_off_commits_what_apache_commits_and_rolls_back() {
     let bootstrap = &shared_cluster().bootstrap;
     let data = tempfile::tempdir().unwrap();
-    let cases: [(&str, Vec<String>, Vec<&str>); 4] = [
+    let cases: [(&str, Vec<String>, Vec<&str>); 6] = [
         ("subset-to-offset", vec!["--topic".into(), ":0,2".into()], vec!["--to-offset", "5"]),
         ("shift-back", vec!["--topic".into(), String::new()], vec!["--shift-by", "-7"]),
         ("all-topics-earliest", vec!["--all-topics".into()], vec!["--to-earliest"]),
         ("latest", vec!["--topic".into(), String::new()], vec!["--to-latest"]),
+        ("current", vec!["--topic".into(), String::new()], vec!["--to-current"]),
+        // The file is written once the topic exists; both tools read the same one.
+        ("from-file", vec!["--topic".into(), String::new()], vec!["--from-file", "@CSV"]),
     ];
     for (name, scope, strategy) in cases {
         let (ours, theirs) = (unique(&format!("oo-{name}-ebb")), unique(&format!("oo-{name}-apache")));
         let topic = seeded(name, &[&ours, &theirs]).await;
+        let csv = data.path().join(format!("{name}.csv"));
+        std::fs::write(&csv, format!("{topic},0,3\n{topic},1,7\n{topic},2,39\n")).unwrap();
+        let csv = csv.display().to_string();
+        let strategy: Vec<&str> = strategy.iter().map(|s| if *s == "@CSV" { csv.as_str() } else { s }).collect();
         // `--topic` takes the topic, with its partitions after a colon when given.
         let scope: Vec<String> = match scope.as_slice() {
             [flag, suffix] => vec![flag.clone(), format!("{topic}{suffix}")],
@@ -73,7 +80,16 @@ async fn a_reset_one_off_commits_what_apache_commits_and_rolls_back() {
         let runbook: serde_yaml::Value = serde_yaml::from_str(yaml).expect("the runbook shown is YAML");
         assert_eq!(runbook["steps"][0]["reset_offsets"]["group"].as_str(), Some(ours.as_str()), "{name}");
 
-        ebb_in(data.path()).args(["rollback", &run_id, "--yes"]).run().success();
+        if name == "current" {
+            // Where the group already is: nothing moved, so nothing to undo.
+            ebb_in(data.path())
+                .args(["rollback", &run_id, "--yes"])
+                .run()
+                .code(1)
+                .stderr_contains("committed no offsets");
+        } else {
+            ebb_in(data.path()).args(["rollback", &run_id, "--yes"]).run().success();
+        }
         assert_eq!(committed(&ours).await, before, "{name}: the rollback restores the group");
     }
 }
