@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use super::plan::{finish_plan, plan_compiled, print_plan};
-use super::run::show_confirm_apply;
+use super::OutputFormat;
+use super::plan::{plan_and_record, print_plan};
+use super::run::run_compiled;
 use super::usage_error::UsageError;
-use super::{OutputFormat, connect};
 use crate::Error;
 use crate::config::LoadedConfig;
-use crate::engine::{CommandLine, CompiledRunbook, Mode, RunInfo, compile_checked};
+use crate::engine::{CommandLine, CompiledRunbook, Plan, compile_checked};
 use crate::exit::Exit;
 use crate::history::DataDir;
 use crate::runbook::{Catalog, check_text};
@@ -172,17 +172,11 @@ pub async fn plan_or_run(
     let data = DataDir::from_config(&config.config);
     refuse_under_daemon(&data)?;
     if flags.dry_run {
-        let run = RunInfo::cli(Mode::Plan).with_files(files);
-        let (plan, provider) = plan_compiled(config, compiled, &run).await?;
-        let _provider = connect::keep_until_exit(provider);
-        finish_plan(&data, &run, &plan, &|| print_plan(&plan, flags.out.as_deref(), flags.output))?;
+        let print = |plan: &Plan| print_plan(plan, flags.out.as_deref(), flags.output);
+        let plan = plan_and_record(config, compiled, files, &data, &print).await?;
         return Ok(Exit::of_plan(&plan, false));
     }
-    let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(config));
-    let run = RunInfo::cli(Mode::Apply).with_notifier(notifier).with_files(files);
-    let (plan, provider) = plan_compiled(config, compiled, &run).await?;
-    let provider = connect::keep_until_exit(provider);
-    show_confirm_apply(&plan, &provider, &run, flags.yes, flags.output, &data).await
+    run_compiled(config, compiled, files, flags.yes, flags.output, &data).await
 }
 
 #[cfg(test)]

@@ -38,18 +38,11 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-/// Compiles and plans a runbook file as run `run`; shared by `plan` and `run`.
-pub async fn make_plan(
-    config: &LoadedConfig,
-    runbook: &str,
-    sets: &[String],
-    run: &RunInfo,
-) -> Result<(Plan, AnyProvider), Error> {
+/// Compiles a runbook file (or the name of one) with `--set` params; shared by `plan` and `run`.
+pub fn compile_arg(config: &LoadedConfig, runbook: &str, sets: &[String]) -> Result<CompiledRunbook, Error> {
     let path = runbook_arg::locate(runbook, config)?;
     let given = parse_sets(sets)?;
-    let compiled = compile(&path, &Catalog::from_config(&config.config).lenient(), &given)?;
-    let files = FileAccess::from_config(&config.config);
-    plan_compiled(config, &compiled, &run.clone().with_files(files)).await
+    Ok(compile(&path, &Catalog::from_config(&config.config).lenient(), &given)?)
 }
 
 /// Plans a compiled runbook as run `run` (whose file access the caller
@@ -100,28 +93,33 @@ pub async fn plan(config: &LoadedConfig, args: PlanArgs) -> Result<Exit, Error> 
         report_stop(&plan);
         return Ok(Exit::of_plan(&plan, args.detailed_exitcode));
     }
-    let run = RunInfo::cli(Mode::Plan);
-    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
-    let _provider = connect::keep_until_exit(provider);
-    finish_plan(&data, &run, &plan, &|| print_plan(&plan, args.out.as_deref(), args.output))?;
+    let compiled = compile_arg(config, &args.runbook, &args.sets)?;
+    let files = FileAccess::from_config(&config.config);
+    let print = |plan: &Plan| print_plan(plan, args.out.as_deref(), args.output);
+    let plan = plan_and_record(config, &compiled, files, &data, &print).await?;
     Ok(Exit::of_plan(&plan, args.detailed_exitcode))
 }
 
-/// Records a plan-only run and prints it with `print`. Recording (open the
-/// store, write, flush) and printing are independent: they run side by side,
-/// and the command ends when both are done.
-pub fn finish_plan(
+/// Plans `compiled` as a plan-only run, records it and prints it with
+/// `print`; shared by `plan`, `query` and the one-offs' `--dry-run`.
+/// Recording (open the store, write, flush) and printing are independent:
+/// they run side by side, and the command ends when both are done.
+pub async fn plan_and_record(
+    config: &LoadedConfig,
+    compiled: &CompiledRunbook,
+    files: FileAccess,
     data: &DataDir,
-    run: &RunInfo,
-    plan: &Plan,
-    print: &(dyn Fn() -> Result<(), Error> + Sync),
-) -> Result<(), Error> {
+    print: &(dyn Fn(&Plan) -> Result<(), Error> + Sync),
+) -> Result<Plan, Error> {
+    let run = RunInfo::cli(Mode::Plan).with_files(files);
+    let (plan, provider) = plan_compiled(config, compiled, &run).await?;
+    let _provider = connect::keep_until_exit(provider);
     std::thread::scope(|side| {
-        side.spawn(|| warn_unsaved(runs::record_unapplied(data, run, plan)));
-        print()
+        side.spawn(|| warn_unsaved(runs::record_unapplied(data, &run, &plan)));
+        print(&plan)
     })?;
-    report_stop(plan);
-    Ok(())
+    report_stop(&plan);
+    Ok(plan)
 }
 
 /// Prints `plan` as `output`, saving it to `out` first when asked.

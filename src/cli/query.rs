@@ -9,12 +9,12 @@ use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
 use super::one_off::{self, OneStep, literal, parsed};
-use super::plan::{finish_plan, plan_compiled, print_json};
+use super::plan::{plan_and_record, print_json};
+use super::plan_view;
 use super::usage_error::UsageError;
-use super::{connect, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
-use crate::engine::{Mode, Plan, RunInfo};
+use crate::engine::Plan;
 use crate::exit::Exit;
 use crate::history::DataDir;
 use crate::steps::StepDetail;
@@ -178,10 +178,8 @@ pub async fn query(config: &LoadedConfig, args: QueryArgs) -> Result<Exit, Error
     let data = DataDir::from_config(&config.config);
     one_off::refuse_under_daemon(&data)?;
     let files = one_off::file_access(config, &args.download.iter().map(String::as_str).collect::<Vec<_>>());
-    let run = RunInfo::cli(Mode::Plan).with_files(files);
-    let (plan, provider) = plan_compiled(config, &compiled, &run).await?;
-    let _provider = connect::keep_until_exit(provider);
-    finish_plan(&data, &run, &plan, &|| print_found(&plan, args.output))?;
+    let print = |plan: &Plan| print_found(plan, args.output);
+    let plan = plan_and_record(config, &compiled, files, &data, &print).await?;
     Ok(Exit::of_plan(&plan, false))
 }
 

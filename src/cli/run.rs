@@ -9,16 +9,18 @@ use clap::Args;
 use serde::Serialize;
 
 use super::apply::apply_and_report;
-use super::plan::{make_plan, print_json, report_stop, warn_unsaved};
+use super::plan::{compile_arg, plan_compiled, print_json, report_stop, warn_unsaved};
 use super::usage_error::UsageError;
 use super::{OutputFormat, plan_view};
 use crate::Error;
 use crate::config::LoadedConfig;
+use crate::engine::CompiledRunbook;
 use crate::engine::{Applied, Mode, Plan, RunInfo};
 use crate::exit::Exit;
 use crate::history::DataDir;
 use crate::provider::AnyProvider;
 use crate::runs;
+use crate::step::confined_files::FileAccess;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -45,11 +47,26 @@ pub async fn run(config: &LoadedConfig, args: RunArgs) -> Result<Exit, Error> {
     if let Some(api) = data.held_by_daemon() {
         return super::via_daemon::run(config, &api, &args.runbook, &args.sets, args.yes, args.output).await;
     }
+    let compiled = compile_arg(config, &args.runbook, &args.sets)?;
+    let files = FileAccess::from_config(&config.config);
+    run_compiled(config, &compiled, files, args.yes, args.output, &data).await
+}
+
+/// Plans `compiled`, then shows, confirms and applies it; shared by `run`
+/// and the one-offs.
+pub async fn run_compiled(
+    config: &LoadedConfig,
+    compiled: &CompiledRunbook,
+    files: FileAccess,
+    yes: bool,
+    output: OutputFormat,
+    data: &DataDir,
+) -> Result<Exit, Error> {
     let notifier = std::sync::Arc::new(crate::notify::Notifier::from_config(config));
-    let run = RunInfo::cli(Mode::Apply).with_notifier(notifier);
-    let (plan, provider) = make_plan(config, &args.runbook, &args.sets, &run).await?;
+    let run = RunInfo::cli(Mode::Apply).with_notifier(notifier).with_files(files);
+    let (plan, provider) = plan_compiled(config, compiled, &run).await?;
     let provider = super::connect::keep_until_exit(provider);
-    show_confirm_apply(&plan, &provider, &run, args.yes, args.output, &data).await
+    show_confirm_apply(&plan, &provider, &run, yes, output, data).await
 }
 
 /// Shows `plan`, asks (unless `yes`), applies it as run `run` and reports;
@@ -75,13 +92,13 @@ pub async fn show_confirm_apply(
         return Ok(Exit::of_plan(plan, false));
     }
     if !yes {
-        let declined = |data: &DataDir, why: &str| warn_unsaved(runs::record_declined(data, run, plan, why));
+        let declined = |data: &DataDir, why| warn_unsaved(runs::record_declined(data, run, plan, why));
         if !std::io::stdin().is_terminal() {
-            declined(data, "not confirmed: stdin is not a terminal and --yes was not given");
+            declined(data, runs::Decline::NoTerminal);
             return Err(UsageError::NoTerminal { plan_run: None }.into());
         }
         if !confirm(plan)? {
-            declined(data, "not confirmed");
+            declined(data, runs::Decline::AtPrompt);
             println!("Not applied: nothing was changed.");
             return Ok(Exit::Failed);
         }

@@ -404,11 +404,7 @@ async fn decline(
             .into_response();
     };
     let run = api_run(Trigger::Api, Mode::Apply, &caller);
-    let why = if request.no_terminal {
-        "not confirmed: stdin is not a terminal and --yes was not given"
-    } else {
-        "not confirmed"
-    };
+    let why = if request.no_terminal { crate::runs::Decline::NoTerminal } else { crate::runs::Decline::AtPrompt };
     let declined = crate::runs::record_declined(&*daemon.store, &run, &plan, why);
     if let Some(e) = declined.unsaved {
         return ApiError::from(e).into_response();

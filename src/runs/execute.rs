@@ -28,9 +28,21 @@ pub fn record_unapplied(store: &dyn Store, run: &RunInfo, plan: &Plan) -> Unappl
     save(store, RunRecord::planned(run, plan))
 }
 
-/// Records run `run` as declined (`why` it was not confirmed): its plan
-/// kept, nothing changed.
-pub fn record_declined(store: &dyn Store, run: &RunInfo, plan: &Plan, why: &str) -> Unapplied {
+/// Why a plan shown to a person was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decline {
+    /// They answered something other than `yes`.
+    AtPrompt,
+    /// Nobody could be asked: no terminal, and no `--yes`.
+    NoTerminal,
+}
+
+/// Records run `run` as declined: its plan kept, nothing changed.
+pub fn record_declined(store: &dyn Store, run: &RunInfo, plan: &Plan, why: Decline) -> Unapplied {
+    let why = match why {
+        Decline::AtPrompt => "not confirmed",
+        Decline::NoTerminal => "not confirmed: stdin is not a terminal and --yes was not given",
+    };
     let mut record = RunRecord::start(run, plan);
     record.finish(RunState::Declined, Some(format!("{why}: nothing was changed")));
     save(store, record)

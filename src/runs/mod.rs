@@ -14,7 +14,7 @@ mod rollback_plan;
 mod run_end;
 mod runbook_now;
 
-pub use execute::{Unapplied, finish_run, goes_on_to_apply, record_declined, record_unapplied};
+pub use execute::{Decline, Unapplied, finish_run, goes_on_to_apply, record_declined, record_unapplied};
 pub use locks::{Guard, RunLocks};
 pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use rollback_plan::{RollbackError, plan_rollback};
