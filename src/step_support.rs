@@ -7,6 +7,10 @@ pub fn unsupported_step(provider: &str, step_kind: &str) -> Option<&'static str>
         ("ckafka", "purge_messages") => Some(
             "the Tencent Cloud CKafka API has no action that deletes messages; purge with retention settings instead",
         ),
+        ("ckafka" | "dms", "delete_offsets") => Some(
+            "the cloud management API has no action that deletes a group's committed offsets; delete them over the \
+             Kafka protocol (a `kafka` cluster entry for the same brokers)",
+        ),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ mod error;
 mod history;
 mod history_repair;
 mod init;
+mod offsets_delete;
 mod one_off;
 mod paint;
 mod plan;
@@ -85,6 +86,9 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Delete a topic's oldest records (like kafka-delete-records), never what a group has not consumed.
     Purge(purge::PurgeArgs),
+    /// A group's committed offsets: delete them (like kafka-consumer-groups --delete-offsets), recorded for rollback.
+    #[command(subcommand)]
+    Offsets(OffsetsCommand),
     /// Run runbooks on their schedules and serve the HTTP API, until SIGTERM or SIGINT.
     Daemon(daemon::DaemonArgs),
     /// The daemon's runbooks: schedule, next fires (its zone and UTC), paused, last run.
@@ -111,6 +115,12 @@ pub enum Command {
 pub enum ClusterCommand {
     /// Topics with log start and log end per partition, and each group's lag.
     Describe(cluster::DescribeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffsetsCommand {
+    /// Delete a group's committed offsets on topics, planned, confirmed and recorded; rollback commits them again.
+    Delete(offsets_delete::DeleteOffsetsArgs),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -149,6 +159,9 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Reset(args) => reset::reset(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Query(args) => query::query(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Purge(args) => purge::purge(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Offsets(OffsetsCommand::Delete(args)) => {
+            offsets_delete::delete(&crate::config::load(cli.config.as_deref())?, args).await
+        }
         Command::Daemon(args) => daemon::daemon(crate::config::load(cli.config.as_deref())?, args).await,
         Command::Runbooks(args) => daemon_commands::runbooks(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Trigger(args) => daemon_commands::trigger(&crate::config::load(cli.config.as_deref())?, args).await,

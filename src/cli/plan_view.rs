@@ -7,6 +7,8 @@ use super::paint::{Tone, paint};
 use crate::engine::{Applied, AppliedStep, Plan, PlanStatus, RunStatus};
 use crate::step::ViewSettings;
 use crate::steps;
+use crate::steps::AppliedDetail;
+use crate::steps::delete_offsets::DeletionOutcome;
 use crate::steps::reset_offsets::Outcome;
 
 /// How this command shows plans: set once from `--tz` and the terminal.
@@ -82,15 +84,26 @@ pub fn render_applied(applied: &Applied) -> String {
         .count();
     let deleted: i64 =
         applied.steps.iter().filter_map(AppliedStep::purge).flat_map(|p| &p.results).map(|r| r.deleted).sum();
+    let uncommitted = applied
+        .steps
+        .iter()
+        .filter_map(|s| match &s.detail {
+            Some(AppliedDetail::DeleteOffsets(d)) => Some(d),
+            _ => None,
+        })
+        .flat_map(|d| &d.results)
+        .filter(|r| r.outcome == DeletionOutcome::Deleted)
+        .count();
     let reason = applied.reason.as_deref().unwrap_or("");
+    let mut done = vec![format!("{committed} partition(s) committed and verified")];
+    if deleted > 0 {
+        done.push(format!("{deleted} record(s) deleted and verified"));
+    }
+    if uncommitted > 0 {
+        done.push(format!("{uncommitted} committed offset(s) deleted and verified"));
+    }
     let (tone, line) = match applied.status {
-        RunStatus::Succeeded if deleted > 0 => (
-            Tone::Good,
-            format!(
-                "Succeeded: {committed} partition(s) committed and verified; {deleted} record(s) deleted and verified."
-            ),
-        ),
-        RunStatus::Succeeded => (Tone::Good, format!("Succeeded: {committed} partition(s) committed and verified.")),
+        RunStatus::Succeeded => (Tone::Good, format!("Succeeded: {}.", done.join("; "))),
         RunStatus::Refused => (Tone::Bad, format!("Refused: {reason}")),
         RunStatus::Failed => (Tone::Bad, format!("Failed: {reason}")),
     };

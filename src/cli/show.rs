@@ -86,11 +86,12 @@ pub fn render(record: &RunRecord) -> String {
         plan_view::render_applied_steps(&mut out, &apply.steps);
     }
     let mut snapshot = Table::new(vec!["STEP", "GROUP", "TOPIC", "PARTITION", "OFFSET-BEFORE"]);
-    for (step, reset) in record.resets() {
-        for entry in &reset.snapshot {
+    for step in record.apply.iter().flat_map(|a| &a.steps) {
+        let Some((group, entries)) = step.offsets_snapshot() else { continue };
+        for entry in entries {
             snapshot.row(vec![
                 step.id.clone(),
-                reset.group.clone(),
+                group.to_owned(),
                 entry.topic.clone(),
                 entry.partition.to_string(),
                 entry.offset.map_or_else(|| "-".to_owned(), |o| o.to_string()),

@@ -75,6 +75,16 @@ impl AppliedStep {
         }
     }
 
+    /// The snapshot a step took of a group's committed offsets before changing
+    /// them (a reset or a deletion of offsets): the group and its entries.
+    pub fn offsets_snapshot(&self) -> Option<(&str, &[crate::steps::reset_offsets::SnapshotEntry])> {
+        match &self.detail {
+            Some(AppliedDetail::Reset(reset)) => Some((&reset.group, &reset.snapshot)),
+            Some(AppliedDetail::DeleteOffsets(deleted)) => Some((&deleted.group, &deleted.snapshot)),
+            _ => None,
+        }
+    }
+
     /// What a purge step did, if this is one that sent anything.
     pub fn purge(&self) -> Option<&PurgeApplied> {
         match &self.detail {

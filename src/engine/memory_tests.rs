@@ -258,3 +258,75 @@ async fn past_matches_moves_over_the_run_the_group_sits_on_and_nothing_else() {
     let made = plan(&runbook(steps), &elsewhere, &RunInfo::cli(Mode::Plan)).await;
     assert!(reset_plan(&made, "reset").changes.is_empty(), "not on a match: nothing moves");
 }
+
+fn deletion_plan(plan: &Plan, id: &str) -> crate::steps::delete_offsets::DeletionPlan {
+    match &plan.steps.iter().find(|s| s.id == id).expect("the step").detail {
+        StepDetail::DeleteOffsets(deletion) => (**deletion).clone(),
+        other => panic!("not a deletion: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_deletion_lists_each_commit_that_goes_then_deletes_and_reads_back() {
+    use crate::steps::delete_offsets::DeletionOutcome;
+    let cluster = orders().topic("payments", 1, 10, T0).commit("billing", "payments", 0, 5);
+    let compiled = runbook(
+        "  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [orders]\n      partitions: [1]\n",
+    );
+    let (made, applied) = plan_and_apply(&cluster, &compiled).await;
+    let deletion = deletion_plan(&made, "forget");
+    assert_eq!(
+        deletion.deletions.iter().map(|d| (d.partition, d.offset, d.lag)).collect::<Vec<_>>(),
+        [(1, 20, Some(80))]
+    );
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+    let Some(crate::steps::AppliedDetail::DeleteOffsets(done)) = &applied.steps[0].detail else { panic!("its record") };
+    assert_eq!(
+        done.results.iter().map(|r| (r.partition, r.outcome)).collect::<Vec<_>>(),
+        [(1, DeletionOutcome::Deleted)]
+    );
+    assert_eq!(cluster.committed("billing", "orders", 1), None);
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(10), "out of scope");
+    assert_eq!(cluster.committed("billing", "payments", 0), Some(5), "another topic");
+}
+
+#[tokio::test]
+async fn a_deletion_is_refused_while_a_member_consumes_the_topic_and_allowed_when_it_consumes_another() {
+    let cluster = orders().topic("payments", 1, 10, T0).commit("billing", "payments", 0, 5);
+    cluster.member_on("billing", "billing-1", &["orders"]);
+    let on_orders = runbook("  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [orders]\n");
+    let (made, applied) = plan_and_apply(&cluster, &on_orders).await;
+    assert!(
+        made.steps[0].warnings.iter().any(|w| w.contains("billing-1 on /127.0.0.1 (orders)")),
+        "{:?}",
+        made.steps[0].warnings
+    );
+    assert_eq!(applied.status, RunStatus::Refused);
+    let reason = applied.reason.unwrap_or_default();
+    assert!(reason.contains("1 member(s) consume these topics: billing-1"), "{reason}");
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(10), "nothing deleted");
+
+    let on_payments = runbook("  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [payments]\n");
+    let (_, applied) = plan_and_apply(&cluster, &on_payments).await;
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+    assert_eq!(cluster.committed("billing", "payments", 0), None);
+}
+
+#[tokio::test]
+async fn a_commit_that_moved_since_the_deletion_was_planned_is_drift() {
+    let cluster = orders();
+    let compiled = runbook("  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [orders]\n");
+    let made = plan(&compiled, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    cluster.consume("billing", "orders", 0, 15);
+    let applied = apply(&made, &cluster, Some(&compiled.sha256), &RunInfo::cli(Mode::Apply), false, &no_journal).await;
+    assert_eq!(applied.status, RunStatus::Refused);
+    assert!(
+        applied
+            .drift
+            .iter()
+            .any(|d| matches!(d, Drift::OffsetMoved { partition: 0, planned: Some(10), now: Some(15), .. })),
+        "{:?}",
+        applied.drift
+    );
+    assert_eq!(cluster.committed("billing", "orders", 0), Some(15));
+}

@@ -53,6 +53,10 @@ fn name_fields(kind: &StepKind) -> Vec<(&'static str, &str, bool)> {
                 fields.extend(groups.iter().map(|g| ("protect_groups", g.as_str(), false)));
             }
         }
+        StepKind::DeleteOffsets(d) => {
+            fields.push(("group", d.group.as_str(), false));
+            fields.extend(d.topics.iter().map(|t| ("topics", t.as_str(), true)));
+        }
         StepKind::Check(_) | StepKind::Notify(_) => {}
     }
     fields

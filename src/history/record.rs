@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::engine::{Applied, AppliedStep, Mode, Plan, PlanStatus, RunInfo, RunStatus, Trigger};
 use crate::step::{Drift, StepStatus};
+use crate::steps::AppliedDetail;
 
 pub const RUN_FORMAT: &str = "ebb.run/v1";
 
@@ -240,8 +241,14 @@ impl RunRecord {
     pub fn may_have_changed(&self) -> bool {
         let Some(apply) = &self.apply else { return false };
         apply.steps.iter().any(|step| match step.status {
-            StepStatus::Running | StepStatus::Interrupted => step.reset().is_some() || step.kind == "purge_messages",
-            _ => step.reset().is_some_and(|r| !r.results.is_empty()) || step.purge().is_some(),
+            StepStatus::Running | StepStatus::Interrupted => {
+                step.offsets_snapshot().is_some() || step.kind == "purge_messages"
+            }
+            _ => {
+                step.reset().is_some_and(|r| !r.results.is_empty())
+                    || step.purge().is_some()
+                    || matches!(&step.detail, Some(AppliedDetail::DeleteOffsets(d)) if !d.results.is_empty())
+            }
         })
     }
 
@@ -273,9 +280,14 @@ impl RunRecord {
         names
     }
 
-    /// The groups this run snapshotted before resetting, once each.
+    /// The groups this run snapshotted before resetting or deleting their offsets, once each.
     pub fn reset_groups(&self) -> Vec<String> {
-        let mut groups: Vec<String> = self.resets().map(|(_, reset)| reset.group.clone()).collect();
+        let mut groups: Vec<String> = self
+            .apply
+            .iter()
+            .flat_map(|a| &a.steps)
+            .filter_map(|s| s.offsets_snapshot().map(|(group, _)| group.to_owned()))
+            .collect();
         groups.sort();
         groups.dedup();
         groups

@@ -8,8 +8,8 @@ use super::ckafka::CkafkaProvider;
 use super::dms::DmsProvider;
 use super::kafka::KafkaProvider;
 use super::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, Provider,
-    ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetDeleted, OffsetForTime, OffsetRange,
+    Provider, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use crate::config::ClusterConfig;
 use crate::kafka_names;
@@ -147,6 +147,11 @@ impl Provider for AnyProvider {
     async fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
         self.sendable([group], offsets.iter().map(|(tp, _)| tp.topic.as_str()), offsets.iter().map(|(_, o)| *o))?;
         each!(self, p => p.commit_offsets(group, offsets).await)
+    }
+
+    async fn delete_offsets(&self, group: &str, partitions: &[TopicPartition]) -> ProviderResult<Vec<OffsetDeleted>> {
+        self.sendable([group], topics_of(partitions), NO_OFFSETS)?;
+        each!(self, p => p.delete_offsets(group, partitions).await)
     }
 
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {

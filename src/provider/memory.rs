@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
-    OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription,
-    TopicPartition, Visitor, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetDeleted,
+    OffsetForTime, OffsetRange, PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted,
+    TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 
 /// A cluster in memory; cheap to build per test.
@@ -119,6 +119,17 @@ impl MemoryCluster {
             member_id: format!("{client_id}-1"),
             client_id: client_id.to_owned(),
             host: "/127.0.0.1".to_owned(),
+            topics: Vec::new(),
+        });
+    }
+
+    /// Gives `group` a live member assigned partitions of `topics`.
+    pub fn member_on(&self, group: &str, client_id: &str, topics: &[&str]) {
+        self.state().groups.entry(group.to_owned()).or_default().members.push(GroupMember {
+            member_id: format!("{client_id}-1"),
+            client_id: client_id.to_owned(),
+            host: "/127.0.0.1".to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
         });
     }
 
@@ -311,6 +322,29 @@ impl Provider for MemoryCluster {
             });
         }
         Ok(())
+    }
+
+    async fn delete_offsets(&self, group: &str, partitions: &[TopicPartition]) -> ProviderResult<Vec<OffsetDeleted>> {
+        let mut state = self.state();
+        for tp in partitions {
+            state.partition(&self.name, tp)?;
+        }
+        let g = state.groups.entry(group.to_owned()).or_default();
+        // A member with no reported assignment counts as subscribed to every topic.
+        let subscribed =
+            |topic: &str| g.members.iter().any(|m| m.topics.is_empty() || m.topics.iter().any(|t| t == topic));
+        let outcomes: Vec<OffsetDeleted> = partitions
+            .iter()
+            .map(|tp| OffsetDeleted {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                refused: subscribed(&tp.topic).then(|| "GROUP_SUBSCRIBED_TO_TOPIC".to_owned()),
+            })
+            .collect();
+        for outcome in outcomes.iter().filter(|o| o.refused.is_none()) {
+            g.committed.remove(&TopicPartition::new(outcome.topic.clone(), outcome.partition));
+        }
+        Ok(outcomes)
     }
 
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {

@@ -24,8 +24,8 @@ pub use any::AnyProvider;
 pub use connect_error::{ConnectError, connect_named};
 pub use error::{CloudAnswer, ProviderError};
 pub use model::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetForTime,
-    OffsetRange, PartitionInfo, RecordsDeleted, TopicDescription, TopicPartition, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, GroupMember, GroupState, Message, OffsetDeleted,
+    OffsetForTime, OffsetRange, PartitionInfo, RecordsDeleted, TopicDescription, TopicPartition, Watermarks,
 };
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
@@ -88,6 +88,24 @@ pub trait Provider: Send + Sync {
         group: &str,
         offsets: &[(TopicPartition, i64)],
     ) -> impl Future<Output = ProviderResult<()>> + Send;
+
+    /// Removes a group's committed offsets on the partitions (OffsetDelete, one
+    /// request to its coordinator). The coordinator refuses a partition of a
+    /// topic a live member is subscribed to; that is reported in its outcome,
+    /// not as an error of the whole call. By default the provider cannot.
+    fn delete_offsets(
+        &self,
+        group: &str,
+        _partitions: &[TopicPartition],
+    ) -> impl Future<Output = ProviderResult<Vec<OffsetDeleted>>> + Send {
+        let refused = ProviderError::Request {
+            cluster: self.cluster().to_owned(),
+            operation: "deleting committed offsets",
+            detail: format!("this provider's API cannot delete the committed offsets of group {group:?}"),
+            retryable: false,
+        };
+        async move { Err(refused) }
+    }
 
     /// Reads every record in the ranges, all of one topic (partitions in
     /// parallel, each in offset order), and hands each to `visit` on a thread

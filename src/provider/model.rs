@@ -127,6 +127,10 @@ pub struct GroupMember {
     pub member_id: String,
     pub client_id: String,
     pub host: String,
+    /// The topics of the partitions assigned to it, sorted; empty when the
+    /// provider does not report assignments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -213,6 +217,15 @@ impl Message {
             + self.value.as_ref().map_or(0, Vec::len)
             + self.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
     }
+}
+
+/// What OffsetDelete did to one partition of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetDeleted {
+    pub topic: String,
+    pub partition: i32,
+    /// Why the coordinator refused to delete it, when it did.
+    pub refused: Option<String>,
 }
 
 /// What DeleteRecords did to one partition.

@@ -48,13 +48,48 @@ async fn an_applied_run_is_recorded_and_its_rollback_restores_the_snapshot() {
         apply_recorded(&back, &cluster, Some(&back.runbook_sha256), &undo, false, &store, &locks).await.unwrap();
     assert_eq!(recorded.applied.status, RunStatus::Succeeded, "{:?}", recorded.applied.reason);
     assert_eq!(cluster.committed("billing", "orders", 0), Some(10), "restored to the snapshot");
-    assert_eq!(cluster.committed("billing", "orders", 1), Some(70), "no commit before the run: left as it is");
+    assert_eq!(cluster.committed("billing", "orders", 1), None, "no commit before the run: the one it made is deleted");
 
     let plan_only = RunInfo::cli(Mode::Plan);
     let planned =
         finish_run(&plan(&compiled, &cluster, &plan_only).await, None, &cluster, &plan_only, &store, &locks).await;
     let refused = plan_rollback(&planned, &cluster, &undo).await.unwrap_err().to_string();
     assert!(refused.contains("was a plan only and changed nothing"), "{refused}");
+}
+
+fn compiled(steps: &str) -> CompiledRunbook {
+    let text = format!("name: t\ncluster: mem\nsteps:\n{steps}");
+    let catalog = Catalog {
+        clusters: vec![("mem".to_owned(), "kafka")],
+        notify_targets: Default::default(),
+        lenient_targets: false,
+    };
+    compile_checked(check_text(Path::new("t.yaml"), &text, &catalog), &[]).expect("compiles")
+}
+
+#[tokio::test]
+async fn deleted_offsets_are_recorded_and_their_rollback_commits_them_again() {
+    let (store, dir) = (MemoryStore::default(), tempfile::tempdir().unwrap());
+    let cluster = cluster().commit("billing", "orders", 1, 30);
+    let locks = LockDir::new(dir.path().to_path_buf());
+    let deletion = compiled("  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [orders]\n");
+    let run = RunInfo::cli(Mode::Apply);
+    let made = plan(&deletion, &cluster, &run).await;
+    let record = finish_run(&made, Some(&deletion.sha256), &cluster, &run, &store, &locks).await;
+    assert_eq!(record.status, RunState::Succeeded, "{:?}", record.reason);
+    assert_eq!((cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)), (None, None));
+    assert_eq!(record.reset_groups(), ["billing"], "its snapshot counts as the group's newest");
+
+    let undo = RunInfo::rollback(Mode::Apply, &run.id);
+    let back = plan_rollback(&record, &cluster, &undo).await.expect("a rollback plan");
+    let recorded =
+        apply_recorded(&back, &cluster, Some(&back.runbook_sha256), &undo, false, &store, &locks).await.unwrap();
+    assert_eq!(recorded.applied.status, RunStatus::Succeeded, "{:?}", recorded.applied.reason);
+    assert_eq!(
+        (cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)),
+        (Some(10), Some(30)),
+        "the snapshot is committed again"
+    );
 }
 
 #[tokio::test]

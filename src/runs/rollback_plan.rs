@@ -1,16 +1,18 @@
-//! `ebb rollback RUN` (SPEC §5): a plan that puts every group a run reset back
-//! where the run's snapshot found it, applied like any plan. Each reset is
-//! undone by its kind (`steps/reset_offsets/rollback.rs`); purges cannot be
-//! undone, and the plan says so.
+//! `ebb rollback RUN` (SPEC §5): a plan that puts every group a run reset or
+//! whose offsets it deleted back where the run's snapshot found it, applied
+//! like any plan. Each is undone by its kind (`steps/reset_offsets/rollback.rs`,
+//! `steps/delete_offsets/rollback.rs`); purges cannot be undone, and the plan
+//! says so.
 
 use crate::engine::plan::PLAN_FORMAT;
 use crate::engine::{Mode, Plan, PlanStatus, RunInfo};
 use crate::history::{RunRecord, RunState};
 use crate::provider::{Provider, ProviderError};
 use crate::step::StepStatus;
-use crate::steps::StepDetail;
+use crate::steps::delete_offsets::rollback as deletion_rollback;
 use crate::steps::purge_messages::rollback as purge_rollback;
 use crate::steps::reset_offsets::rollback::{plan_restore, restore_points};
+use crate::steps::{AppliedDetail, StepDetail};
 
 /// Why a run has no rollback plan.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +43,27 @@ pub async fn plan_rollback<P: Provider>(
     let planned = |id: &str| record.plan.iter().flat_map(|p| &p.steps).find(|s| s.id == id).map(|s| &s.detail);
     let mut steps = Vec::new();
     for step in record.apply.iter().flat_map(|a| &a.steps).filter(|s| s.status != StepStatus::Refused) {
-        let Some(reset) = step.reset() else { continue };
-        let plan = match planned(&step.id) {
-            Some(StepDetail::ResetOffsets(plan)) => Some(plan.as_ref()),
-            _ => None,
+        let (group, restore) = match (&step.detail, planned(&step.id)) {
+            (Some(AppliedDetail::Reset(reset)), plan) => {
+                let plan = match plan {
+                    Some(StepDetail::ResetOffsets(plan)) => Some(plan.as_ref()),
+                    _ => None,
+                };
+                (&reset.group, restore_points(reset, plan))
+            }
+            (Some(AppliedDetail::DeleteOffsets(deleted)), plan) => {
+                let plan = match plan {
+                    Some(StepDetail::DeleteOffsets(plan)) => Some(plan.as_ref()),
+                    _ => None,
+                };
+                (&deleted.group, deletion_rollback::restore_points(deleted, plan))
+            }
+            _ => continue,
         };
-        let restore = restore_points(reset, plan);
         if restore.is_empty() {
             continue;
         }
-        steps.push(plan_restore(provider, &step.id, reset, &restore).await?);
+        steps.extend(plan_restore(provider, &step.id, group, &restore).await?);
     }
     let mut notes = Vec::new();
     for step in record.apply.iter().flat_map(|a| &a.steps).filter(|s| s.kind == "purge_messages") {

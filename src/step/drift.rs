@@ -43,7 +43,7 @@ impl fmt::Display for Drift {
                 show(now)
             ),
             Drift::GroupActive { activity, .. } => {
-                write!(f, "{activity} now (the reset will be refused while it has members, --force or not)")
+                write!(f, "{activity} now (the change will be refused while it has members, --force or not)")
             }
         }
     }

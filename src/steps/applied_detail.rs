@@ -1,8 +1,9 @@
 //! What a mutating kind did, as its apply recorded it: kept in the run's
-//! history under the kind's key (`reset`, `purge`).
+//! history under the kind's key (`reset`, `purge`, `delete_offsets`).
 
 use serde::{Deserialize, Serialize};
 
+use super::delete_offsets::OffsetsDeleted;
 use super::purge_messages::PurgeApplied;
 use super::reset_offsets::ResetApplied;
 
@@ -11,4 +12,5 @@ use super::reset_offsets::ResetApplied;
 pub enum AppliedDetail {
     Reset(ResetApplied),
     Purge(PurgeApplied),
+    DeleteOffsets(OffsetsDeleted),
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::compute_offsets::ComputeOutput;
+use super::delete_offsets::DeletionPlan;
 use super::purge_messages::PurgePlan;
 use super::query_messages::QueryOutput;
 use super::reset_offsets::ResetPlan;
@@ -23,6 +24,7 @@ pub enum StepDetail {
     },
     ResetOffsets(Box<ResetPlan>),
     PurgeMessages(Box<PurgePlan>),
+    DeleteOffsets(Box<DeletionPlan>),
     Check {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
@@ -41,6 +43,7 @@ impl StepDetail {
             StepDetail::ComputeOffsets { .. } => "compute_offsets",
             StepDetail::ResetOffsets(_) => "reset_offsets",
             StepDetail::PurgeMessages(_) => "purge_messages",
+            StepDetail::DeleteOffsets(_) => "delete_offsets",
             StepDetail::Check { .. } => "check",
             StepDetail::Notify { .. } => "notify",
         }
@@ -48,7 +51,7 @@ impl StepDetail {
 
     /// Whether applying it changes the cluster.
     pub fn is_mutating(&self) -> bool {
-        matches!(self, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_))
+        matches!(self, StepDetail::ResetOffsets(_) | StepDetail::PurgeMessages(_) | StepDetail::DeleteOffsets(_))
     }
 
     /// Partitions an apply would change.
@@ -56,6 +59,7 @@ impl StepDetail {
         match self {
             StepDetail::ResetOffsets(reset) => reset.changes.len(),
             StepDetail::PurgeMessages(purge) => purge.changes.len(),
+            StepDetail::DeleteOffsets(deletion) => deletion.deletions.len(),
             _ => 0,
         }
     }
@@ -65,6 +69,7 @@ impl StepDetail {
     pub fn touches(&self) -> Touches {
         match self {
             StepDetail::ResetOffsets(reset) => Touches { groups: vec![reset.group.clone()], topics: vec![] },
+            StepDetail::DeleteOffsets(deletion) => Touches { groups: vec![deletion.group.clone()], topics: vec![] },
             StepDetail::PurgeMessages(purge) => {
                 Touches { groups: purge.protected_by.clone(), topics: vec![purge.topic.clone()] }
             }
@@ -97,6 +102,9 @@ impl StepDetail {
                         .chain(reset.unchanged.iter().map(|u| u.topic.as_str())),
                 ),
             },
+            StepDetail::DeleteOffsets(deletion) => {
+                Touches { groups: vec![deletion.group.clone()], topics: deletion.topics() }
+            }
             other => other.touches(),
         }
     }
@@ -114,6 +122,11 @@ impl StepDetail {
                 "total_rewind": reset.total_rewind,
             })),
             StepDetail::PurgeMessages(purge) => Some(purge.output()),
+            StepDetail::DeleteOffsets(deletion) => Some(json!({
+                "group": deletion.group,
+                "deletions": deletion.deletions.len(),
+                "absent": deletion.absent.len(),
+            })),
             StepDetail::Check { .. } | StepDetail::Notify { .. } => None,
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod compute_offsets;
+pub mod delete_offsets;
 pub mod notify;
 pub mod purge_messages;
 pub mod query_messages;
@@ -42,6 +43,7 @@ pub async fn plan<P: Provider>(
         StepKind::ComputeOffsets(spec) => compute_offsets::plan(spec, fields, earlier, provider).await,
         StepKind::ResetOffsets(spec) => reset_offsets::plan(spec, fields, earlier, provider).await,
         StepKind::PurgeMessages(spec) => purge_messages::plan(spec, fields, provider).await,
+        StepKind::DeleteOffsets(spec) => delete_offsets::plan(spec, fields, provider).await,
         StepKind::Check(spec) => check::plan(spec, fields),
         StepKind::Notify(spec) => notify::plan(spec, fields),
     }
@@ -54,6 +56,7 @@ pub fn not_run(kind: &StepKind) -> StepDetail {
         StepKind::ComputeOffsets(_) => StepDetail::ComputeOffsets { output: None },
         StepKind::ResetOffsets(_) => StepDetail::ResetOffsets(Box::default()),
         StepKind::PurgeMessages(_) => StepDetail::PurgeMessages(Box::default()),
+        StepKind::DeleteOffsets(_) => StepDetail::DeleteOffsets(Box::default()),
         StepKind::Check(_) => StepDetail::Check { message: None },
         StepKind::Notify(spec) => StepDetail::Notify { to: spec.to.clone(), message: None },
     }
@@ -108,6 +111,11 @@ pub async fn apply<P: Provider>(step: &PlannedStep, provider: &P, context: &Appl
             let (result, done) = within_timeout(step, purge_messages::apply(purge, provider)).await;
             StepApplied::settled(result, done.map(AppliedDetail::Purge))
         }
+        StepDetail::DeleteOffsets(deletion) => {
+            let work = delete_offsets::apply(deletion, provider, context.progress);
+            let (result, done) = within_timeout(step, work).await;
+            StepApplied::settled(result, done.map(AppliedDetail::DeleteOffsets))
+        }
         StepDetail::Notify { to, message } => notify::apply(&step.id, to, message.as_deref(), context).await,
         StepDetail::QueryMessages { .. } | StepDetail::ComputeOffsets { .. } | StepDetail::Check { .. } => as_planned(),
     }
@@ -130,6 +138,9 @@ async fn within_timeout<T>(
 pub async fn drift<P: Provider>(step: &PlannedStep, provider: &P) -> Result<Vec<Drift>, ProviderError> {
     match (&step.detail, step.status) {
         (StepDetail::ResetOffsets(reset), StepStatus::Planned) => reset_offsets::drift::find(reset, provider).await,
+        (StepDetail::DeleteOffsets(deletion), StepStatus::Planned) => {
+            delete_offsets::drift::find(deletion, provider).await
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -151,6 +162,9 @@ pub fn view(step: &PlannedStep, settings: &ViewSettings, out: &mut String) {
     match &step.detail {
         StepDetail::ResetOffsets(reset) if !reset.group.is_empty() => reset_offsets::view::plan(out, &step.id, reset),
         StepDetail::PurgeMessages(purge) if !purge.topic.is_empty() => purge_messages::view::plan(out, &step.id, purge),
+        StepDetail::DeleteOffsets(deletion) if !deletion.group.is_empty() => {
+            delete_offsets::view::plan(out, &step.id, deletion)
+        }
         StepDetail::QueryMessages { output: Some(output) } => query_messages::view::plan(out, output, settings),
         _ => {}
     }
@@ -164,5 +178,6 @@ pub fn view_applied(detail: &AppliedDetail, out: &mut String) {
     match detail {
         AppliedDetail::Reset(reset) => reset_offsets::view::applied(out, reset),
         AppliedDetail::Purge(purge) => purge_messages::view::applied(out, purge),
+        AppliedDetail::DeleteOffsets(deleted) => delete_offsets::view::applied(out, deleted),
     }
 }

@@ -28,6 +28,7 @@ mod messages_query;
 mod network_faults;
 mod offsets_compute;
 mod offsets_conformance;
+mod offsets_delete;
 mod one_offs;
 mod plan_evidence;
 mod provider_reads;

@@ -174,3 +174,21 @@ mod tests {
         assert_eq!(number(rows[1].get("CURRENT-OFFSET")), None);
     }
 }
+
+/// `kafka-consumer-groups --delete-offsets --group G --topic T[:P,P]…`: its
+/// exit status and everything it printed (a refused partition prints an
+/// error in its row, and the tool may still exit 0).
+pub fn delete_offsets(bootstrap: &str, group: &str, topics: &[&str]) -> (bool, String) {
+    let mut args = vec!["--bootstrap-server", bootstrap, "--delete-offsets", "--group", group];
+    for topic in topics {
+        args.extend(["--topic", topic]);
+    }
+    let output = Command::new(repo_root().join("scripts/kafka"))
+        .arg("tool")
+        .arg("consumer-groups")
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"));
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), printed)
+}

@@ -355,7 +355,12 @@ impl Provider for CkafkaProvider {
         let members = info
             .members
             .into_iter()
-            .map(|m| GroupMember { member_id: m.member_id, client_id: m.client_id, host: m.client_host })
+            .map(|m| GroupMember {
+                member_id: m.member_id,
+                client_id: m.client_id,
+                host: m.client_host,
+                topics: Vec::new(),
+            })
             .collect();
         Ok(GroupDescription::classic(info.group, &info.state, members))
     }

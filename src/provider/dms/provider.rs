@@ -383,7 +383,7 @@ impl Provider for DmsProvider {
             .members
             .unwrap_or_default()
             .into_iter()
-            .map(|m| GroupMember { member_id: m.member_id, client_id: m.client_id, host: m.host })
+            .map(|m| GroupMember { member_id: m.member_id, client_id: m.client_id, host: m.host, topics: Vec::new() })
             .collect();
         Ok(GroupDescription::classic(detail.group_id, &detail.state, members))
     }

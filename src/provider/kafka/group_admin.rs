@@ -1,5 +1,5 @@
-//! Consumer-group state through librdkafka's admin API (DescribeConsumerGroups,
-//! ListConsumerGroups), which rust-rdkafka does not wrap.
+//! Consumer groups through librdkafka's admin API (DescribeConsumerGroups,
+//! ListConsumerGroups, DeleteConsumerGroupOffsets), which rust-rdkafka does not wrap.
 //!
 //! Why not the classic DescribeGroups that rust-rdkafka does wrap: it reports a
 //! live group of the consumer protocol (KIP-848, Kafka 4) as `Dead` with no
@@ -19,7 +19,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka_sys as rd;
 
-use crate::provider::{GroupDescription, GroupListing, GroupMember, GroupState};
+use crate::provider::{GroupDescription, GroupListing, GroupMember, GroupState, OffsetDeleted, TopicPartition};
 
 /// A failure, with librdkafka's code when there is one.
 pub struct AdminError {
@@ -40,6 +40,14 @@ impl Drop for Queue {
     fn drop(&mut self) {
         // SAFETY: created by rd_kafka_queue_new and destroyed once, here.
         unsafe { rd::rd_kafka_queue_destroy(self.0) }
+    }
+}
+
+struct PartitionList(*mut rd::rd_kafka_topic_partition_list_t);
+impl Drop for PartitionList {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_topic_partition_list_new and destroyed once, here.
+        unsafe { rd::rd_kafka_topic_partition_list_destroy(self.0) }
     }
 }
 
@@ -175,10 +183,21 @@ pub fn describe_group<C: ConsumerContext>(
             let members = (0..rd::rd_kafka_ConsumerGroupDescription_member_count(description))
                 .map(|m| {
                     let member = rd::rd_kafka_ConsumerGroupDescription_member(description, m);
+                    let assignment = rd::rd_kafka_MemberDescription_assignment(member);
+                    let assigned = if assignment.is_null() {
+                        std::ptr::null()
+                    } else {
+                        rd::rd_kafka_MemberAssignment_partitions(assignment)
+                    };
+                    let mut topics: Vec<String> =
+                        partitions_of(assigned).into_iter().map(|(topic, _, _)| topic).collect();
+                    topics.sort();
+                    topics.dedup();
                     GroupMember {
                         member_id: owned(rd::rd_kafka_MemberDescription_consumer_id(member)),
                         client_id: owned(rd::rd_kafka_MemberDescription_client_id(member)),
                         host: owned(rd::rd_kafka_MemberDescription_host(member)).trim_start_matches('/').to_owned(),
+                        topics,
                     }
                 })
                 .collect();
@@ -232,5 +251,93 @@ pub fn list_groups<C: ConsumerContext>(
             });
         }
         Ok(groups)
+    }
+}
+
+/// Each element of a partition list librdkafka owns: topic, partition, error code.
+///
+/// SAFETY: `list` is null or a valid list that stays alive for the call.
+unsafe fn partitions_of(
+    list: *const rd::rd_kafka_topic_partition_list_t,
+) -> Vec<(String, i32, rd::rd_kafka_resp_err_t)> {
+    if list.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: a valid list holds `cnt` initialised elements.
+    unsafe {
+        let count = usize::try_from((*list).cnt).unwrap_or(0);
+        (0..count)
+            .map(|i| {
+                let element = &*(*list).elems.add(i);
+                (owned(element.topic), element.partition, element.err)
+            })
+            .collect()
+    }
+}
+
+/// Deletes a group's committed offsets on `partitions` (OffsetDelete). A
+/// partition the coordinator refuses (a live member is subscribed to its
+/// topic) comes back with the reason; a refusal of the whole group is an error.
+pub fn delete_offsets<C: ConsumerContext>(
+    client: &BaseConsumer<C>,
+    group: &str,
+    partitions: &[TopicPartition],
+    timeout: Duration,
+) -> Result<Vec<OffsetDeleted>, AdminError> {
+    let no_nul = |what: &str| AdminError { code: None, message: format!("{what} cannot contain a NUL byte") };
+    let name = CString::new(group).map_err(|_| no_nul("a group name"))?;
+    let topics: Vec<CString> = partitions
+        .iter()
+        .map(|tp| CString::new(tp.topic.as_str()).map_err(|_| no_nul("a topic name")))
+        .collect::<Result<_, _>>()?;
+    let size = c_int::try_from(partitions.len()).unwrap_or(c_int::MAX);
+    // SAFETY: the list is owned by its guard; librdkafka copies each topic name on add.
+    let list = unsafe {
+        let list = PartitionList(rd::rd_kafka_topic_partition_list_new(size));
+        for (tp, topic) in partitions.iter().zip(&topics) {
+            rd::rd_kafka_topic_partition_list_add(list.0, topic.as_ptr(), tp.partition);
+        }
+        list
+    };
+    let event = call(
+        client,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
+        timeout,
+        |rk, options, queue| {
+            // SAFETY: the request copies the group name and the list; it is
+            // destroyed right after it is handed over, as librdkafka allows.
+            unsafe {
+                let mut request = [rd::rd_kafka_DeleteConsumerGroupOffsets_new(name.as_ptr(), list.0)];
+                rd::rd_kafka_DeleteConsumerGroupOffsets(rk, request.as_mut_ptr(), 1, options, queue);
+                rd::rd_kafka_DeleteConsumerGroupOffsets_destroy(request[0]);
+            }
+        },
+    )?;
+    // SAFETY: the event is a DeleteConsumerGroupOffsets result owned by `event`;
+    // what it holds is copied before `event` drops.
+    unsafe {
+        let result = rd::rd_kafka_event_DeleteConsumerGroupOffsets_result(event.0);
+        if result.is_null() {
+            return Err(AdminError { code: None, message: "unexpected admin result".to_owned() });
+        }
+        let mut count = 0usize;
+        let groups = rd::rd_kafka_DeleteConsumerGroupOffsets_result_groups(result, &mut count);
+        if count == 0 {
+            return Err(AdminError { code: None, message: "the admin result named no group".to_owned() });
+        }
+        // One group was asked about, so the answer holds one.
+        let answer = *groups;
+        let error = rd::rd_kafka_group_result_error(answer);
+        if !error.is_null() {
+            return Err(admin_error(error));
+        }
+        Ok(partitions_of(rd::rd_kafka_group_result_partitions(answer))
+            .into_iter()
+            .map(|(topic, partition, err)| {
+                let refused = (err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+                    .then(|| format!("{}: {}", owned(rd::rd_kafka_err2name(err)), owned(rd::rd_kafka_err2str(err))));
+                OffsetDeleted { topic, partition, refused }
+            })
+            .collect())
     }
 }

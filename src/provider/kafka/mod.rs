@@ -40,8 +40,9 @@ use wire::metadata::{ClusterMetadata, PartitionMetadata, TopicMetadata};
 
 use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::{
-    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetForTime, OffsetRange, PartitionInfo,
-    Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
+    CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetDeleted, OffsetForTime, OffsetRange,
+    PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor,
+    Watermarks,
 };
 use crate::time::HumanDuration;
 
@@ -537,6 +538,15 @@ impl Inner {
         })
     }
 
+    fn delete_offsets(&self, group: &str, partitions: &[TopicPartition]) -> ProviderResult<Vec<OffsetDeleted>> {
+        self.check_partitions(partitions)?;
+        // Deleting what is already gone is harmless, so passing failures are retried.
+        retry::within(self.timeout.duration, || {
+            group_admin::delete_offsets(&self.reader, group, partitions, self.timeout.duration)
+                .map_err(|e| Failed { code: e.code, error: self.admin_error("deleting committed offsets", e) })
+        })
+    }
+
     fn list_groups(&self) -> ProviderResult<Vec<GroupListing>> {
         let mut groups = retry::within(self.timeout.duration, || {
             group_admin::list_groups(&self.reader, self.timeout.duration)
@@ -645,6 +655,15 @@ impl Provider for KafkaProvider {
         let group = group.to_owned();
         let offsets = offsets.to_vec();
         self.blocking("committing offsets", move |inner| inner.commit_offsets(&group, &offsets)).await
+    }
+
+    async fn delete_offsets(&self, group: &str, partitions: &[TopicPartition]) -> ProviderResult<Vec<OffsetDeleted>> {
+        if partitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let group = group.to_owned();
+        let partitions = partitions.to_vec();
+        self.blocking("deleting committed offsets", move |inner| inner.delete_offsets(&group, &partitions)).await
     }
 
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {

@@ -7,6 +7,7 @@
 
 mod check;
 mod compute_offsets;
+mod delete_offsets;
 mod notify;
 pub mod one_key;
 mod purge_messages;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::schedule::{MissedPolicy, OverlapPolicy, ScheduleMode};
 pub use check::CheckSpec;
 pub use compute_offsets::{ComputeOffsetsSpec, Strategy};
+pub use delete_offsets::DeleteOffsetsSpec;
 pub use notify::{NotifyRule, NotifyStepSpec, RunEvent};
 pub use purge_messages::{Before, ProtectGroups, ProtectKeyword, PurgeMessagesSpec};
 pub use query_messages::{Order, QueryMessagesSpec};
@@ -157,6 +159,8 @@ pub enum StepKind {
     ResetOffsets(ResetOffsetsSpec),
     /// Delete old records (mutating, irreversible).
     PurgeMessages(PurgeMessagesSpec),
+    /// Delete a group's committed offsets on topics (mutating; rollback re-commits them).
+    DeleteOffsets(DeleteOffsetsSpec),
     /// Refuse the run unless a condition holds.
     Check(CheckSpec),
     /// Post a message to a notification target.
@@ -171,6 +175,7 @@ impl StepKind {
             StepKind::ComputeOffsets(_) => "compute_offsets",
             StepKind::ResetOffsets(_) => "reset_offsets",
             StepKind::PurgeMessages(_) => "purge_messages",
+            StepKind::DeleteOffsets(_) => "delete_offsets",
             StepKind::Check(_) => "check",
             StepKind::Notify(_) => "notify",
         }
@@ -178,8 +183,8 @@ impl StepKind {
 }
 
 /// Every step kind's YAML key, in the order the docs list them.
-pub const STEP_KINDS: [&str; 6] =
-    ["query_messages", "compute_offsets", "reset_offsets", "purge_messages", "check", "notify"];
+pub const STEP_KINDS: [&str; 7] =
+    ["query_messages", "compute_offsets", "reset_offsets", "purge_messages", "delete_offsets", "check", "notify"];
 
 /// Retries of retryable errors.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -81,8 +81,18 @@ mod tests {
             state: GroupState::Stable,
             group_type: "consumer".into(),
             members: vec![
-                GroupMember { member_id: "m1".into(), client_id: "billing-1".into(), host: "10.0.0.5".into() },
-                GroupMember { member_id: "m2".into(), client_id: "billing-2".into(), host: "10.0.0.6".into() },
+                GroupMember {
+                    member_id: "m1".into(),
+                    client_id: "billing-1".into(),
+                    host: "10.0.0.5".into(),
+                    topics: vec![],
+                },
+                GroupMember {
+                    member_id: "m2".into(),
+                    client_id: "billing-2".into(),
+                    host: "10.0.0.6".into(),
+                    topics: vec![],
+                },
             ],
         };
         let message = refusal(&described, Some(Duration::from_secs(30)));

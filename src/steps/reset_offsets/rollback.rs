@@ -2,7 +2,8 @@
 //! back where its snapshot found it, planned against the cluster as it is
 //! now. Only partitions the run set out to change are restored (the others
 //! have moved on with their consumers since); a partition with no commit
-//! before the run is left as it is.
+//! before the run has the commit the run made deleted
+//! (`steps/delete_offsets/rollback.rs`), so the group is as it was.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,7 +13,7 @@ use crate::steps::compute_offsets::PartitionTarget;
 use crate::steps::{PlannedStep, StepDetail};
 
 use super::apply::{Outcome, ResetApplied};
-use super::reset_plan::{ResetPlan, Unchanged};
+use super::reset_plan::ResetPlan;
 
 /// Partition → (offset before the run, offset the run left if known).
 pub type RestorePoints = BTreeMap<TopicPartition, (Option<i64>, Option<i64>)>;
@@ -46,17 +47,41 @@ pub fn restore_points(reset: &ResetApplied, planned: Option<&ResetPlan>) -> Rest
         .collect()
 }
 
-/// The reset that puts `restore`'s partitions back, planned against the cluster as it is now.
+/// The steps that put `restore`'s partitions of `group` back, planned against
+/// the cluster as it is now: a reset to each offset the snapshot holds (id
+/// `step_id`), and a deletion of the commits where it holds none (id
+/// `<step_id>-uncommit`). Either is left out when it has nothing to do.
 pub async fn plan_restore<P: Provider>(
     provider: &P,
     step_id: &str,
-    reset: &ResetApplied,
+    group: &str,
+    restore: &RestorePoints,
+) -> Result<Vec<PlannedStep>, ProviderError> {
+    let uncommit: Vec<(TopicPartition, Option<i64>)> =
+        restore.iter().filter(|(_, (before, _))| before.is_none()).map(|(tp, (_, left))| (tp.clone(), *left)).collect();
+    let mut steps = Vec::new();
+    let recommit: RestorePoints =
+        restore.iter().filter(|(_, (before, _))| before.is_some()).map(|(tp, p)| (tp.clone(), *p)).collect();
+    if !recommit.is_empty() {
+        steps.push(plan_recommit(provider, step_id, group, &recommit).await?);
+    }
+    let uncommit_id = format!("{step_id}-uncommit");
+    steps
+        .extend(crate::steps::delete_offsets::rollback::plan_uncommit(provider, &uncommit_id, group, &uncommit).await?);
+    Ok(steps)
+}
+
+/// The reset back to each partition's snapshot offset.
+async fn plan_recommit<P: Provider>(
+    provider: &P,
+    step_id: &str,
+    group: &str,
     restore: &RestorePoints,
 ) -> Result<PlannedStep, ProviderError> {
     let partitions: Vec<TopicPartition> = restore.keys().cloned().collect();
     let mut topics: Vec<String> = partitions.iter().map(|tp| tp.topic.clone()).collect();
     topics.dedup();
-    let now = super::drift::committed(provider, &reset.group, &topics).await?;
+    let now = super::drift::committed(provider, group, &topics).await?;
     let marks: HashMap<TopicPartition, (i64, i64)> = provider
         .watermarks(&partitions)
         .await?
@@ -64,23 +89,10 @@ pub async fn plan_restore<P: Provider>(
         .map(|w| (TopicPartition::new(w.topic, w.partition), (w.log_start, w.log_end)))
         .collect();
     let mut targets = Vec::new();
-    let mut without_commit = Vec::new();
     let (mut skip, mut rewind) = (0, 0);
     for (tp, (before, left)) in restore {
         let current = now.get(tp).copied();
-        let Some(target) = *before else {
-            without_commit.push(Unchanged {
-                topic: tp.topic.clone(),
-                partition: tp.partition,
-                current,
-                note: Some(
-                    "had no committed offset before the run; left as it is (kafka-consumer-groups --delete-offsets \
-                     removes a commit)"
-                        .to_owned(),
-                ),
-            });
-            continue;
-        };
+        let Some(target) = *before else { continue };
         let (log_start, log_end) = marks.get(tp).copied().unwrap_or((0, 0));
         let mut notes = Vec::new();
         if let (Some(left), Some(current)) = (left, current)
@@ -107,9 +119,8 @@ pub async fn plan_restore<P: Provider>(
             note: (!notes.is_empty()).then(|| notes.join("; ")),
         });
     }
-    let mut plan = ResetPlan::new(&reset.group, &targets, skip, rewind);
-    plan.unchanged.extend(without_commit);
-    let described = provider.describe_group(&reset.group).await?;
+    let mut plan = ResetPlan::new(group, &targets, skip, rewind);
+    let described = provider.describe_group(group).await?;
     plan.group_state = Some(described.state.to_string());
     let warnings = super::gate::plan_warning(&described, None).into_iter().collect();
     Ok(PlannedStep {
