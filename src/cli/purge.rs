@@ -48,6 +48,12 @@ pub struct PurgeArgs {
     /// Refuse if more than this many records would be deleted in total.
     #[arg(long, value_name = "N")]
     pub max_delete: Option<u64>,
+    /// Refuse if any partition would lose more than this percentage (0–100) of its records.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u64).range(0..=100))]
+    pub max_delete_percent: Option<u64>,
+    /// With --older-than or --before-datetime: refuse when timestamps are out of order around a cut.
+    #[arg(long)]
+    pub strict_time: bool,
     #[command(flatten)]
     pub apply: ApplyFlags,
 }
@@ -98,6 +104,12 @@ pub fn step(args: &PurgeArgs) -> Result<OneStep, Error> {
     }
     if let Some(n) = args.max_delete {
         fields.insert("max_delete".into(), json!(n));
+    }
+    if let Some(n) = args.max_delete_percent {
+        fields.insert("max_delete_percent".into(), json!(n));
+    }
+    if args.strict_time {
+        fields.insert("strict_time".into(), json!(true));
     }
     Ok(OneStep { verb: "purge", kind: "purge_messages", fields })
 }

@@ -330,3 +330,72 @@ async fn a_commit_that_moved_since_the_deletion_was_planned_is_drift() {
     );
     assert_eq!(cluster.committed("billing", "orders", 0), Some(15));
 }
+
+fn purge_plan(plan: &Plan, id: &str) -> crate::steps::purge_messages::PurgePlan {
+    match &plan.steps.iter().find(|s| s.id == id).expect("the step").detail {
+        StepDetail::PurgeMessages(purge) => (**purge).clone(),
+        other => panic!("not a purge: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_time_cut_shows_its_offset_and_out_of_order_records_warn_or_refuse_with_strict_time() {
+    // Records one second apart from T0; record 5 of partition 0 carries a time far later.
+    let cluster = MemoryCluster::new("mem").topic("orders", 2, 20, T0).timestamp("orders", 0, 5, T0 + 100_000);
+    let at = |s: i64| chrono::DateTime::from_timestamp_millis(T0 + s * 1000).unwrap().to_rfc3339();
+    let steps = format!(
+        "  - id: purge\n    purge_messages:\n      topic: orders\n      before: {{ datetime: \"{}\" }}\n      protect_groups: none\n",
+        at(10)
+    );
+    let made = plan(&runbook(&steps), &cluster, &RunInfo::cli(Mode::Plan)).await;
+    let purge = purge_plan(&made, "purge");
+    assert_eq!(purge.cut_off_ms, Some(T0 + 10_000));
+    let cuts: Vec<(i32, Option<i64>, i64)> =
+        purge.rows().map(|r| (r.partition, r.requested, r.new_log_start)).collect();
+    assert_eq!(cuts, [(0, Some(5), 5), (1, Some(10), 10)], "partition 0's cut stops at the late record");
+    let order = purge.rows().find(|r| r.partition == 0).and_then(|r| r.time_order.clone()).unwrap();
+    assert_eq!((order.older_above, order.oldest_above), (4, Some(T0 + 6_000)), "records 6 to 9 are older and kept");
+    let warning = made.steps[0].warnings.join("\n");
+    assert!(
+        warning.contains("orders:0: 4 of the first 15 record(s) from the cut on are older than the cut-off"),
+        "{warning}"
+    );
+    assert!(!warning.contains("orders:1"), "{warning}");
+
+    let strict = runbook(&format!("{steps}      strict_time: true\n"));
+    let refused = plan(&strict, &cluster, &RunInfo::cli(Mode::Plan)).await;
+    assert_eq!(refused.status, PlanStatus::Refused);
+    let reason = refused.steps[0].reason.clone().unwrap_or_default();
+    assert!(reason.starts_with("strict_time: the timestamps of topic \"orders\" are out of order"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_time_lookup_that_lands_past_newer_records_warns_of_what_it_would_delete() {
+    // A coarse lookup (as a cloud API's may be) answers 3 offsets past the first record at the cut-off.
+    let cluster = MemoryCluster::new("mem").topic("orders", 1, 20, T0).skew_time_lookups(3);
+    let at = chrono::DateTime::from_timestamp_millis(T0 + 10_000).unwrap().to_rfc3339();
+    let steps = format!(
+        "  - id: purge\n    purge_messages:\n      topic: orders\n      before: {{ datetime: \"{at}\" }}\n      protect_groups: none\n"
+    );
+    let made = plan(&runbook(&steps), &cluster, &RunInfo::cli(Mode::Plan)).await;
+    let order = purge_plan(&made, "purge").rows().next().and_then(|r| r.time_order.clone()).unwrap();
+    assert_eq!((order.newer_below, order.newest_below), (2, Some(T0 + 12_000)), "records 11 and 12 are newer");
+    let warning = made.steps[0].warnings.join("\n");
+    assert!(warning.contains("2 of the last 13 record(s) below the cut are newer than the cut-off"), "{warning}");
+    let strict =
+        plan(&runbook(&format!("{steps}      strict_time: true\n")), &cluster, &RunInfo::cli(Mode::Plan)).await;
+    assert_eq!(strict.status, PlanStatus::Refused);
+}
+
+#[tokio::test]
+async fn max_delete_percent_refuses_a_partition_that_would_lose_too_much() {
+    let cluster = MemoryCluster::new("mem").topic("orders", 2, 100, T0);
+    let steps = "  - id: purge\n    purge_messages:\n      topic: orders\n      before: { offsets: { 0: 30, 1: 60 } }\n      protect_groups: none\n      max_delete_percent: 50\n";
+    let made = plan(&runbook(steps), &cluster, &RunInfo::cli(Mode::Plan)).await;
+    assert_eq!(made.status, PlanStatus::Refused);
+    let reason = made.steps[0].reason.clone().unwrap_or_default();
+    assert!(reason.contains("orders:1 (60 of 100 records, 60.0%)") && !reason.contains("orders:0"), "{reason}");
+    let fine = runbook(&steps.replace("max_delete_percent: 50", "max_delete_percent: 60"));
+    let (_, applied) = plan_and_apply(&cluster, &fine).await;
+    assert_eq!(applied.status, RunStatus::Succeeded, "{:?}", applied.reason);
+}

@@ -33,6 +33,8 @@ struct State {
     refuse_next_commit: bool,
     commits: u32,
     deletions: u32,
+    /// Added to every offset a time lookup finds, as a cloud API's coarse lookup may land later.
+    time_lookup_skew: i64,
 }
 
 #[derive(Debug)]
@@ -83,6 +85,25 @@ impl MemoryCluster {
             })
             .collect();
         self.state().topics.insert(name.to_owned(), Topic { policy: "delete".to_owned(), partitions: made });
+        self
+    }
+
+    /// Sets one record's timestamp (to put records out of time order).
+    pub fn timestamp(self, topic: &str, partition: i32, offset: i64, ms: i64) -> Self {
+        if let Some(record) = self
+            .state()
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partitions.get_mut(partition as usize).and_then(|p| p.records.get_mut(offset as usize)))
+        {
+            record.timestamp = Some(ms);
+        }
+        self
+    }
+
+    /// Makes every time lookup answer `skew` offsets past the true one (clamped to the log end).
+    pub fn skew_time_lookups(self, skew: i64) -> Self {
+        self.state().time_lookup_skew = skew;
         self
     }
 
@@ -259,7 +280,7 @@ impl Provider for MemoryCluster {
                     .iter()
                     .skip(p.log_start as usize)
                     .find(|m| m.timestamp.is_some_and(|t| t >= timestamp_ms))
-                    .map(|m| m.offset);
+                    .map(|m| (m.offset + state.time_lookup_skew).min(p.log_end()));
                 Ok(OffsetForTime { topic: tp.topic.clone(), partition: tp.partition, offset })
             })
             .collect()

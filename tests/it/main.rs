@@ -33,6 +33,7 @@ mod one_offs;
 mod plan_evidence;
 mod provider_reads;
 mod provider_three_brokers;
+mod purge_time;
 mod query_view;
 mod reset_brokers;
 mod reset_conformance;

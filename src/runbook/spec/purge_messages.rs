@@ -28,6 +28,14 @@ pub struct PurgeMessagesSpec {
     /// Refuse if more than this many records would be deleted in total.
     #[serde(default)]
     pub max_delete: Option<Templated<Count>>,
+    /// Refuse if any partition would lose more than this percentage (0–100) of its records.
+    #[serde(default)]
+    pub max_delete_percent: Option<Templated<Count>>,
+    /// With `datetime` or `older_than`: refuse when the records around a
+    /// partition's cut are out of time order (a record below it newer than the
+    /// cut-off, or one above it older), instead of warning.
+    #[serde(default)]
+    pub strict_time: Option<Templated<bool>>,
 }
 
 /// The point below which records are deleted.

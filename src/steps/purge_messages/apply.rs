@@ -1,6 +1,7 @@
 //! Applying a planned purge: read the protecting groups' offsets again and
 //! refuse before deleting anything if one of them now sits below a planned new
-//! log start (`--force` does not change that), re-check `max_delete` against
+//! log start (`--force` does not change that), re-check `max_delete` and
+//! `max_delete_percent` against
 //! the logs as they are, send DeleteRecords, then read every partition's log
 //! start back and report each one.
 
@@ -70,7 +71,14 @@ pub async fn apply<P: Provider>(purge: &PurgePlan, provider: &P) -> (Result<(), 
         return (Err(e), None);
     }
     let would_delete: i64 = purge.changes.iter().zip(&now).map(|(c, w)| (c.new_log_start - w.log_start).max(0)).sum();
-    if let Err(refusal) = guard::check_delete(purge.max_delete, &purge.topic, would_delete) {
+    let shares = purge.changes.iter().zip(&now).map(|(c, w)| guard::Share {
+        partition: c.partition,
+        deleted: (c.new_log_start - w.log_start).max(0),
+        records: w.log_end - w.log_start,
+    });
+    let limits = guard::check_delete(purge.max_delete, &purge.topic, would_delete)
+        .and_then(|()| guard::check_percent(purge.max_delete_percent, &purge.topic, shares));
+    if let Err(refusal) = limits {
         return (Err(refusal), None);
     }
     let to_delete: Vec<(TopicPartition, i64)> = purge

@@ -9,6 +9,7 @@ pub mod protection;
 mod purge_plan;
 mod resolve;
 pub mod rollback;
+pub mod time_order;
 pub mod view;
 
 pub use apply::{PurgeApplied, PurgeOutcome, PurgeResult, apply};
@@ -29,7 +30,7 @@ pub async fn plan<P: Provider>(
     provider: &P,
 ) -> Result<KindPlan, StepError> {
     let purge = resolve(fields, spec)?.plan(provider).await?;
-    let warnings = purge
+    let mut warnings: Vec<String> = purge
         .unconsumed()
         .into_iter()
         .map(|(group, partitions)| {
@@ -37,7 +38,17 @@ pub async fn plan<P: Provider>(
             format!("allow_unconsumed: deletes records group {group:?} has not consumed on {}", list.join(", "))
         })
         .collect();
-    let refusal = guard::check_delete(purge.max_delete, &purge.topic, purge.total_deleted).err().map(|e| e.to_string());
+    let out_of_order = guard::time_order_problems(&purge);
+    let refusal = guard::check_delete(purge.max_delete, &purge.topic, purge.total_deleted)
+        .and_then(|()| {
+            guard::check_percent(purge.max_delete_percent, &purge.topic, purge.changes.iter().map(guard::Share::of))
+        })
+        .and_then(|()| guard::check_time_order(purge.strict_time, &purge.topic, &out_of_order))
+        .err()
+        .map(|e| e.to_string());
+    if !purge.strict_time {
+        warnings.extend(out_of_order);
+    }
     let detail = StepDetail::PurgeMessages(Box::new(purge));
     Ok(KindPlan { warnings, ..KindPlan::unless_refused(StepStatus::Planned, detail, refusal) })
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::provider::{Provider, ProviderError, TopicPartition, Watermarks};
 
 use super::protection::{self, Cap, Caps, Protection};
+use super::time_order::{self, Cut, TimeOrder};
 
 /// Where the new log start goes, before protection.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,8 @@ pub struct PurgeMessages {
     pub protection: Protection,
     pub allow_unconsumed: bool,
     pub max_delete: Option<u64>,
+    pub max_delete_percent: Option<u64>,
+    pub strict_time: bool,
 }
 
 /// A planned purge. Irreversible once applied.
@@ -59,6 +62,14 @@ pub struct PurgePlan {
     pub allow_unconsumed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_delete: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_delete_percent: Option<u64>,
+    /// With a time cut-off: out-of-order timestamps around a cut refuse rather than warn.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict_time: bool,
+    /// The cut-off time of a `datetime` or `older_than` purge (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_off_ms: Option<i64>,
     /// Always true: deleted records cannot be brought back, and rollback says so.
     pub irreversible: bool,
 }
@@ -81,6 +92,9 @@ pub struct PurgeChange {
     /// With `allow_unconsumed`: the groups that lose records they have not consumed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unconsumed_by: Vec<String>,
+    /// With a time cut-off: the timestamps read around this partition's cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_order: Option<TimeOrder>,
 }
 
 impl PurgeChange {
@@ -154,11 +168,34 @@ impl PurgeMessages {
             protected_by: caps.groups.clone(),
             allow_unconsumed: self.allow_unconsumed,
             max_delete: self.max_delete,
+            max_delete_percent: self.max_delete_percent,
+            strict_time: self.strict_time,
             irreversible: true,
             ..PurgePlan::default()
         };
-        for (w, requested) in marks.iter().zip(requested) {
-            let row = self.row(w, requested, &caps);
+        let mut rows: Vec<PurgeChange> =
+            marks.iter().zip(requested).map(|(w, requested)| self.row(w, requested, &caps)).collect();
+        if let PurgePoint::Time(cut_off_ms) = self.before {
+            plan.cut_off_ms = Some(cut_off_ms);
+            let cuts: Vec<Cut> = rows
+                .iter()
+                .filter_map(|r| {
+                    let time_cut = r.requested?.clamp(r.log_start, r.log_end);
+                    Some(Cut {
+                        partition: r.partition,
+                        log_start: r.log_start,
+                        log_end: r.log_end,
+                        deleted_below: r.new_log_start,
+                        time_cut,
+                    })
+                })
+                .collect();
+            let mut found = time_order::check(provider, &self.topic, &cuts, cut_off_ms).await?;
+            for row in &mut rows {
+                row.time_order = found.remove(&row.partition);
+            }
+        }
+        for row in rows {
             plan.total_deleted += row.deleted;
             if row.deleted > 0 { plan.changes.push(row) } else { plan.untouched.push(row) }
         }
@@ -270,6 +307,7 @@ impl PurgeMessages {
             capped_by: None,
             note: None,
             unconsumed_by: Vec::new(),
+            time_order: None,
         };
         let target = match requested {
             Ok(target) => target,

@@ -45,5 +45,12 @@ pub fn resolve(fields: &Fields<'_>, spec: &PurgeMessagesSpec) -> Result<PurgeMes
         protection,
         allow_unconsumed: fields.optional("allow_unconsumed", spec.allow_unconsumed.as_ref())?.unwrap_or(false),
         max_delete: fields.optional("max_delete", spec.max_delete.as_ref())?.map(|c| c.0),
+        max_delete_percent: match fields.optional("max_delete_percent", spec.max_delete_percent.as_ref())? {
+            Some(c) if c.0 > 100 => {
+                return Err(fields.invalid("max_delete_percent", format!("{} is not a percentage (0 to 100)", c.0)));
+            }
+            other => other.map(|c| c.0),
+        },
+        strict_time: fields.optional("strict_time", spec.strict_time.as_ref())?.unwrap_or(false),
     })
 }

@@ -11,18 +11,27 @@ use super::purge_plan::PurgePlan;
 const PURGE_HEADER: [&str; 6] = ["PARTITION", "LOG-START", "NEW-LOG-START", "DELETED", "CAPPED-BY", "NOTE"];
 
 pub fn plan(out: &mut String, id: &str, purge: &PurgePlan) {
-    let mut table = Table::new(PURGE_HEADER.to_vec());
+    // A time cut-off shows, per partition, the time and the offset it maps to.
+    let mut header = PURGE_HEADER.to_vec();
+    if purge.cut_off_ms.is_some() {
+        header.splice(2..2, ["CUT-OFF", "CUT-AT"]);
+    }
+    let mut table = Table::new(header);
     let mut rows: Vec<_> = purge.rows().collect();
     rows.sort_by_key(|r| r.partition);
     for r in rows {
-        table.row(vec![
-            r.partition.to_string(),
-            r.log_start.to_string(),
+        let mut cells = vec![r.partition.to_string(), r.log_start.to_string()];
+        if let Some(cut_off) = purge.cut_off_ms {
+            cells.push(super::guard::time(cut_off));
+            cells.push(dash(r.requested));
+        }
+        cells.extend([
             r.new_log_start.to_string(),
             r.deleted.to_string(),
             r.capped_by.clone().unwrap_or_else(|| "-".to_owned()),
             r.note.clone().unwrap_or_else(|| "-".to_owned()),
         ]);
+        table.row(cells);
     }
     if !table.is_empty() {
         let _ =
