@@ -18,6 +18,7 @@ pub mod notify;
 #[doc(hidden)]
 pub mod percent_encoding;
 pub mod provider;
+pub mod record_filter;
 mod retry;
 pub mod runbook;
 pub mod runs;

@@ -3,7 +3,8 @@
 //! `query_messages` step (`from_offset: 0`, `contains`) against `kcat -C -e`
 //! piped into `grep -c -F` and kafkactl's `consume --from-beginning --exit
 //! --filter-value '*NEEDLE*'`. Every tool reads the whole topic and must find
-//! every match.
+//! every match. The same scan is then run with a `where:` (CEL) filter in
+//! place of `contains`, to give what an expression costs over the keyword.
 
 use ebb_testkit::{Record, unique};
 
@@ -35,20 +36,33 @@ pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
         b.runtime.block_on(b.seeder.produce(&topic, p, records));
     }
     let expected = RECORDS / NEEDLE_EVERY;
-    let runbook = b.dir.file(
-        "keyword.yaml",
-        &format!(
-            "name: bench-keyword\ncluster: local\nsteps:\n  - id: find\n    query_messages:\n      topic: {topic}\n      from_offset: 0\n      contains: NEEDLE\n      limit: 100\n"
-        ),
-    );
-    let ebb = median(b.rounds, &mut || {}, &mut || {
-        let (sample, stdout) = run(&b.ebb(&["plan", &runbook, "--output", "json"]), &[]);
-        let plan: serde_json::Value = serde_json::from_slice(&stdout).expect("plan JSON");
-        let output = &plan["steps"][0]["output"];
-        assert_eq!(output["scanned"], RECORDS as u64, "ebb read the whole topic");
-        assert_eq!(output["count"], expected as u64, "ebb found every match");
-        sample
-    });
+    let query = |name: &str, filter: &str| {
+        b.dir.file(
+            &format!("{name}.yaml"),
+            &format!(
+                "name: bench-{name}\ncluster: local\nsteps:\n  - id: find\n    query_messages:\n      topic: {topic}\n      from_offset: 0\n      {filter}\n      limit: 100\n"
+            ),
+        )
+    };
+    let measured = |runbook: &str| {
+        median(b.rounds, &mut || {}, &mut || {
+            let (sample, stdout) = run(&b.ebb(&["plan", runbook, "--output", "json"]), &[]);
+            let plan: serde_json::Value = serde_json::from_slice(&stdout).expect("plan JSON");
+            let output = &plan["steps"][0]["output"];
+            assert_eq!(output["scanned"], RECORDS as u64, "ebb read the whole topic");
+            assert_eq!(output["count"], expected as u64, "ebb found every match");
+            sample
+        })
+    };
+    let runbook = query("keyword", "contains: NEEDLE");
+    let ebb = measured(&runbook);
+    let expressions = [
+        ("where: value.contains(\"NEEDLE\")", query("where-value", "where: 'value.contains(\"NEEDLE\")'")),
+        ("where: json.status == \"NEEDLE\"", query("where-json", "where: 'json.status == \"NEEDLE\"'")),
+    ];
+    let cel: Vec<(String, crate::measure::Sample)> =
+        expressions.iter().map(|(label, runbook)| (format!("ebb plan, {label}"), measured(runbook))).collect();
+    results.compare(b.brokers, &format!("CEL filter ÷ contains, {RECORDS} records"), ("ebb plan, contains", ebb), cel);
     let mut peers = Vec::new();
     if b.tools.kcat.is_some() {
         let script = format!(

@@ -8,7 +8,8 @@
 //! brokers. Run through `scripts/bench`, which fetches Apache Kafka and builds
 //! kafkactl first; the Markdown table goes to `target/bench/peers.md` and
 //! into docs/BENCHMARKS.md by hand. `EBB_BENCH_BROKERS=1` (or `3`) runs one
-//! cluster size only; `EBB_BENCH_ONLY=reset` the reset comparisons only.
+//! cluster size only; `EBB_BENCH_ONLY=reset` the reset comparisons only,
+//! `EBB_BENCH_ONLY=keyword` the keyword and CEL filter rows only.
 //!
 //! `EBB_BENCH_BASELINE` names an ebb binary built from an earlier commit
 //! (`EBB_BENCH_BASELINE_NAME` says which; `scripts/bench --baseline REV`
@@ -85,7 +86,9 @@ fn main() {
         Ok("3") => vec![3],
         _ => vec![1, 3],
     };
-    let only_reset = std::env::var("EBB_BENCH_ONLY").as_deref() == Ok("reset");
+    let only = std::env::var("EBB_BENCH_ONLY").ok();
+    let only_reset = only.as_deref() == Some("reset");
+    let only_keyword = only.as_deref() == Some("keyword");
     let baseline = std::env::var_os("EBB_BENCH_BASELINE").map(PathBuf::from).map(|binary| {
         assert!(binary.is_file(), "EBB_BENCH_BASELINE names no file: {}", binary.display());
         let name = std::env::var("EBB_BENCH_BASELINE_NAME").unwrap_or_else(|_| "baseline".to_owned());
@@ -119,6 +122,10 @@ fn main() {
             rounds,
             baseline: baseline.clone(),
         };
+        if only_keyword {
+            keyword::compare(&bench, &mut results);
+            continue;
+        }
         let (reset_counts, topics) = reset::compare(&bench, &mut results);
         for (operation, summary) in reset_counts {
             counts.push_str(&format!("| {brokers} | {operation} | {summary} |\n"));

@@ -67,6 +67,13 @@ pub struct QueryArgs {
     /// Keep messages whose key or value contains this text.
     #[arg(long, value_name = "TEXT")]
     pub contains: Option<String>,
+    /// Where --contains looks: the key, the value, or both (the default).
+    #[arg(long, value_name = "key|value|both", requires = "contains")]
+    pub contains_in: Option<ContainsInArg>,
+    /// Keep messages for which this CEL expression is true, e.g.
+    /// `json.amount == 50 && headers["source"] == "legacy"`.
+    #[arg(long = "where", value_name = "EXPRESSION")]
+    pub where_: Option<String>,
     /// Keep messages whose key is exactly this.
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
@@ -138,12 +145,25 @@ pub fn step(args: &QueryArgs) -> Result<OneStep, Error> {
         // No position given: the whole topic, up to now.
         fields.insert("from".into(), json!(0));
     }
-    let texts =
-        [("contains", &args.contains), ("key", &args.key), ("value_regex", &args.regex), ("download", &args.download)];
+    let texts = [
+        ("contains", &args.contains),
+        ("where", &args.where_),
+        ("key", &args.key),
+        ("value_regex", &args.regex),
+        ("download", &args.download),
+    ];
     for (field, value) in texts {
         if let Some(value) = value {
             fields.insert(field.into(), literal(value));
         }
+    }
+    if let Some(place) = args.contains_in {
+        let place = match place {
+            ContainsInArg::Key => "key",
+            ContainsInArg::Value => "value",
+            ContainsInArg::Both => "both",
+        };
+        fields.insert("contains_in".into(), json!(place));
     }
     let mut headers = Map::new();
     for pair in &args.header {
@@ -205,4 +225,12 @@ fn print_found(plan: &Plan, output: QueryFormat) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// `--contains-in`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContainsInArg {
+    Key,
+    Value,
+    Both,
 }

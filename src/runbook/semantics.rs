@@ -285,6 +285,13 @@ impl Checker<'_> {
                 self.problem(to, format!("{label}: `from` ({from}) is not before `to` ({to_time})"));
             }
         }
+        if let Some(node) = body.get("where")
+            && let Some(text) = node.as_str()
+            && !is_template(text)
+            && let Err(e) = crate::record_filter::Expression::compile(text)
+        {
+            self.problem(node, format!("{label}: where: {e}"));
+        }
         if let Some(regex) = body.get("value_regex")
             && let Some(text) = regex.as_str()
             && !is_template(text)

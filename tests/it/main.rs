@@ -35,6 +35,7 @@ mod provider_reads;
 mod provider_three_brokers;
 mod purge_time;
 mod query_view;
+mod query_where;
 mod reset_brokers;
 mod reset_conformance;
 mod reset_safety;

@@ -27,7 +27,7 @@ pub use compute_offsets::{ComputeOffsetsSpec, Strategy};
 pub use delete_offsets::DeleteOffsetsSpec;
 pub use notify::{NotifyRule, NotifyStepSpec, RunEvent};
 pub use purge_messages::{Before, ProtectGroups, ProtectKeyword, PurgeMessagesSpec};
-pub use query_messages::{Order, QueryMessagesSpec};
+pub use query_messages::{ContainsIn, Order, QueryMessagesSpec};
 pub use reset_offsets::ResetOffsetsSpec;
 pub use schedule_timing::TimingError;
 pub use values::{Count, Flag, Partition, PartitionOffsets, Templated};

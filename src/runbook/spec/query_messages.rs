@@ -42,9 +42,19 @@ pub struct QueryMessagesSpec {
     /// The newest N messages of each partition.
     #[serde(default)]
     pub last: Option<Templated<Count>>,
-    /// Keep messages whose key or value contains this text.
+    /// Keep messages whose key or value (see `contains_in`) contains this text.
     #[serde(default)]
     pub contains: Option<String>,
+    /// Where `contains` looks: `key`, `value` or `both` (default).
+    #[serde(default)]
+    pub contains_in: Option<ContainsIn>,
+    /// Keep messages for which this Common Expression Language (CEL)
+    /// expression is true. It sees `key` and `value` (text), `json` (the value
+    /// parsed as JSON, else null), `headers` (name → text), `partition`,
+    /// `offset` and `timestamp`; e.g. `json.amount == 50 && headers["source"] == "legacy"`.
+    /// A record it cannot be evaluated on counts as no match.
+    #[serde(default, rename = "where")]
+    pub where_: Option<String>,
     /// Keep messages whose key is exactly this.
     #[serde(default)]
     pub key: Option<String>,
@@ -70,6 +80,19 @@ pub struct QueryMessagesSpec {
     /// Replace the `download` file if it exists; without this an existing file is an error.
     #[serde(default)]
     pub overwrite: bool,
+}
+
+/// The parts of a record `contains` looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainsIn {
+    /// The key only.
+    Key,
+    /// The value only.
+    Value,
+    /// The key or the value.
+    #[default]
+    Both,
 }
 
 /// Timestamp order.

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::provider::{Message, OffsetRange, Provider, ProviderError, TopicPartition};
+use crate::record_filter::{Expression, RecordView};
+use crate::runbook::spec::ContainsIn;
 use crate::step::confined_files::{FileAccess, FileRefused};
 use crate::step::progress::{ProgressSink, REPORT_EVERY};
 
@@ -57,6 +59,9 @@ impl Needle {
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub contains: Option<Needle>,
+    pub contains_in: ContainsIn,
+    /// A `where:` expression, evaluated after the other filters pass.
+    pub expression: Option<Expression>,
     pub key: Option<String>,
     pub value_regex: Option<Regex>,
     pub headers: BTreeMap<String, String>,
@@ -171,6 +176,16 @@ pub struct QueryOutput {
     /// Where every match was written, when the query downloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downloaded: Option<Downloaded>,
+    /// Records the `where:` expression could not be evaluated on (counted as no match).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub where_errors: u64,
+    /// Why it could not, for the first such record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_where_error: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A download written: the file, and how many records it holds.
@@ -216,15 +231,37 @@ pub enum QueryError {
 }
 
 impl Filter {
-    pub fn accepts(&self, m: &Message) -> bool {
+    /// Whether `m` passes every filter; `Err` when the `where:` expression
+    /// cannot be evaluated on it (which counts as no match).
+    pub fn judge(&self, m: &Message) -> Result<bool, String> {
+        if !self.accepts(m) {
+            return Ok(false);
+        }
+        match &self.expression {
+            Some(expression) => expression.evaluate(&RecordView {
+                key: m.key.as_deref(),
+                value: m.value.as_deref(),
+                headers: &m.headers,
+                partition: m.partition,
+                offset: m.offset,
+                timestamp: m.timestamp,
+            }),
+            None => Ok(true),
+        }
+    }
+
+    /// Whether `m` passes the filters other than `where:`.
+    fn accepts(&self, m: &Message) -> bool {
         let fold = |bytes: &[u8]| -> String {
             let text = String::from_utf8_lossy(bytes);
             if self.case_insensitive { text.to_lowercase() } else { text.into_owned() }
         };
         let wanted = |text: &str| if self.case_insensitive { text.to_lowercase() } else { text.to_owned() };
         if let Some(needle) = &self.contains {
-            let in_key = m.key.as_deref().is_some_and(|k| needle.found_in(k));
-            let in_value = m.value.as_deref().is_some_and(|v| needle.found_in(v));
+            let look_in_key = self.contains_in != ContainsIn::Value;
+            let look_in_value = self.contains_in != ContainsIn::Key;
+            let in_key = look_in_key && m.key.as_deref().is_some_and(|k| needle.found_in(k));
+            let in_value = look_in_value && m.value.as_deref().is_some_and(|v| needle.found_in(v));
             if !in_key && !in_value {
                 return false;
             }
@@ -493,6 +530,9 @@ impl QueryMessages {
             report.advance(step, 0, total);
         }
         let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let where_errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let first_where_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let (errors, first_error) = (Arc::clone(&where_errors), Arc::clone(&first_where_error));
         let counter = Arc::clone(&read);
         let scanned = provider
             .scan(
@@ -504,8 +544,17 @@ impl QueryMessages {
                     {
                         report.advance(step, done, total);
                     }
-                    if filter.accepts(m) {
-                        sink.lock().unwrap_or_else(|p| p.into_inner()).take(m);
+                    match filter.judge(m) {
+                        Ok(true) => sink.lock().unwrap_or_else(|p| p.into_inner()).take(m),
+                        Ok(false) => {}
+                        Err(why) => {
+                            if errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                                // The reason may quote the record: escaped and cut short.
+                                let why = crate::shown::bare(&why);
+                                let at = format!("{}:{} at offset {}: {why}", m.topic, m.partition, m.offset);
+                                *first_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(at);
+                            }
+                        }
                     }
                     true
                 }),
@@ -539,6 +588,8 @@ impl QueryMessages {
             scanned,
             partitions: collector.partitions.values().cloned().collect(),
             downloaded,
+            where_errors: where_errors.load(std::sync::atomic::Ordering::Relaxed),
+            first_where_error: first_where_error.lock().unwrap_or_else(|p| p.into_inner()).take(),
         })
     }
 }

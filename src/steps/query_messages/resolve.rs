@@ -8,6 +8,7 @@ use crate::runbook::spec::{Order as OrderSpec, QueryMessagesSpec, Templated};
 use crate::step::{Fields, StepError};
 
 use super::query::{Download, Filter, Needle, Order, Position, QueryMessages};
+use crate::record_filter::Expression;
 
 /// Messages a query keeps when it names no `limit`.
 const DEFAULT_LIMIT: usize = 100;
@@ -61,6 +62,14 @@ pub fn resolve(fields: &Fields<'_>, spec: &QueryMessagesSpec) -> Result<QueryMes
                 Some(text) => {
                     let text = fields.text("contains", text)?;
                     Some(Needle::new(&text, case_insensitive).map_err(|e| fields.invalid("contains", e))?)
+                }
+                None => None,
+            },
+            contains_in: spec.contains_in.unwrap_or_default(),
+            expression: match &spec.where_ {
+                Some(text) => {
+                    let text = fields.text("where", text)?;
+                    Some(Expression::compile(&text).map_err(|e| fields.invalid("where", e))?)
                 }
                 None => None,
             },

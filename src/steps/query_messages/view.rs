@@ -120,6 +120,8 @@ mod tests {
             }],
             messages,
             downloaded: None,
+            where_errors: 0,
+            first_where_error: None,
         }
     }
 
