@@ -57,7 +57,9 @@ impl From<RunState> for Exit {
     fn from(state: RunState) -> Exit {
         match state {
             RunState::Succeeded => Exit::Done,
-            RunState::Refused => Exit::Refused,
+            // Pending, rejected or expired: nothing was changed, and the apply asked for did not happen (yet).
+            RunState::Refused | RunState::Pending | RunState::Rejected | RunState::Expired => Exit::Refused,
+            RunState::Approved => Exit::Done,
             RunState::Running | RunState::Failed | RunState::Interrupted | RunState::Declined => Exit::Failed,
         }
     }

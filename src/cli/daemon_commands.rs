@@ -46,7 +46,7 @@ pub struct PauseArgs {
 }
 
 /// The client for the daemon holding this ebb.yaml's store, or why there is none.
-fn daemon(config: &LoadedConfig) -> Result<DaemonClient, Error> {
+pub(super) fn daemon(config: &LoadedConfig) -> Result<DaemonClient, Error> {
     let data = DataDir::from_config(&config.config);
     match data.held_by_daemon() {
         Some(api) => DaemonClient::new(config, &api),

@@ -3,6 +3,7 @@
 //! either a table for people or JSON for machines.
 
 mod apply;
+mod approvals;
 mod cluster;
 mod completions;
 mod connect;
@@ -99,6 +100,10 @@ pub enum Command {
     Pause(daemon_commands::PauseArgs),
     /// Let the daemon fire a paused runbook's schedule again.
     Resume(daemon_commands::PauseArgs),
+    /// Approve a pending plan (two-person rule); the approval that completes it applies it.
+    Approve(approvals::ApproveArgs),
+    /// Reject a pending plan: it will never be applied.
+    Reject(approvals::RejectArgs),
     /// Check runbooks and print every problem with file:line:column.
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of runbook files (for editors and CI).
@@ -169,6 +174,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Resume(args) => {
             daemon_commands::pause(&crate::config::load(cli.config.as_deref())?, args, false).await
         }
+        Command::Approve(args) => approvals::approve(&crate::config::load(cli.config.as_deref())?, args).await,
+        Command::Reject(args) => approvals::reject(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Validate(args) => validate::validate(cli.config, args),
         Command::Schema => schema::print(),
         Command::Init(args) => init::init(args),

@@ -66,7 +66,30 @@ pub async fn run_compiled(
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier).with_files(files);
     let (plan, provider) = plan_compiled(config, compiled, &run).await?;
     let provider = super::connect::keep_until_exit(provider);
+    if compiled.spec.approval.is_some() && runs::goes_on_to_apply(&plan, &run) {
+        return refuse_unapproved(&plan, &run, output, data);
+    }
     show_confirm_apply(&plan, &provider, &run, yes, output, data).await
+}
+
+/// A plan of a runbook under `approval:` made without a daemon: shown and
+/// recorded as a plan, never applied (approvers are the daemon's tokens).
+pub fn refuse_unapproved(plan: &Plan, run: &RunInfo, output: OutputFormat, data: &DataDir) -> Result<Exit, Error> {
+    if output == OutputFormat::Table {
+        std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
+    } else {
+        print_json(&RunReport { plan, applied: None })?;
+    }
+    let mut as_plan = run.clone();
+    as_plan.mode = Mode::Plan;
+    warn_unsaved(runs::record_unapplied(data, &as_plan, plan));
+    eprintln!(
+        "refused: runbook {} needs approval (approval: in the runbook); its plans are approved and applied through \
+         the daemon (`ebb daemon`, then `ebb run` or the API, and `ebb approve RUN` by another token holder). \
+         Nothing was changed",
+        plan.runbook
+    );
+    Ok(Exit::Refused)
 }
 
 /// Shows `plan`, asks (unless `yes`), applies it as run `run` and reports;

@@ -74,6 +74,29 @@ pub fn render(record: &RunRecord) -> String {
     if let Some(reason) = &record.reason {
         let _ = writeln!(out, "  reason    {}", reason.replace('\n', "\n            "));
     }
+    if let Some(actor) = &record.actor {
+        let _ = writeln!(out, "  actor     {actor}");
+    }
+    if let Some(approval) = &record.approval {
+        let _ = writeln!(
+            out,
+            "  approval  {} approver(s) with role {} other than the planner, by {}",
+            approval.required,
+            approval.role,
+            time(&approval.expires_at)
+        );
+        let _ = writeln!(out, "  planned   by {}", approval.planned_by);
+        for decision in &approval.approvals {
+            let _ = writeln!(out, "  approved  by {} at {}", decision.by, time(&decision.at));
+        }
+        if let Some(rejected) = &approval.rejected {
+            let why = rejected.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            let _ = writeln!(out, "  rejected  by {} at {}{why}", rejected.by, time(&rejected.at));
+        }
+        if let Some(run) = &approval.applied_in {
+            let _ = writeln!(out, "  applied   in run {run}");
+        }
+    }
     if let Some(plan) = &record.plan {
         out.push('\n');
         out.push_str(&plan_view::render_plan(plan));

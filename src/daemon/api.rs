@@ -21,7 +21,7 @@ use super::api_error::ApiError;
 use super::auth::{Caller, Denied};
 use super::body_read::BodyRead;
 use super::path_segment::Segment;
-use super::request_body::{self, DeclineBody, PlanBody, RollbackBody, RunBody};
+use super::request_body::{self, DecisionBody, DeclineBody, PlanBody, RollbackBody, RunBody};
 use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
 use super::state::Daemon;
@@ -53,6 +53,8 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/v1/runs/{id}", get(get_run))
         .route("/api/v1/runs/{id}/rollback", post(rollback))
         .route("/api/v1/runs/{id}/decline", post(decline))
+        .route("/api/v1/runs/{id}/approve", post(approve))
+        .route("/api/v1/runs/{id}/reject", post(reject))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -268,7 +270,7 @@ async fn run_runbook(
     let params = request.params();
     let sha256 = request.runbook_sha256;
     let work = match request.plan_id {
-        Some(plan_id) if params.is_empty() => Work::SavedPlan { name, plan_id, sha256 },
+        Some(plan_id) if params.is_empty() => Work::SavedPlan { name, plan_id, sha256, approved: false },
         Some(_) => {
             return ApiError::bad_request("give params or a plan_id, not both: a plan has its params").into_response();
         }
@@ -436,4 +438,83 @@ async fn rollback(
         Ok(started) => answer(started, wait || request.plan_only).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// Approves pending run `id` as the caller; the approval that completes it
+/// starts the apply (through the usual drift checks), whose record is the
+/// answer with `?wait=true`.
+async fn approve(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Segment(id): Segment,
+    query: WaitParam,
+    BodyRead(bytes): BodyRead,
+) -> Response {
+    decide(&daemon, &headers, &id, query, bytes, true).await
+}
+
+/// Rejects pending run `id` as the caller: it will never be applied.
+async fn reject(
+    State(daemon): Shared,
+    headers: HeaderMap,
+    Segment(id): Segment,
+    query: WaitParam,
+    BodyRead(bytes): BodyRead,
+) -> Response {
+    decide(&daemon, &headers, &id, query, bytes, false).await
+}
+
+async fn decide(
+    daemon: &Arc<Daemon>,
+    headers: &HeaderMap,
+    id: &str,
+    query: WaitParam,
+    bytes: Result<Bytes, ApiError>,
+    approving: bool,
+) -> Response {
+    let (caller, wait, request): (_, _, DecisionBody) = match change_request(daemon, headers, query, bytes) {
+        Ok(parts) => parts,
+        Err(e) => return e.into_response(),
+    };
+    if request.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return ApiError::bad_request("reason: at most 500 characters").into_response();
+    }
+    let reason = request.reason.map(|r| crate::shown::terminal_safe(&r));
+    let decision = daemon.decisions.lock().await;
+    let mut record = match daemon.store.find(id).map_err(ApiError::from) {
+        Ok(record) => record,
+        Err(e) => return e.into_response(),
+    };
+    let by = crate::runs::Approver { name: &caller.name, role: caller.role };
+    let store = &*daemon.store;
+    let decided = if approving {
+        crate::runs::approve(&mut record, &by, Utc::now(), store)
+    } else {
+        crate::runs::reject(&mut record, &by, reason, Utc::now(), store)
+    };
+    let decided = match decided {
+        Ok(decided) => decided,
+        Err(crate::runs::DecisionRefused::Store(e)) => return ApiError::from(e).into_response(),
+        Err(refused) if refused.is_forbidden() => {
+            return ApiError::new(StatusCode::FORBIDDEN, "forbidden", refused.to_string()).into_response();
+        }
+        Err(refused) => return ApiError::conflict(refused.to_string()).into_response(),
+    };
+    tracing::info!(caller = %caller.name, run_id = %record.id, decided = ?decided, "approval decided");
+    if decided != crate::runs::Decided::Approved {
+        return Json(record).into_response();
+    }
+    let work =
+        Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: true };
+    let mut run = api_run(Trigger::Api, Mode::Apply, &caller);
+    run.files.may_write = true;
+    let started = match start(daemon, work, run).await {
+        Ok(started) => started,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = crate::runs::applied_in(&mut record, &started.id, store) {
+        tracing::error!(run_id = %record.id, error = %e, "the approved run does not say which run applied it");
+    }
+    drop(decision);
+    answer(started, wait).await
 }

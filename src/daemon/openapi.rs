@@ -101,6 +101,20 @@ pub const ROUTES: &[Route] = &[
         summary: "Record that the plan of run id was shown and not confirmed: a declined run, nothing changed.",
         body: Some("DeclineRequest"),
     },
+    Route {
+        method: "post",
+        path: "/api/v1/runs/{id}/approve",
+        role: Some("operator"),
+        summary: "Approve a pending plan (two-person rule: not its planner, at least the runbook's approval role, before it expires). The approval that completes it applies it: 202 with the apply's run id; ?wait=true waits for its record. Otherwise the pending record.",
+        body: Some("DecisionRequest"),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/runs/{id}/reject",
+        role: Some("operator"),
+        summary: "Reject a pending plan: it is never applied. Same rules as approve.",
+        body: Some("DecisionRequest"),
+    },
 ];
 
 pub fn document() -> Value {
@@ -121,7 +135,7 @@ pub fn document() -> Value {
         if route.path == "/api/v1/runs" {
             operation["parameters"] = json!([
                 { "name": "runbook", "in": "query", "schema": { "type": "string" } },
-                { "name": "status", "in": "query", "schema": { "enum": ["running", "succeeded", "failed", "refused", "interrupted", "declined"] } },
+                { "name": "status", "in": "query", "schema": { "enum": ["running", "succeeded", "failed", "refused", "interrupted", "declined", "pending", "approved", "rejected", "expired"] } },
                 { "name": "group", "in": "query", "schema": { "type": "string" }, "description": "Runs whose steps read or changed this consumer group." },
                 { "name": "topic", "in": "query", "schema": { "type": "string" }, "description": "Runs whose steps read or changed this topic." },
                 { "name": "since", "in": "query", "schema": { "type": "string", "format": "date-time" } },
@@ -184,6 +198,10 @@ pub fn document() -> Value {
                 "DeclineRequest": {
                     "type": "object", "additionalProperties": false,
                     "properties": { "no_terminal": { "type": "boolean" } },
+                },
+                "DecisionRequest": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "reason": { "type": "string", "maxLength": 500 } },
                 },
                 "RollbackRequest": {
                     "type": "object", "additionalProperties": false,

@@ -43,6 +43,14 @@ pub struct DeclineBody {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// Why (kept in history; at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RollbackBody {
     /// Plan the rollback and stop.
     #[serde(default)]

@@ -29,7 +29,8 @@ pub enum Work {
     /// caller means), checked against the very version that runs.
     Runbook { name: String, params: Vec<(String, Value)>, sha256: Option<String> },
     /// Apply the plan that run `plan_id` made (after the drift check).
-    SavedPlan { name: String, plan_id: String, sha256: Option<String> },
+    /// `approved`: the plan is one its approvers just approved.
+    SavedPlan { name: String, plan_id: String, sha256: Option<String>, approved: bool },
     /// Roll back run `of`.
     Rollback { of: String },
 }
@@ -98,15 +99,27 @@ async fn prepare(
             let spec = compiled.spec.clone();
             Ok((name, Some(spec), Prepared::Runbook { compiled: Box::new(compiled) }, provider))
         }
-        Work::SavedPlan { name, plan_id, sha256 } => {
+        Work::SavedPlan { name, plan_id, sha256, approved } => {
             let record = daemon.store.find(&plan_id)?;
+            let needs_approval = daemon
+                .runbooks()
+                .get(&name)
+                .and_then(|e| e.good.as_ref())
+                .and_then(|g| g.spec.as_ref())
+                .is_some_and(|s| s.approval.is_some());
+            if needs_approval && !(approved && record.status == RunState::Approved) {
+                return Err(ApiError::conflict(format!(
+                    "runbook {name} needs approval: a plan of it is applied only once approved (POST \
+                     /api/v1/runs/{{id}}/approve on a pending run)"
+                )));
+            }
             if record.runbook != name {
                 return Err(ApiError::bad_request(format!(
                     "run {} planned runbook {}, not {name}",
                     record.id, record.runbook
                 )));
             }
-            let Some(plan) = record.plan.filter(|_| record.mode == Mode::Plan) else {
+            let Some(plan) = record.plan.filter(|_| record.mode == Mode::Plan || approved) else {
                 return Err(ApiError::bad_request(format!(
                     "run {} is not a plan (mode {})",
                     record.id,
@@ -166,7 +179,18 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
     let (plan, sha256_now) = match prepared {
         Prepared::Runbook { compiled } => {
             let plan = crate::engine::plan(&compiled, provider, run).await;
-            (plan, Some(compiled.sha256.clone()))
+            daemon.metrics.step_took(&plan.runbook, "(plan)", "plan", started.elapsed());
+            // Under the two-person rule, what would be applied waits for its approvers.
+            if let Some(approval) = &compiled.spec.approval
+                && runs::goes_on_to_apply(&plan, run)
+            {
+                let pending = runs::record_pending(&*daemon.store, run, &plan, approval);
+                if let Some(e) = &pending.unsaved {
+                    tracing::error!(run_id = %run.id, error = %e, "pending run is not in history");
+                }
+                return pending.record;
+            }
+            return runs::finish_run(&plan, Some(&compiled.sha256), provider, run, &*daemon.store, &daemon.locks).await;
         }
         Prepared::Plan { plan, sha256_now } => (*plan, sha256_now),
     };

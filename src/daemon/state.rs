@@ -36,6 +36,8 @@ pub struct Daemon {
     pub wake: Notify,
     /// Set by SIGTERM/SIGINT: no new runs start.
     pub stopping: AtomicBool,
+    /// Held while an approval or rejection is decided, so two at once cannot both count.
+    pub decisions: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,6 +61,7 @@ impl Daemon {
             in_flight: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            decisions: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -3,6 +3,7 @@
 //! at a time changes a group or a topic; recovery of runs whose process died;
 //! retention by age and count.
 
+pub mod approval_record;
 mod data_dir;
 mod free_space;
 #[cfg(test)]

@@ -50,6 +50,9 @@ pub struct RunRecord {
     /// What the apply did; absent for plans and for applies that stopped before changing anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply: Option<ApplyRecord>,
+    /// Under the two-person rule: who planned, approved or rejected, and the run that applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<super::approval_record::ApprovalRecord>,
 }
 
 /// A run's status (SPEC §5).
@@ -65,16 +68,28 @@ pub enum RunState {
     /// Not confirmed at the prompt (or no terminal to ask on, without
     /// `--yes`): its plan is kept, nothing was changed.
     Declined,
+    /// A plan of a runbook under `approval:`, waiting for its approvers.
+    Pending,
+    /// A pending plan its approvers approved; the run in `approval.applied_in` applied it.
+    Approved,
+    /// A pending plan an approver rejected: nothing was changed.
+    Rejected,
+    /// A pending plan not approved in time: nothing was changed.
+    Expired,
 }
 
 impl RunState {
-    pub const ALL: [RunState; 6] = [
+    pub const ALL: [RunState; 10] = [
         RunState::Running,
         RunState::Succeeded,
         RunState::Failed,
         RunState::Refused,
         RunState::Interrupted,
         RunState::Declined,
+        RunState::Pending,
+        RunState::Approved,
+        RunState::Rejected,
+        RunState::Expired,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +100,10 @@ impl RunState {
             RunState::Refused => "refused",
             RunState::Interrupted => "interrupted",
             RunState::Declined => "declined",
+            RunState::Pending => "pending",
+            RunState::Approved => "approved",
+            RunState::Rejected => "rejected",
+            RunState::Expired => "expired",
         }
     }
 
@@ -179,6 +198,7 @@ impl RunRecord {
             reason: None,
             plan: Some(plan.clone()),
             apply: None,
+            approval: None,
         }
     }
 
@@ -330,5 +350,6 @@ pub fn sample(runbook: &str, status: RunState, millis: i64) -> RunRecord {
         reason: None,
         plan: None,
         apply: None,
+        approval: None,
     }
 }

@@ -20,7 +20,9 @@ pub fn events_of(record: &RunRecord) -> Vec<RunEvent> {
         RunState::Succeeded => events.push(RunEvent::Success),
         RunState::Failed | RunState::Interrupted => events.push(RunEvent::Failure),
         RunState::Refused => events.push(RunEvent::Refused),
-        RunState::Running | RunState::Declined => {}
+        RunState::Pending => events.push(RunEvent::Pending),
+        RunState::Rejected | RunState::Expired => events.push(RunEvent::Refused),
+        RunState::Running | RunState::Declined | RunState::Approved => {}
     }
     if record.mode == Mode::Plan && record.change_count() > 0 {
         events.push(RunEvent::Changes);
@@ -105,6 +107,8 @@ mod tests {
         assert_eq!(events_of(&sample("n", RunState::Interrupted, 1)), [RunEvent::Failure]);
         assert_eq!(events_of(&sample("n", RunState::Refused, 1)), [RunEvent::Refused]);
         assert!(events_of(&sample("n", RunState::Running, 1)).is_empty());
+        assert_eq!(events_of(&sample("n", RunState::Pending, 1)), [RunEvent::Pending], "a plan waits for approval");
+        assert_eq!(events_of(&sample("n", RunState::Rejected, 1)), [RunEvent::Refused]);
         assert_eq!(run_summary(&ok), "nothing to change");
     }
 

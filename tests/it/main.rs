@@ -3,6 +3,7 @@
 //! test run, shared; every test makes its own topics and groups), cross-checked
 //! with Apache's own tools. One test binary, so the broker starts once.
 
+mod approvals;
 mod broker_failover;
 mod cli_describe;
 mod cli_harness;

@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+mod approval;
 mod check;
 mod compute_offsets;
 mod delete_offsets;
@@ -22,6 +23,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::schedule::{MissedPolicy, OverlapPolicy, ScheduleMode};
+pub use approval::{ApprovalSpec, ApproverRole};
 pub use check::CheckSpec;
 pub use compute_offsets::{ComputeOffsetsSpec, Strategy};
 pub use delete_offsets::DeleteOffsetsSpec;
@@ -59,6 +61,10 @@ pub struct RunbookSpec {
     /// Notifications on run events.
     #[serde(default)]
     pub notify: Vec<NotifyRule>,
+    /// The two-person rule: applies wait as pending plans until this many
+    /// other token holders approve them through the daemon.
+    #[serde(default)]
+    pub approval: Option<ApprovalSpec>,
 }
 
 /// One input of a runbook.

@@ -41,4 +41,6 @@ pub enum RunEvent {
     Missed,
     /// A plan has changes to apply.
     Changes,
+    /// A plan waits for approval (`approval:`).
+    Pending,
 }
