@@ -66,6 +66,8 @@ pub struct Expression {
     program: Arc<Program>,
     env: Arc<Env>,
     uses_json: bool,
+    /// Texts a record must hold somewhere for the expression to be true (see [`required_texts`]).
+    required: Arc<Vec<regex::bytes::Regex>>,
 }
 
 impl std::fmt::Debug for Expression {
@@ -136,11 +138,26 @@ impl Expression {
             return Err(format!("it gives a {}, and a filter must give a bool", found.name()));
         }
         let uses_json = program.references().has_variable("json");
-        Ok(Expression { source: source.to_owned(), program: Arc::new(program), env: stdlib(), uses_json })
+        let mut texts = Vec::new();
+        required_texts(program.expression(), &mut texts);
+        let required = texts
+            .iter()
+            .filter_map(|t| regex::bytes::RegexBuilder::new(&regex::escape(t)).unicode(false).build().ok())
+            .collect();
+        Ok(Expression {
+            source: source.to_owned(),
+            program: Arc::new(program),
+            env: stdlib(),
+            uses_json,
+            required: Arc::new(required),
+        })
     }
 
     /// Whether `m` passes; `Err` when the expression cannot be evaluated on it.
     pub fn evaluate(&self, m: &RecordView<'_>) -> Result<bool, String> {
+        if !self.may_match(m) {
+            return Ok(false);
+        }
         let record = Record { message: m, json: OnceLock::new(), uses_json: self.uses_json };
         let mut context = Context::with_env(Arc::clone(&self.env));
         context.set_variable_resolver(&record);
@@ -162,6 +179,83 @@ pub struct RecordView<'a> {
     pub offset: i64,
     /// Epoch milliseconds.
     pub timestamp: Option<i64>,
+}
+
+impl Expression {
+    /// False when the record lacks a text the expression needs to be true:
+    /// it is then no match without being evaluated. A value holding a
+    /// backslash may spell a JSON string with escapes, so it is always evaluated.
+    fn may_match(&self, m: &RecordView<'_>) -> bool {
+        if self.required.is_empty() || m.value.is_some_and(|v| v.contains(&b'\\')) {
+            return true;
+        }
+        self.required.iter().all(|text| {
+            m.key.is_some_and(|k| text.is_match(k))
+                || m.value.is_some_and(|v| text.is_match(v))
+                || m.headers.iter().any(|(_, v)| text.is_match(v))
+        })
+    }
+}
+
+/// The texts an expression needs to find in a record to be true: the
+/// string literal of each `==`, `contains`, `startsWith` or `endsWith` that
+/// compares a record field (`key`, `value`, `headers[…]`, `json.…`) with it,
+/// on every branch of an `&&` (an `||`, a `!` or a condition needs none).
+/// Such a field's text is the record's own bytes, or (for `json`) a string
+/// inside them unless written with escapes, so a record without the literal
+/// anywhere cannot make the expression true.
+fn required_texts(e: &IdedExpr, out: &mut Vec<String>) {
+    use cel::common::ast::operators as op;
+    let Expr::Call(call) = &e.expr else { return };
+    let literal = |e: &IdedExpr| match &e.expr {
+        Expr::Literal(LiteralValue::String(s)) => {
+            let text = s.inner().to_string();
+            (!text.is_empty() && !text.contains('\u{FFFD}')).then_some(text)
+        }
+        _ => None,
+    };
+    match (call.func_name.as_str(), call.target.as_deref(), &call.args[..]) {
+        (op::LOGICAL_AND, None, [a, b]) => {
+            required_texts(a, out);
+            required_texts(b, out);
+        }
+        (op::EQUALS, None, [a, b]) => {
+            if let (true, Some(text)) = (is_field(a), literal(b)) {
+                out.push(text);
+            } else if let (true, Some(text)) = (is_field(b), literal(a)) {
+                out.push(text);
+            }
+        }
+        ("contains" | "startsWith" | "endsWith", Some(target), [arg]) if is_field(target) => {
+            out.extend(literal(arg));
+        }
+        _ => {}
+    }
+}
+
+/// Whether `e` reads a record's text straight from its bytes: `key`,
+/// `value`, a header's value, or a field somewhere in `json`.
+fn is_field(e: &IdedExpr) -> bool {
+    match &e.expr {
+        Expr::Ident(name) => matches!(name.as_str(), "key" | "value"),
+        Expr::Select(select) => !select.test && is_json_path(&select.operand),
+        Expr::Call(call) if call.func_name == "_[_]" && call.target.is_none() => match &call.args[..] {
+            [map, _] => matches!(&map.expr, Expr::Ident(name) if name == "headers") || is_json_path(map),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn is_json_path(e: &IdedExpr) -> bool {
+    match &e.expr {
+        Expr::Ident(name) => name == "json",
+        Expr::Select(select) => !select.test && is_json_path(&select.operand),
+        Expr::Call(call) if call.func_name == "_[_]" && call.target.is_none() => {
+            call.args.first().is_some_and(is_json_path)
+        }
+        _ => false,
+    }
 }
 
 /// One record as the expression sees it; `json` is parsed once, on first use.
@@ -459,6 +553,25 @@ mod tests {
         let m = record("plain text", &[]);
         assert_eq!(passes("json == null", &m), Ok(true));
         assert!(passes("json.amount == 50", &m).is_err(), "no field on null: counted as an error, not a match");
+    }
+
+    #[test]
+    fn a_record_without_a_needed_text_is_no_match_unevaluated_and_escapes_are_evaluated() {
+        let needs = |e: &str| {
+            let mut texts = Vec::new();
+            required_texts(Expression::compile(e).unwrap().program.expression(), &mut texts);
+            texts
+        };
+        assert_eq!(needs(r#"json.status == "NEEDLE" && headers["source"] == "legacy""#), ["NEEDLE", "legacy"]);
+        assert_eq!(needs(r#"value.contains("x") && json.a.b.startsWith("y") && "z" == key"#), ["x", "y", "z"]);
+        assert!(needs(r#"json.status == "A" || json.status == "B""#).is_empty(), "either one may hold");
+        assert!(needs(r#"!(json.status == "A")"#).is_empty());
+        assert!(needs(r#"string(json.n) == "5""#).is_empty(), "a conversion is not the record's text");
+        // Without the text, no match even where evaluating would fail (json is null here).
+        assert_eq!(passes(r#"json.status == "NEEDLE""#, &record("plain text", &[])), Ok(false));
+        // With an escape, the text need not appear as written: evaluated, and it matches.
+        let escaped = record(r#"{"status": "NEE\u0044LE"}"#, &[]);
+        assert_eq!(passes(r#"json.status == "NEEDLE""#, &escaped), Ok(true));
     }
 
     #[test]
