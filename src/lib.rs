@@ -6,6 +6,7 @@
 //! The flow follows the data: `config` (ebb.yaml) names clusters; `provider`
 //! talks to them; `cli` is the operator's entry point.
 
+pub mod audit;
 mod bounded_read;
 pub mod cli;
 pub mod config;

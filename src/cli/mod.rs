@@ -4,6 +4,7 @@
 
 mod apply;
 mod approvals;
+mod audit_delivery;
 mod cluster;
 mod completions;
 mod connect;
@@ -150,6 +151,26 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         zone: cli.tz.unwrap_or(defaults.zone),
         colour: paint::colour_on(&std::io::stdout()),
     });
+    let config_path = cli.config.clone();
+    let records_runs = matches!(
+        cli.command,
+        Command::Plan(_)
+            | Command::Run(_)
+            | Command::Apply(_)
+            | Command::Rollback(_)
+            | Command::Reset(_)
+            | Command::Query(_)
+            | Command::Purge(_)
+            | Command::Offsets(_)
+    );
+    let exit = commands(cli).await;
+    if records_runs {
+        audit_delivery::after_command(config_path.as_deref()).await;
+    }
+    exit
+}
+
+async fn commands(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Cluster(ClusterCommand::Describe(args)) => {
             let config = crate::config::load(cli.config.as_deref())?;

@@ -3,6 +3,7 @@
 //! file's shape first (so errors carry line and column), then expands `${VAR}`
 //! from the environment, then resolves relative paths against the file's folder.
 
+mod audit;
 mod env;
 mod secret;
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use audit::{AuditConfig, AuditSink, DEFAULT_MAX_EVENTS, KafkaAuditSink};
 pub use env::{BadReference, UnreadableFile, UnsetVariable};
 pub use secret::{Redactor, Secret, is_sensitive_property};
 
@@ -50,6 +52,9 @@ pub struct Config {
     /// Named notification targets for runbook `notify` entries and steps.
     #[serde(default)]
     pub notify: BTreeMap<String, NotifyTarget>,
+    /// Every run's state changes as CloudEvents, delivered to these sinks.
+    #[serde(default)]
+    pub audit: Option<AuditConfig>,
 }
 
 fn default_runbooks() -> PathBuf {
@@ -536,6 +541,14 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
         tls.cert = base.join(&tls.cert).components().collect();
         tls.key = base.join(&tls.key).components().collect();
         tls.ca = tls.ca.as_ref().map(|ca| base.join(ca).components().collect());
+    }
+    if let Some(audit) = &config.audit {
+        let clusters: Vec<(&str, bool)> =
+            config.clusters.iter().map(|(name, c)| (name.as_str(), matches!(c, ClusterConfig::Kafka(_)))).collect();
+        let problems = audit.problems(&clusters);
+        if !problems.is_empty() {
+            return Err(invalid(problems.join("; ")));
+        }
     }
     Ok(LoadedConfig { path: path.to_path_buf(), config, deferred })
 }

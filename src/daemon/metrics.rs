@@ -56,6 +56,9 @@ struct Inner {
     offsets_moved: BTreeMap<String, u64>,
     records_deleted: BTreeMap<String, u64>,
     durations: BTreeMap<String, Histogram>,
+    /// The audit stream: events delivered and dropped, and the outbox's backlog.
+    audit_delivered: u64,
+    audit_dropped: u64,
 }
 
 /// What one finished run did, for the per-runbook series.
@@ -89,6 +92,8 @@ pub struct Gauges {
     pub runs_in_progress: usize,
     /// Each scheduled runbook's next fire, in Unix seconds (none while paused).
     pub next_fires: Vec<(String, f64)>,
+    /// Audit events in the outbox, waiting for some sink.
+    pub audit_backlog: usize,
 }
 
 impl Metrics {
@@ -144,6 +149,13 @@ impl Metrics {
 
     pub fn skipped(&self, runbook: &str, reason: &str) {
         self.with(|m| *m.skipped.entry((runbook.into(), reason.into())).or_default() += 1);
+    }
+
+    pub fn audit(&self, delivered: u64, dropped: u64) {
+        self.with(|m| {
+            m.audit_delivered += delivered;
+            m.audit_dropped += dropped;
+        });
     }
 
     pub fn notified(&self, target: &str, delivered: bool) {
@@ -262,6 +274,17 @@ impl Metrics {
         for ((target, outcome), n) in &m.notifications {
             sample(&mut out, "ebb_notifications_total", &[("target", target), ("outcome", outcome)], *n);
         }
+        help(&mut out, "ebb_audit_events_delivered_total", "counter", "Audit events delivered, summed over sinks.");
+        let _ = writeln!(out, "ebb_audit_events_delivered_total {}", m.audit_delivered);
+        help(
+            &mut out,
+            "ebb_audit_events_dropped_total",
+            "counter",
+            "Audit events dropped undelivered (outbox over max_events).",
+        );
+        let _ = writeln!(out, "ebb_audit_events_dropped_total {}", m.audit_dropped);
+        help(&mut out, "ebb_audit_backlog", "gauge", "Audit events waiting for some sink.");
+        let _ = writeln!(out, "ebb_audit_backlog {}", gauges.audit_backlog);
         out
     }
 }
@@ -319,6 +342,7 @@ mod tests {
             paused: 0,
             runs_in_progress: 0,
             next_fires: vec![("nightly".into(), 1_700_003_600.0)],
+            audit_backlog: 0,
         };
         let text = m.render(&gauges);
         assert!(text.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"nightly\"} 1700000000"), "{text}");

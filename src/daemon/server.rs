@@ -79,6 +79,12 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
 
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
+    let auditor = crate::audit::AuditDelivery::from_config(&daemon.config).map(|delivery| {
+        let delivery = Arc::new(delivery);
+        (0..delivery.sinks().len())
+            .map(|sink| tokio::spawn(audit_loop(daemon.clone(), delivery.clone(), sink)))
+            .collect::<Vec<_>>()
+    });
     let shutdown = shutdown(daemon.clone(), grace);
     let limits = ConnectionLimits {
         header_timeout: daemon_config.header_timeout.duration,
@@ -87,12 +93,34 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     http_server::serve(listener, tls, router(daemon.clone()), limits, shutdown).await;
     scheduler.abort();
     reloader.abort();
+    if let Some(loops) = auditor {
+        for task in loops {
+            task.abort();
+        }
+        // What the runs of the last moments raised, while the sinks answer quickly.
+        if let Some(delivery) = crate::audit::AuditDelivery::from_config(&daemon.config) {
+            delivery.deliver(&daemon.store, std::time::Duration::from_secs(5)).await;
+        }
+    }
 
     mark_interrupted(&*daemon.store, &daemon.locks)?;
     save_cursors(&daemon);
     daemon.store.flush()?;
     tracing::info!("daemon stopped");
     Ok(())
+}
+
+/// Delivers the audit outbox to sink number `sink` every second, for the
+/// daemon's whole life; each sink has its own loop, so one that is down does
+/// not hold the others back.
+async fn audit_loop(daemon: Arc<Daemon>, delivery: Arc<crate::audit::AuditDelivery>, sink: usize) {
+    let Some(to) = delivery.sinks().get(sink) else { return };
+    loop {
+        let (events, _) = delivery.deliver_to(to, &daemon.store, std::time::Duration::from_secs(30)).await;
+        let dropped = delivery.trim(&daemon.store);
+        daemon.metrics.audit(events, dropped);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// Polls the runbooks directory. Listing and validating read files, so they

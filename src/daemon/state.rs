@@ -132,6 +132,7 @@ impl Daemon {
                     Some((n.to_owned(), next.timestamp_millis() as f64 / 1000.0))
                 })
                 .collect(),
+            audit_backlog: self.store.audit_backlog(),
         }
     }
 

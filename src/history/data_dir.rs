@@ -56,6 +56,8 @@ pub struct DataDir {
     retention_every: Duration,
     /// When this process last applied retention.
     retained_at: Mutex<Option<Instant>>,
+    /// Saves put every state change in the audit outbox (ebb.yaml has `audit:`).
+    audit: bool,
 }
 
 /// The store, open; closed (and `history.lock` released) on drop.
@@ -90,7 +92,7 @@ impl Drop for OpenStore {
 
 impl DataDir {
     pub fn new(root: PathBuf, retention: Retention) -> Self {
-        DataDir { root, retention, retention_every: RETENTION_EVERY, retained_at: Mutex::new(None) }
+        DataDir { root, retention, retention_every: RETENTION_EVERY, retained_at: Mutex::new(None), audit: false }
     }
 
     /// Applies retention again after `every` (instead of [`RETENTION_EVERY`]).
@@ -100,7 +102,9 @@ impl DataDir {
     }
 
     pub fn from_config(config: &Config) -> Self {
-        DataDir::new(config.data_dir.clone(), Retention::from(&config.history))
+        let mut data = DataDir::new(config.data_dir.clone(), Retention::from(&config.history));
+        data.audit = config.audit.is_some();
+        data
     }
 
     pub fn root(&self) -> &Path {
@@ -129,7 +133,7 @@ impl DataDir {
         let file = self.lock_as(holder, wait)?;
         let unsealed = super::store_seal::guard(&self.root);
         let copied = unsealed.is_some_and(|u| u.copied);
-        let sled = open_sled(&self.sled_dir()).map_err(|e| match e {
+        let mut sled = open_sled(&self.sled_dir()).map_err(|e| match e {
             StoreError::Open { dir, reason } if copied => StoreError::Open {
                 dir,
                 reason: format!(
@@ -156,6 +160,9 @@ impl DataDir {
                  `ebb history check`, then `ebb history repair`",
                 super::store_seal::PRE_OPEN_COPY
             );
+        }
+        if self.audit {
+            sled.audit_state_changes();
         }
         let store = OpenStore { store: Some(sled), root: self.root.clone(), _holder: file };
         mark_interrupted(&*store, &self.locks())?;

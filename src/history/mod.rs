@@ -4,6 +4,7 @@
 //! retention by age and count.
 
 pub mod approval_record;
+mod audit_event;
 mod data_dir;
 mod free_space;
 #[cfg(test)]
@@ -23,6 +24,7 @@ mod store_repair;
 mod store_seal;
 mod unfinished_snapshots;
 
+pub use audit_event::{event as audit_event, kind as audit_kind};
 pub use data_dir::{BRIEF_WAIT, DataDir, Holder, OpenStore};
 pub use plan_evidence::PlanMismatch;
 pub use plan_evidence::check as check_plan_file;

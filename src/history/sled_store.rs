@@ -31,6 +31,13 @@ pub struct SledStore {
     counts: sled::Tree,
     /// Runbook name → the last schedule slot the daemon dealt with (epoch ms).
     schedule: sled::Tree,
+    /// The audit outbox: sequence number (big-endian) → a CloudEvent's JSON,
+    /// written in the same transaction as the state change it tells of.
+    audit: sled::Tree,
+    /// Audit sink name → the sequence number it has been delivered up to.
+    audit_cursors: sled::Tree,
+    /// Whether saves put events in the outbox (ebb.yaml has `audit:`).
+    audit_on: bool,
 }
 
 impl SledStore {
@@ -78,8 +85,68 @@ impl SledStore {
             by_status: db.open_tree("by_status")?,
             counts: db.open_tree("counts")?,
             schedule: db.open_tree("schedule")?,
+            audit: db.open_tree("audit")?,
+            audit_cursors: db.open_tree("audit_cursors")?,
+            audit_on: false,
             db,
         })
+    }
+
+    /// From now on, every state change a save makes goes to the audit outbox too.
+    pub fn audit_state_changes(&mut self) {
+        self.audit_on = true;
+    }
+
+    /// Up to `limit` audit events after sequence number `after`, oldest first.
+    pub fn audit_events_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let start = after.map_or(0, |a| a.saturating_add(1));
+        self.audit
+            .range(start.to_be_bytes()..)
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                Ok((u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8])), value.to_vec()))
+            })
+            .collect()
+    }
+
+    /// The sequence number sink `name` has been delivered up to.
+    pub fn audit_cursor(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.audit_cursors.get(name)?.map(|b| u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8]))))
+    }
+
+    /// Records that sink `name` has every event up to `seq`; durable when it returns.
+    pub fn set_audit_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        self.audit_cursors.insert(name, &seq.to_be_bytes())?;
+        self.audit_cursors.flush()?;
+        Ok(())
+    }
+
+    /// Removes the events every one of `sinks` has, then the oldest beyond
+    /// `max`; returns how many of those were dropped undelivered.
+    pub fn audit_trim(&self, sinks: &[String], max: u64) -> Result<u64, StoreError> {
+        // What the slowest sink has; a sink that has had nothing keeps everything.
+        let mut delivered_by_all: Option<u64> = None;
+        for (i, sink) in sinks.iter().enumerate() {
+            let cursor = self.audit_cursor(sink)?;
+            delivered_by_all = if i == 0 { cursor } else { delivered_by_all.min(cursor) };
+        }
+        if let Some(upto) = delivered_by_all {
+            for key in self.audit.range(..=upto.to_be_bytes()).keys() {
+                self.audit.remove(key?)?;
+            }
+        }
+        let excess = (self.audit.len() as u64).saturating_sub(max);
+        let dropped: Vec<sled::IVec> = self.audit.iter().keys().take(excess as usize).collect::<Result<_, _>>()?;
+        for key in &dropped {
+            self.audit.remove(key)?;
+        }
+        Ok(dropped.len() as u64)
+    }
+
+    /// Audit events waiting for some sink.
+    pub fn audit_backlog(&self) -> usize {
+        self.audit.len()
     }
 
     /// Runs stored, by the per-runbook counts.
@@ -169,12 +236,27 @@ impl SledStore {
         let body = record_body::encode(record)?;
         let summary = serde_json::to_vec(&record.summary()).map_err(|e| StoreError::Io(e.to_string()))?;
         let id = record.id.as_str();
-        (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts)
-            .transaction(|(runs, summaries, by_runbook, by_status, counts)| {
-                match summaries.get(id)? {
+        let event = match self.audit_on {
+            true => super::audit_event::event(record)
+                .map(|e| serde_json::to_vec(&e))
+                .transpose()
+                .map_err(|e| StoreError::Io(e.to_string()))?,
+            false => None,
+        };
+        (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts, &self.audit)
+            .transaction(|(runs, summaries, by_runbook, by_status, counts, audit)| {
+                let old_status = match summaries.get(id)? {
+                    Some(old) => Some(serde_json::from_slice::<RunSummary>(&old).map_err(abort)?.status),
+                    None => None,
+                };
+                if let Some(event) = &event
+                    && old_status != Some(record.status)
+                {
+                    audit.insert(&audit.generate_id()?.to_be_bytes(), event.as_slice())?;
+                }
+                match old_status {
                     Some(old) => {
-                        let old: RunSummary = serde_json::from_slice(&old).map_err(abort)?;
-                        by_status.remove(index_key(old.status.name(), id))?;
+                        by_status.remove(index_key(old.name(), id))?;
                     }
                     None => {
                         let count = counts.get(&record.runbook)?.map_or(0, |b| decode_count(&b));
@@ -316,6 +398,35 @@ mod tests {
     use crate::history::record::{RunState, sample};
 
     const T0: i64 = 1_763_686_800_000;
+
+    #[test]
+    fn each_state_change_goes_to_the_audit_outbox_once_and_is_trimmed_as_sinks_take_it() {
+        let mut store = SledStore::temporary().unwrap();
+        store.audit_state_changes();
+        let mut run = sample("nightly", RunState::Running, T0);
+        store.save(&run).unwrap();
+        assert_eq!(store.audit_backlog(), 0, "a run that starts is no event");
+        run.status = RunState::Succeeded;
+        store.save(&run).unwrap();
+        store.save(&run).unwrap();
+        let events = store.audit_events_after(None, 10).unwrap();
+        assert_eq!(events.len(), 1, "saved twice in one state: one event");
+        let event: serde_json::Value = serde_json::from_slice(&events[0].1).unwrap();
+        assert_eq!((event["type"].as_str(), event["specversion"].as_str()), (Some("dev.ebb.run.applied"), Some("1.0")));
+        let other = sample("weekly", RunState::Failed, T0 + 1);
+        store.save(&other).unwrap();
+        let sinks = ["a".to_owned(), "b".to_owned()];
+        assert_eq!(store.audit_trim(&sinks, 10).unwrap(), 0);
+        assert_eq!(store.audit_backlog(), 2, "no sink has anything yet");
+        store.set_audit_cursor("a", events[0].0).unwrap();
+        store.audit_trim(&sinks, 10).unwrap();
+        assert_eq!(store.audit_backlog(), 2, "b has not taken the first");
+        store.set_audit_cursor("b", events[0].0).unwrap();
+        store.audit_trim(&sinks, 10).unwrap();
+        assert_eq!(store.audit_backlog(), 1, "both took the first");
+        assert_eq!(store.audit_trim(&sinks, 0).unwrap(), 1, "over the bound: the oldest goes, counted");
+        assert_eq!(store.audit_backlog(), 0);
+    }
 
     fn filled() -> (SledStore, Vec<RunRecord>) {
         let store = SledStore::temporary().unwrap();

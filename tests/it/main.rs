@@ -4,6 +4,7 @@
 //! with Apache's own tools. One test binary, so the broker starts once.
 
 mod approvals;
+mod audit_stream;
 mod broker_failover;
 mod cli_describe;
 mod cli_harness;

@@ -192,3 +192,24 @@ pub fn delete_offsets(bootstrap: &str, group: &str, topics: &[&str]) -> (bool, S
     let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), printed)
 }
+
+/// `kafka-console-consumer --from-beginning`: the values of the first `count`
+/// records of `topic`, one per line (waits up to 30 s for them).
+pub fn consume(bootstrap: &str, topic: &str, count: usize) -> Vec<String> {
+    let count = count.to_string();
+    let out = run(
+        "console-consumer",
+        &[
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+            "--from-beginning",
+            "--max-messages",
+            &count,
+            "--timeout-ms",
+            "30000",
+        ],
+    );
+    out.lines().map(str::to_owned).collect()
+}

@@ -6,6 +6,7 @@
 //! leader (ListOffsets) or per group coordinator (OffsetFetch): round trips grow
 //! with the number of brokers, not partitions.
 
+pub mod audit_producer;
 mod chunks;
 mod client_context;
 mod connect_failure;

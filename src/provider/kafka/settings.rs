@@ -21,6 +21,26 @@ fn defaults(timeout_ms: u128) -> [(&'static str, String); 8] {
     ]
 }
 
+/// Settings for the producer of the audit stream: the cluster's connection
+/// and security `properties` (consumer-only ones would only be warned about),
+/// every write acknowledged by all in-sync replicas, idempotent.
+pub fn producer(cluster: &KafkaClusterConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("client.id", "ebb-audit");
+    for (key, value) in &cluster.properties {
+        let consumer_only = key.starts_with("enable.auto.") || key.starts_with("auto.") || key == "isolation.level";
+        if !consumer_only {
+            config.set(key, value);
+        }
+    }
+    config
+        .set("bootstrap.servers", &cluster.bootstrap_servers)
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("message.timeout.ms", cluster.timeout.duration.as_millis().max(1000).to_string());
+    config
+}
+
 /// Settings for a consumer that reads metadata and offsets but belongs to no group.
 pub fn base(cluster: &KafkaClusterConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
