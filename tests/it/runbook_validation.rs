@@ -99,7 +99,7 @@ fn cases() -> Vec<Case> {
             "    reset_offsets: { offsets: targets }\n",
             "    timeout: 5s\n",
             (15, 5),
-            "step `reset`: needs exactly one of: query_messages, compute_offsets, reset_offsets, purge_messages, check, notify",
+            "step `reset`: needs exactly one of: query_messages, compute_offsets, reset_offsets, purge_messages, delete_offsets, check, notify",
         ),
         changed(
             "step with two kinds",
