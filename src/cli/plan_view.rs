@@ -95,7 +95,10 @@ pub fn render_applied(applied: &Applied) -> String {
         .filter(|r| r.outcome == DeletionOutcome::Deleted)
         .count();
     let reason = applied.reason.as_deref().unwrap_or("");
-    let mut done = vec![format!("{committed} partition(s) committed and verified")];
+    let mut done = Vec::new();
+    if committed > 0 || (deleted == 0 && uncommitted == 0) {
+        done.push(format!("{committed} partition(s) committed and verified"));
+    }
     if deleted > 0 {
         done.push(format!("{deleted} record(s) deleted and verified"));
     }
