@@ -7,6 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::post;
 use ebb_testkit::{Seeder, shared_cluster};
 use serde_json::Value;
 
@@ -33,13 +37,31 @@ fn message(body: &Value) -> String {
     body["error"]["message"].as_str().unwrap_or_default().to_owned()
 }
 
+/// A local webhook that keeps what it is sent.
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let keep = |State(got): State<Arc<Mutex<Vec<Value>>>>, axum::Json(body): axum::Json<Value>| async move {
+        got.lock().unwrap().push(body);
+    };
+    let app = axum::Router::new().route("/hook", post(keep)).with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_waits_for_another_token_holder_and_is_applied_when_approved() {
     let (topic, group) = seeded_topic_and_group("appr", 2, "m").await;
     let (admin_topic, admin_group) = seeded_topic_and_group("appr-admin", 2, "m").await;
-    let workspace =
-        DaemonWorkspace::with_daemon_settings(&format!("    - {{ name: bob, role: operator, token: {BOB} }}\n"), "");
-    workspace.runbook("two-person.yaml", &reset_runbook("two-person", "{ required: 1 }", &topic, &group));
+    let (hook, notified) = receiver().await;
+    let workspace = DaemonWorkspace::with_daemon_settings(
+        &format!("    - {{ name: bob, role: operator, token: {BOB} }}\n"),
+        &format!("notify:\n  approvers: {{ webhook: {{ url: \"{hook}\" }} }}\n"),
+    );
+    let two_person = reset_runbook("two-person", "{ required: 1 }", &topic, &group)
+        + "notify:\n  - { on: [pending], to: approvers, message: \"{{runbook.name}} waits for approval: run {{run.id}}\" }\n";
+    workspace.runbook("two-person.yaml", &two_person);
     workspace
         .runbook("admins.yaml", &reset_runbook("admins", "{ required: 1, role: admin }", &admin_topic, &admin_group));
     let daemon = workspace.start();
@@ -49,6 +71,14 @@ async fn a_plan_waits_for_another_token_holder_and_is_applied_when_approved() {
     assert_eq!(pending["approval"]["planned_by"], "ci");
     assert_eq!(committed(&group).await, at(&topic, 10), "a pending plan changes nothing");
     let id = pending["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while notified.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no pending notification");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let note = notified.lock().unwrap()[0].clone();
+    assert_eq!(note["event"], "pending", "{note}");
+    assert_eq!(note["message"], format!("two-person waits for approval: run {id}"), "{note}");
     let approve = format!("/api/v1/runs/{id}/approve?wait=true");
 
     let (status, body) = daemon.post(&approve, OPERATOR, "{}").await;
