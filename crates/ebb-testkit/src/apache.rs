@@ -129,12 +129,7 @@ pub fn reset_offsets(
     args.extend(scope);
     args.extend(strategy);
     args.push(if execute { "--execute" } else { "--dry-run" });
-    let output = Command::new(repo_root().join("scripts/kafka"))
-        .arg("tool")
-        .arg("consumer-groups")
-        .args(&args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"));
+    let output = consumer_groups(&args);
     let out = String::from_utf8_lossy(&output.stdout).into_owned();
     let rows = table(&out, "GROUP");
     if rows.is_empty() {
@@ -183,12 +178,7 @@ pub fn delete_offsets(bootstrap: &str, group: &str, topics: &[&str]) -> (bool, S
     for topic in topics {
         args.extend(["--topic", topic]);
     }
-    let output = Command::new(repo_root().join("scripts/kafka"))
-        .arg("tool")
-        .arg("consumer-groups")
-        .args(&args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"));
+    let output = consumer_groups(&args);
     let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), printed)
 }
@@ -212,4 +202,15 @@ pub fn consume(bootstrap: &str, topic: &str, count: usize) -> Vec<String> {
         ],
     );
     out.lines().map(str::to_owned).collect()
+}
+
+/// `kafka-consumer-groups ARGS`, whatever its exit status: Apache's tool
+/// prints some failures and still exits 0, so callers read what it printed.
+fn consumer_groups(args: &[&str]) -> std::process::Output {
+    Command::new(repo_root().join("scripts/kafka"))
+        .arg("tool")
+        .arg("consumer-groups")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"))
 }

@@ -3,31 +3,19 @@
 
 use crate::provider::{Provider, ProviderError, TopicPartition};
 use crate::step::Drift;
-use crate::steps::reset_offsets::drift::committed;
+use crate::steps::reset_offsets::drift::{committed, offsets_moved};
 
 use super::deletion_plan::DeletionPlan;
 use super::gate;
 
 pub async fn find<P: Provider>(plan: &DeletionPlan, provider: &P) -> Result<Vec<Drift>, ProviderError> {
-    let mut drift = Vec::new();
     let now = committed(provider, &plan.group, &plan.topics()).await?;
     let planned = plan
         .deletions
         .iter()
         .map(|d| (d.topic_partition(), Some(d.offset)))
         .chain(plan.absent.iter().map(|a| (TopicPartition::new(a.topic.clone(), a.partition), None)));
-    for (tp, planned) in planned {
-        let current = now.get(&tp).copied();
-        if current != planned {
-            drift.push(Drift::OffsetMoved {
-                group: plan.group.clone(),
-                topic: tp.topic,
-                partition: tp.partition,
-                planned,
-                now: current,
-            });
-        }
-    }
+    let mut drift = offsets_moved(&plan.group, planned, &now);
     let described = provider.describe_group(&plan.group).await?;
     if let Some(who) = gate::consumers(&described, &plan.topics()) {
         drift.push(Drift::GroupActive { group: plan.group.clone(), activity: who });

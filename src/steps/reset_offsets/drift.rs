@@ -14,25 +14,13 @@ pub type Committed = BTreeMap<TopicPartition, i64>;
 
 /// Compares a planned reset with the group as it is now.
 pub async fn find<P: Provider>(reset: &ResetPlan, provider: &P) -> Result<Vec<Drift>, ProviderError> {
-    let mut drift = Vec::new();
     let now = committed(provider, &reset.group, &reset.topics()).await?;
     let planned = reset
         .changes
         .iter()
         .map(|c| (c.planned.topic_partition(), c.planned.current))
         .chain(reset.unchanged.iter().map(|u| (TopicPartition::new(u.topic.clone(), u.partition), u.current)));
-    for (tp, planned) in planned {
-        let current = now.get(&tp).copied();
-        if current != planned {
-            drift.push(Drift::OffsetMoved {
-                group: reset.group.clone(),
-                topic: tp.topic,
-                partition: tp.partition,
-                planned,
-                now: current,
-            });
-        }
-    }
+    let mut drift = offsets_moved(&reset.group, planned, &now);
     let was_inactive = matches!(reset.group_state.as_deref(), Some("Empty" | "Dead"));
     if was_inactive && reset.wait_for_inactive.is_none() {
         let described = provider.describe_group(&reset.group).await?;
@@ -41,6 +29,27 @@ pub async fn find<P: Provider>(reset: &ResetPlan, provider: &P) -> Result<Vec<Dr
         }
     }
     Ok(drift)
+}
+
+/// Each partition whose committed offset (`None`: no commit) is not what the plan found.
+pub fn offsets_moved(
+    group: &str,
+    planned: impl IntoIterator<Item = (TopicPartition, Option<i64>)>,
+    now: &Committed,
+) -> Vec<Drift> {
+    planned
+        .into_iter()
+        .filter_map(|(tp, planned)| {
+            let current = now.get(&tp).copied();
+            (current != planned).then(|| Drift::OffsetMoved {
+                group: group.to_owned(),
+                topic: tp.topic,
+                partition: tp.partition,
+                planned,
+                now: current,
+            })
+        })
+        .collect()
 }
 
 /// A group's committed offsets on `topics`.
