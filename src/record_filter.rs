@@ -15,7 +15,7 @@ use cel::context::VariableResolver;
 use cel::{Context, Env, Program, Value};
 
 /// The variables a record offers, with their types.
-pub const VARIABLES: [(&str, Type); 7] = [
+pub const VARIABLES: [(&str, Type); 8] = [
     ("key", Type::String),
     ("value", Type::String),
     ("json", Type::Dyn),
@@ -23,6 +23,8 @@ pub const VARIABLES: [(&str, Type); 7] = [
     ("partition", Type::Int),
     ("offset", Type::Int),
     ("timestamp", Type::Timestamp),
+    // The run's params, as values: never spliced into the expression's text.
+    ("params", Type::Map),
 ];
 
 /// Functions and macros the evaluator knows.
@@ -68,6 +70,8 @@ pub struct Expression {
     uses_json: bool,
     /// Texts a record must hold somewhere for the expression to be true (see [`required_texts`]).
     required: Arc<Vec<regex::bytes::Regex>>,
+    /// The run's params, as `params` sees them.
+    params: Value,
 }
 
 impl std::fmt::Debug for Expression {
@@ -150,7 +154,16 @@ impl Expression {
             env: stdlib(),
             uses_json,
             required: Arc::new(required),
+            params: Value::Map(HashMap::<String, Value>::new().into()),
         })
+    }
+
+    /// The expression with the run's params, as the variable `params`.
+    pub fn with_params(mut self, params: &serde_json::Value) -> Self {
+        if let Ok(value) = cel::to_value(params) {
+            self.params = value;
+        }
+        self
     }
 
     /// Whether `m` passes; `Err` when the expression cannot be evaluated on it.
@@ -158,7 +171,7 @@ impl Expression {
         if !self.may_match(m) {
             return Ok(false);
         }
-        let record = Record { message: m, json: OnceLock::new(), uses_json: self.uses_json };
+        let record = Record { message: m, json: OnceLock::new(), uses_json: self.uses_json, params: &self.params };
         let mut context = Context::with_env(Arc::clone(&self.env));
         context.set_variable_resolver(&record);
         match self.program.execute(&context) {
@@ -263,6 +276,7 @@ struct Record<'m> {
     message: &'m RecordView<'m>,
     json: OnceLock<Value>,
     uses_json: bool,
+    params: &'m Value,
 }
 
 fn text(bytes: Option<&[u8]>) -> Value {
@@ -284,6 +298,7 @@ impl VariableResolver for Record<'_> {
                     m.headers.iter().map(|(name, value)| (name.clone(), text(Some(value)))).collect();
                 Value::from(headers)
             }
+            "params" => self.params.clone(),
             "partition" => Value::Int(i64::from(m.partition)),
             "offset" => Value::Int(m.offset),
             "timestamp" => match m.timestamp.and_then(chrono::DateTime::from_timestamp_millis) {
@@ -320,7 +335,7 @@ fn check(e: &IdedExpr, scope: &mut Vec<String>) -> Result<Type, String> {
             }
             VARIABLES.iter().find(|(n, _)| n == name).map(|(_, t)| *t).ok_or_else(|| {
                 let known: Vec<&str> = VARIABLES.iter().map(|(n, _)| *n).collect();
-                format!("unknown variable `{name}` (a record has {})", known.join(", "))
+                format!("unknown variable `{name}` (known: {})", known.join(", "))
             })
         }
         Expr::Select(select) => {
@@ -549,6 +564,24 @@ mod tests {
     }
 
     #[test]
+    fn params_are_values_never_text_of_the_expression() {
+        let m = record("{}", &[("source", "legacy")]);
+        let view = RecordView {
+            key: None,
+            value: Some(m.value.as_bytes()),
+            headers: &m.headers,
+            partition: 0,
+            offset: 0,
+            timestamp: None,
+        };
+        let expression = Expression::compile(r#"headers["source"] == params.source"#).unwrap();
+        let with =
+            |source: &str| expression.clone().with_params(&serde_json::json!({ "source": source })).evaluate(&view);
+        assert_eq!(with("legacy"), Ok(true));
+        assert_eq!(with(r#"x" || true || "y"#), Ok(false), "a param's text is a value, not part of the expression");
+    }
+
+    #[test]
     fn a_value_that_is_not_json_is_null_and_a_missing_field_is_an_error() {
         let m = record("plain text", &[]);
         assert_eq!(passes("json == null", &m), Ok(true));
@@ -580,7 +613,7 @@ mod tests {
         assert!(refused("json.amount ==").starts_with("line 1, column"), "{}", refused("json.amount =="));
         assert_eq!(
             refused("amount == 5"),
-            "unknown variable `amount` (a record has key, value, json, headers, partition, offset, timestamp)"
+            "unknown variable `amount` (known: key, value, json, headers, partition, offset, timestamp, params)"
         );
         assert!(
             refused(r#"partition == "2""#).contains("`partition == \"2\"`: `==` and `!=` cannot take int and string"),

@@ -83,12 +83,8 @@ pub async fn apply(config: &LoadedConfig, args: ApplyArgs) -> Result<Exit, Error
     }
     let stored = data.get(&plan.run_id)?;
     let plan = check_plan_file(&file, &plan.run_id, stored.as_ref())?;
-    if crate::runs::needs_approval_now(&plan) {
-        eprintln!(
-            "refused: runbook {} needs approval (approval: in the runbook); its plans are approved and applied \
-             through the daemon (`ebb approve RUN`). Nothing was changed",
-            plan.runbook
-        );
+    if plan.approval.is_some() {
+        eprintln!("{}", super::run::unapproved(&plan));
         return Ok(Exit::Refused);
     }
     let provider = connect::keep_until_exit(connect::provider(config, &plan.cluster)?);

@@ -145,13 +145,12 @@ pub fn step(args: &QueryArgs) -> Result<OneStep, Error> {
         // No position given: the whole topic, up to now.
         fields.insert("from".into(), json!(0));
     }
-    let texts = [
-        ("contains", &args.contains),
-        ("where", &args.where_),
-        ("key", &args.key),
-        ("value_regex", &args.regex),
-        ("download", &args.download),
-    ];
+    // Not a template: kept exactly as typed.
+    if let Some(expression) = &args.where_ {
+        fields.insert("where".into(), Value::String(expression.clone()));
+    }
+    let texts =
+        [("contains", &args.contains), ("key", &args.key), ("value_regex", &args.regex), ("download", &args.download)];
     for (field, value) in texts {
         if let Some(value) = value {
             fields.insert(field.into(), literal(value));

@@ -66,30 +66,18 @@ pub async fn run_compiled(
     let run = RunInfo::cli(Mode::Apply).with_notifier(notifier).with_files(files);
     let (plan, provider) = plan_compiled(config, compiled, &run).await?;
     let provider = super::connect::keep_until_exit(provider);
-    if compiled.spec.approval.is_some() && runs::goes_on_to_apply(&plan, &run) {
-        return refuse_unapproved(&plan, &run, output, data);
-    }
     show_confirm_apply(&plan, &provider, &run, yes, output, data).await
 }
 
-/// A plan of a runbook under `approval:` made without a daemon: shown and
-/// recorded as a plan, never applied (approvers are the daemon's tokens).
-pub fn refuse_unapproved(plan: &Plan, run: &RunInfo, output: OutputFormat, data: &DataDir) -> Result<Exit, Error> {
-    if output == OutputFormat::Table {
-        std::io::stdout().lock().write_all(plan_view::render_plan(plan).as_bytes())?;
-    } else {
-        print_json(&RunReport { plan, applied: None })?;
-    }
-    let mut as_plan = run.clone();
-    as_plan.mode = Mode::Plan;
-    warn_unsaved(runs::record_unapplied(data, &as_plan, plan));
-    eprintln!(
+/// Why a plan under the two-person rule is not applied from the command line
+/// without a daemon: approvers are the daemon's API tokens.
+pub fn unapproved(plan: &Plan) -> String {
+    format!(
         "refused: runbook {} needs approval (approval: in the runbook); its plans are approved and applied through \
          the daemon (`ebb daemon`, then `ebb run` or the API, and `ebb approve RUN` by another token holder). \
          Nothing was changed",
         plan.runbook
-    );
-    Ok(Exit::Refused)
+    )
 }
 
 /// Shows `plan`, asks (unless `yes`), applies it as run `run` and reports;
@@ -113,6 +101,17 @@ pub async fn show_confirm_apply(
         }
         report_stop(plan);
         return Ok(Exit::of_plan(plan, false));
+    }
+    if plan.approval.is_some() {
+        // Kept as a plan: what was shown, and nothing changed.
+        let mut as_plan = run.clone();
+        as_plan.mode = Mode::Plan;
+        warn_unsaved(runs::record_unapplied(data, &as_plan, plan));
+        if !table {
+            print_json(&RunReport { plan, applied: None })?;
+        }
+        eprintln!("{}", unapproved(plan));
+        return Ok(Exit::Refused);
     }
     if !yes {
         let declined = |data: &DataDir, why| warn_unsaved(runs::record_declined(data, run, plan, why));

@@ -508,9 +508,15 @@ async fn decide(
         Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: true };
     let mut run = api_run(Trigger::Api, Mode::Apply, &caller);
     run.files.may_write = true;
+    run.rollback_of = record.rollback_of.clone();
     let started = match start(daemon, work, run).await {
         Ok(started) => started,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            if let Err(unsaved) = crate::runs::withdraw_approval(&mut record, &caller.name, store) {
+                tracing::error!(run_id = %record.id, error = %unsaved, "an approval whose apply did not start is still recorded");
+            }
+            return e.into_response();
+        }
     };
     if let Err(e) = crate::runs::applied_in(&mut record, &started.id, store) {
         tracing::error!(run_id = %record.id, error = %e, "the approved run does not say which run applied it");

@@ -44,6 +44,8 @@ enum Prepared {
     Plan {
         plan: Box<Plan>,
         sha256_now: Option<String>,
+        /// Its approvers approved it; otherwise a plan under `approval:` waits for them.
+        approved: bool,
     },
 }
 
@@ -107,7 +109,9 @@ async fn prepare(
                 .and_then(|e| e.good.as_ref())
                 .and_then(|g| g.spec.as_ref())
                 .is_some_and(|s| s.approval.is_some());
-            if needs_approval && !(approved && record.status == RunState::Approved) {
+            let is_approved = approved && record.status == RunState::Approved;
+            let under_rule = needs_approval || record.plan.as_ref().is_some_and(|p| p.approval.is_some());
+            if under_rule && !is_approved {
                 return Err(ApiError::conflict(format!(
                     "runbook {name} needs approval: a plan of it is applied only once approved (POST \
                      /api/v1/runs/{{id}}/approve on a pending run)"
@@ -133,9 +137,14 @@ async fn prepare(
                 )));
             }
             let checked = good_version(daemon, &name, sha256.as_deref())?;
-            let sha256_now = Some(crate::engine::sha256_hex(checked.text.as_bytes()));
+            // A rollback's plan is checked against the runbook its run recorded, as when it was planned.
+            let sha256_now = match plan.rollback_of {
+                Some(_) => Some(plan.runbook_sha256.clone()),
+                None => Some(crate::engine::sha256_hex(checked.text.as_bytes())),
+            };
             let provider = provider(&plan.cluster)?;
-            Ok((name, checked.spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
+            let prepared = Prepared::Plan { plan: Box::new(plan), sha256_now, approved: is_approved };
+            Ok((name, checked.spec, prepared, provider))
         }
         Work::Rollback { of } => {
             let record = daemon.store.find(&of)?;
@@ -145,7 +154,8 @@ async fn prepare(
             let plan =
                 plan_rollback(&record, &provider, run).await.map_err(|e| ApiError::bad_request(e.to_string()))?;
             let sha256_now = Some(plan.runbook_sha256.clone());
-            Ok((record.runbook.clone(), spec, Prepared::Plan { plan: Box::new(plan), sha256_now }, provider))
+            let prepared = Prepared::Plan { plan: Box::new(plan), sha256_now, approved: false };
+            Ok((record.runbook.clone(), spec, prepared, provider))
         }
     }
 }
@@ -176,25 +186,24 @@ fn good_version(daemon: &Daemon, name: &str, sha256: Option<&str>) -> Result<cra
 
 async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, run: &RunInfo) -> RunRecord {
     let started = std::time::Instant::now();
-    let (plan, sha256_now) = match prepared {
+    let (plan, sha256_now, approved) = match prepared {
         Prepared::Runbook { compiled } => {
             let plan = crate::engine::plan(&compiled, provider, run).await;
-            daemon.metrics.step_took(&plan.runbook, "(plan)", "plan", started.elapsed());
-            // Under the two-person rule, what would be applied waits for its approvers.
-            if let Some(approval) = &compiled.spec.approval
-                && runs::goes_on_to_apply(&plan, run)
-            {
-                let pending = runs::record_pending(&*daemon.store, run, &plan, approval);
-                if let Some(e) = &pending.unsaved {
-                    tracing::error!(run_id = %run.id, error = %e, "pending run is not in history");
-                }
-                return pending.record;
-            }
-            return runs::finish_run(&plan, Some(&compiled.sha256), provider, run, &*daemon.store, &daemon.locks).await;
+            (plan, Some(compiled.sha256.clone()), false)
         }
-        Prepared::Plan { plan, sha256_now } => (*plan, sha256_now),
+        Prepared::Plan { plan, sha256_now, approved } => (*plan, sha256_now, approved),
     };
     daemon.metrics.step_took(&plan.runbook, "(plan)", "plan", started.elapsed());
+    // Under the two-person rule, what would be applied (a rollback too) waits for its approvers.
+    if let Some(approval) = plan.approval.as_ref().filter(|_| !approved)
+        && runs::goes_on_to_apply(&plan, run)
+    {
+        let pending = runs::record_pending(&*daemon.store, run, &plan, approval);
+        if let Some(e) = &pending.unsaved {
+            tracing::error!(run_id = %run.id, error = %e, "pending run is not in history");
+        }
+        return pending.record;
+    }
     runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &*daemon.store, &daemon.locks).await
 }
 

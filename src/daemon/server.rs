@@ -79,11 +79,13 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
 
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
+    let expiry = tokio::spawn(expiry_loop(daemon.clone()));
     let auditor = crate::audit::AuditDelivery::from_config(&daemon.config).map(|delivery| {
         let delivery = Arc::new(delivery);
-        (0..delivery.sinks().len())
+        let loops: Vec<_> = (0..delivery.sinks().len())
             .map(|sink| tokio::spawn(audit_loop(daemon.clone(), delivery.clone(), sink)))
-            .collect::<Vec<_>>()
+            .collect();
+        (delivery, loops)
     });
     let shutdown = shutdown(daemon.clone(), grace);
     let limits = ConnectionLimits {
@@ -93,14 +95,13 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     http_server::serve(listener, tls, router(daemon.clone()), limits, shutdown).await;
     scheduler.abort();
     reloader.abort();
-    if let Some(loops) = auditor {
+    expiry.abort();
+    if let Some((delivery, loops)) = auditor {
         for task in loops {
             task.abort();
         }
         // What the runs of the last moments raised, while the sinks answer quickly.
-        if let Some(delivery) = crate::audit::AuditDelivery::from_config(&daemon.config) {
-            delivery.deliver(&daemon.store, std::time::Duration::from_secs(5)).await;
-        }
+        delivery.deliver(&daemon.store, std::time::Duration::from_secs(5)).await;
     }
 
     mark_interrupted(&*daemon.store, &daemon.locks)?;
@@ -108,6 +109,19 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     daemon.store.flush()?;
     tracing::info!("daemon stopped");
     Ok(())
+}
+
+/// Marks pending plans not approved in time as expired, every 10 seconds,
+/// so listings, metrics and the audit stream see them as they are.
+async fn expiry_loop(daemon: Arc<Daemon>) {
+    loop {
+        match crate::runs::expire_overdue(&*daemon.store, chrono::Utc::now()) {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "pending plans not approved in time are expired"),
+            Err(e) => tracing::error!(error = %e, "cannot mark overdue pending plans expired"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    }
 }
 
 /// Delivers the audit outbox to sink number `sink` every second, for the

@@ -37,6 +37,10 @@ pub struct Plan {
     /// What the plan cannot do, said once for the whole plan (a rollback's purges).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The runbook's two-person rule when planned: applied only once approved
+    /// through the daemon (a rollback keeps the rule of the run it undoes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<crate::runbook::spec::ApprovalSpec>,
 }
 
 /// How planning ended.
@@ -136,6 +140,7 @@ pub(crate) fn sample() -> Plan {
         rollback_of: None,
         command_line: None,
         notes: vec![],
+        approval: None,
     }
 }
 

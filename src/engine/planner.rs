@@ -86,6 +86,7 @@ pub async fn plan<P: Provider>(runbook: &CompiledRunbook, provider: &P, run: &Ru
         rollback_of: None,
         command_line: runbook.command_line.clone(),
         notes: Vec::new(),
+        approval: runbook.spec.approval.clone(),
     }
 }
 

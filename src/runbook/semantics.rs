@@ -287,7 +287,6 @@ impl Checker<'_> {
         }
         if let Some(node) = body.get("where")
             && let Some(text) = node.as_str()
-            && !is_template(text)
             && let Err(e) = crate::record_filter::Expression::compile(text)
         {
             self.problem(node, format!("{label}: where: {e}"));
@@ -366,8 +365,14 @@ impl Checker<'_> {
     /// Every template in a step, found by walking its text values. Step ids,
     /// references to steps and notification targets are names, not templates.
     fn templates(&mut self, node: &Node, label: &str, field: &str, scope: &Scope<'_>) {
-        const NAMES: [&str; 5] =
-            ["id", "notify.to", "reset_offsets.offsets", "strategy.after_messages", "strategy.at_messages"];
+        const NAMES: [&str; 6] = [
+            "id",
+            "notify.to",
+            "reset_offsets.offsets",
+            "strategy.after_messages",
+            "strategy.at_messages",
+            "query_messages.where",
+        ];
         if NAMES.iter().any(|name| field == *name || field.ends_with(&format!(".{name}"))) {
             return;
         }

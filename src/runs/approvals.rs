@@ -169,6 +169,38 @@ pub fn reject(
     Ok(Decided::Rejected)
 }
 
+/// Takes back `by`'s approval when its apply could not even start (the
+/// cluster unreachable, the daemon stopping): the plan is pending again, to
+/// be approved once more, rather than approved with nothing applied.
+pub fn withdraw_approval(record: &mut RunRecord, by: &str, store: &dyn Store) -> Result<(), StoreError> {
+    if let Some(approval) = record.approval.as_mut() {
+        approval.approvals.retain(|d| d.by != by);
+    }
+    record.status = RunState::Pending;
+    record.finished_at = None;
+    store.save(record)
+}
+
+/// Marks every pending run whose time to be approved has passed as expired;
+/// how many it marked.
+pub fn expire_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let pending = crate::history::RunQuery { status: Some(RunState::Pending), ..Default::default() };
+    let mut expired = 0;
+    for summary in store.list(&pending)? {
+        let Some(mut record) = store.get(&summary.id)? else { continue };
+        let Some(approval) = record.approval.as_ref().filter(|_| record.status == RunState::Pending) else { continue };
+        if now > approval.expires_at {
+            let at = approval.expires_at.to_rfc3339();
+            record.status = RunState::Expired;
+            record.finished_at = Some(now);
+            record.reason = Some(format!("not approved by {at}: nothing was changed"));
+            store.save(&record)?;
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
 /// Notes on the approved run which run applied it.
 pub fn applied_in(record: &mut RunRecord, run_id: &str, store: &dyn Store) -> Result<(), StoreError> {
     if let Some(approval) = record.approval.as_mut() {

@@ -121,3 +121,34 @@ async fn a_group_another_run_holds_is_refused_naming_that_run() {
     assert_eq!(cluster.requests().0, 0);
     drop(held);
 }
+
+#[tokio::test]
+async fn a_rollback_undoes_the_last_step_first_so_the_group_is_as_it_was() {
+    let (store, dir) = (MemoryStore::default(), tempfile::tempdir().unwrap());
+    let cluster = cluster();
+    let locks = LockDir::new(dir.path().to_path_buf());
+    let both = compiled(
+        "  - id: reset\n    reset_offsets:\n      group: billing\n      topics: [orders]\n      strategy: { to_offset: 70 }\n  - id: forget\n    delete_offsets:\n      group: billing\n      topics: [orders]\n      partitions: [0]\n",
+    );
+    let run = RunInfo::cli(Mode::Apply);
+    let record =
+        finish_run(&plan(&both, &cluster, &run).await, Some(&both.sha256), &cluster, &run, &store, &locks).await;
+    assert_eq!(record.status, RunState::Succeeded, "{:?}", record.reason);
+    assert_eq!(
+        (cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)),
+        (None, Some(70))
+    );
+
+    let undo = RunInfo::rollback(Mode::Apply, &run.id);
+    let back = plan_rollback(&record, &cluster, &undo).await.expect("a rollback plan");
+    let ids: Vec<&str> = back.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["forget", "reset", "reset-uncommit"], "the deletion is undone before the reset");
+    let recorded =
+        apply_recorded(&back, &cluster, Some(&back.runbook_sha256), &undo, false, &store, &locks).await.unwrap();
+    assert_eq!(recorded.applied.status, RunStatus::Succeeded, "{:?}", recorded.applied.reason);
+    assert_eq!(
+        (cluster.committed("billing", "orders", 0), cluster.committed("billing", "orders", 1)),
+        (Some(10), None),
+        "as before the run: 10, and no commit"
+    );
+}

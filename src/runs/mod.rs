@@ -15,10 +15,12 @@ mod rollback_plan;
 mod run_end;
 mod runbook_now;
 
-pub use approvals::{Approver, Decided, DecisionRefused, applied_in, approve, record_pending, reject};
+pub use approvals::{
+    Approver, Decided, DecisionRefused, applied_in, approve, expire_overdue, record_pending, reject, withdraw_approval,
+};
 pub use execute::{Decline, Unapplied, finish_run, goes_on_to_apply, record_declined, record_unapplied};
 pub use locks::{Guard, RunLocks};
 pub use recorded_apply::{RecordedApply, apply_recorded, targets};
 pub use rollback_plan::{RollbackError, plan_rollback};
 pub use run_end::notify_ended;
-pub use runbook_now::{needs_approval_now, runbook_sha256_now};
+pub use runbook_now::runbook_sha256_now;

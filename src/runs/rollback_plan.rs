@@ -42,7 +42,8 @@ pub async fn plan_rollback<P: Provider>(
     }
     let planned = |id: &str| record.plan.iter().flat_map(|p| &p.steps).find(|s| s.id == id).map(|s| &s.detail);
     let mut steps = Vec::new();
-    for step in record.apply.iter().flat_map(|a| &a.steps).filter(|s| s.status != StepStatus::Refused) {
+    // Last step first: a later step's change is undone before an earlier one's.
+    for step in record.apply.iter().flat_map(|a| &a.steps).rev().filter(|s| s.status != StepStatus::Refused) {
         let (group, restore) = match (&step.detail, planned(&step.id)) {
             (Some(AppliedDetail::Reset(reset)), plan) => {
                 let plan = match plan {
@@ -76,6 +77,7 @@ pub async fn plan_rollback<P: Provider>(
     if steps.is_empty() && notes.is_empty() {
         return Err(nothing("committed no offsets"));
     }
+    unique_ids(&mut steps);
     Ok(Plan {
         format: PLAN_FORMAT.to_owned(),
         run_id: run.id.clone(),
@@ -90,5 +92,21 @@ pub async fn plan_rollback<P: Provider>(
         rollback_of: Some(record.id.clone()),
         command_line: None,
         notes,
+        approval: record.plan.as_ref().and_then(|p| p.approval.clone()),
     })
+}
+
+/// Gives each step an id of its own: a restore's `<step>-uncommit` may be
+/// the id of another step the runbook wrote, or of a step undone twice.
+fn unique_ids(steps: &mut [crate::steps::PlannedStep]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for step in steps.iter_mut() {
+        let mut id = step.id.clone();
+        let mut n = 2;
+        while !seen.insert(id.clone()) {
+            id = format!("{}-{n}", step.id);
+            n += 1;
+        }
+        step.id = id;
+    }
 }

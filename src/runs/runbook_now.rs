@@ -19,13 +19,3 @@ pub fn runbook_sha256_now(plan: &Plan) -> Option<String> {
     }
     read_text(Path::new(&plan.runbook_path), CONFIG_FILE_LIMIT).ok().map(|text| sha256_hex(text.as_bytes()))
 }
-
-/// Whether the runbook file `plan` was made from asks for `approval:` now
-/// (a rollback or a one-off never does).
-pub fn needs_approval_now(plan: &Plan) -> bool {
-    if plan.rollback_of.is_some() || plan.command_line.is_some() {
-        return false;
-    }
-    let Ok(text) = read_text(Path::new(&plan.runbook_path), CONFIG_FILE_LIMIT) else { return false };
-    serde_yaml::from_str::<serde_yaml::Value>(&text).is_ok_and(|runbook| runbook.get("approval").is_some())
-}

@@ -99,6 +99,16 @@ async fn a_plan_waits_for_another_token_holder_and_is_applied_when_approved() {
     let (status, body) = daemon.post(&approve, ADMIN, "{}").await;
     assert_eq!(status, 409, "approved already: {body}");
 
+    // Its rollback is under the same rule: pending until someone else approves it.
+    let undo = format!("/api/v1/runs/{}/rollback?wait=true", applied["id"].as_str().unwrap());
+    let (status, pending_undo) = daemon.post(&undo, OPERATOR, "{}").await;
+    assert_eq!((status, pending_undo["status"].as_str()), (200, Some("pending")), "{pending_undo}");
+    assert_eq!(committed(&group).await, at(&topic, 15), "a pending rollback changes nothing");
+    let approve_undo = format!("/api/v1/runs/{}/approve?wait=true", pending_undo["id"].as_str().unwrap());
+    let (status, undone) = daemon.post(&approve_undo, BOB, "{}").await;
+    assert_eq!((status, undone["status"].as_str()), (200, Some("succeeded")), "{undone}");
+    assert_eq!(committed(&group).await, at(&topic, 10), "rolled back once approved");
+
     // A role below the runbook's is refused, whoever it is.
     let (_, pending) = daemon.post("/api/v1/runbooks/admins/runs?wait=true", OPERATOR, "{}").await;
     let admins = format!("/api/v1/runs/{}/approve?wait=true", pending["id"].as_str().unwrap());

@@ -154,22 +154,6 @@ pub fn list_groups(bootstrap: &str) -> Vec<String> {
     groups
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_consumer_group_tables_with_missing_values() {
-        let out = "\nGROUP  TOPIC  PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG  CONSUMER-ID  HOST  CLIENT-ID\n\
-                   g      t      0          5               9               4    -            -     -\n\
-                   g      t      1          -               3               -    -            -     -\n";
-        let rows: Vec<_> = table(out, "GROUP");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(number(rows[0].get("LAG")), Some(4));
-        assert_eq!(number(rows[1].get("CURRENT-OFFSET")), None);
-    }
-}
-
 /// `kafka-consumer-groups --delete-offsets --group G --topic T[:P,P]…`: its
 /// exit status and everything it printed (a refused partition prints an
 /// error in its row, and the tool may still exit 0).
@@ -213,4 +197,20 @@ fn consumer_groups(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_consumer_group_tables_with_missing_values() {
+        let out = "\nGROUP  TOPIC  PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG  CONSUMER-ID  HOST  CLIENT-ID\n\
+                   g      t      0          5               9               4    -            -     -\n\
+                   g      t      1          -               3               -    -            -     -\n";
+        let rows: Vec<_> = table(out, "GROUP");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(number(rows[0].get("LAG")), Some(4));
+        assert_eq!(number(rows[1].get("CURRENT-OFFSET")), None);
+    }
 }

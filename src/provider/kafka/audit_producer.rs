@@ -14,6 +14,7 @@ pub struct AuditProducer {
     producer: FutureProducer,
     topic: String,
     timeout: Duration,
+    redactor: crate::config::Redactor,
 }
 
 impl AuditProducer {
@@ -21,7 +22,12 @@ impl AuditProducer {
         let producer: FutureProducer = super::settings::producer(cluster)
             .create()
             .map_err(|e| format!("cannot make a producer: {}", cluster.redactor().redact(&e.to_string())))?;
-        Ok(AuditProducer { producer, topic: topic.to_owned(), timeout: cluster.timeout.duration })
+        Ok(AuditProducer {
+            producer,
+            topic: topic.to_owned(),
+            timeout: cluster.timeout.duration,
+            redactor: cluster.redactor(),
+        })
     }
 
     /// Produces one event and waits for its acknowledgement.
@@ -29,10 +35,8 @@ impl AuditProducer {
         let headers =
             OwnedHeaders::new().insert(Header { key: "content-type", value: Some("application/cloudevents+json") });
         let record = FutureRecord::to(&self.topic).key(key).payload(event).headers(headers);
-        self.producer
-            .send(record, self.timeout)
-            .await
-            .map(|_| ())
-            .map_err(|(e, _)| format!("producing to topic {:?} failed: {e}", self.topic))
+        self.producer.send(record, self.timeout).await.map(|_| ()).map_err(|(e, _)| {
+            format!("producing to topic {:?} failed: {}", self.topic, self.redactor.redact(&e.to_string()))
+        })
     }
 }

@@ -51,8 +51,9 @@ pub struct QueryMessagesSpec {
     /// Keep messages for which this Common Expression Language (CEL)
     /// expression is true. It sees `key` and `value` (text), `json` (the value
     /// parsed as JSON, else null), `headers` (name → text), `partition`,
-    /// `offset` and `timestamp`; e.g. `json.amount == 50 && headers["source"] == "legacy"`.
-    /// A record it cannot be evaluated on counts as no match.
+    /// `offset`, `timestamp` and the run's `params`; e.g.
+    /// `json.amount == 50 && headers["source"] == params.source`. Not a
+    /// template. A record it cannot be evaluated on counts as no match.
     #[serde(default, rename = "where")]
     pub where_: Option<String>,
     /// Keep messages whose key is exactly this.

@@ -16,8 +16,12 @@ pub fn consumers(described: &GroupDescription, topics: &[String]) -> Option<Stri
     if members.is_empty() {
         return None;
     }
-    let list: Vec<String> =
-        members.iter().map(|m| format!("{} on {} ({})", m.client_id, m.host, m.topics.join(", "))).collect();
+    // Client ids and hosts come from the clients themselves: escaped and cut short.
+    let shown = crate::shown::bare;
+    let list: Vec<String> = members
+        .iter()
+        .map(|m| format!("{} on {} ({})", shown(&m.client_id), shown(&m.host), m.topics.join(", ")))
+        .collect();
     Some(format!(
         "group {:?} is {} and {} member(s) consume these topics: {}",
         described.group,

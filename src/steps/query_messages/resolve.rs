@@ -66,11 +66,14 @@ pub fn resolve(fields: &Fields<'_>, spec: &QueryMessagesSpec) -> Result<QueryMes
                 None => None,
             },
             contains_in: spec.contains_in.unwrap_or_default(),
+            // Never rendered as a template: a param's text could change what the
+            // expression says. The expression reads params as `params.NAME`.
             expression: match &spec.where_ {
-                Some(text) => {
-                    let text = fields.text("where", text)?;
-                    Some(Expression::compile(&text).map_err(|e| fields.invalid("where", e))?)
-                }
+                Some(text) => Some(
+                    Expression::compile(text)
+                        .map_err(|e| fields.invalid("where", e))?
+                        .with_params(&fields.context["params"]),
+                ),
                 None => None,
             },
             key: spec.key.as_ref().map(|k| fields.text("key", k)).transpose()?,

@@ -51,7 +51,12 @@ pub fn activity(described: &GroupDescription) -> String {
     let members = if described.members.is_empty() {
         String::new()
     } else {
-        let list: Vec<String> = described.members.iter().map(|m| format!("{} on {}", m.client_id, m.host)).collect();
+        // Client ids and hosts come from the clients themselves: escaped and cut short.
+        let list: Vec<String> = described
+            .members
+            .iter()
+            .map(|m| format!("{} on {}", crate::shown::bare(&m.client_id), crate::shown::bare(&m.host)))
+            .collect();
         format!(" with {} member(s): {}", described.members.len(), list.join(", "))
     };
     format!("group {:?} is {}{members}", described.group, described.state)
