@@ -115,7 +115,11 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
 /// so listings, metrics and the audit stream see them as they are.
 async fn expiry_loop(daemon: Arc<Daemon>) {
     loop {
-        match crate::runs::expire_overdue(&*daemon.store, chrono::Utc::now()) {
+        // One decision at a time: an approval being decided is not expired under it.
+        let deciding = daemon.decisions.lock().await;
+        let expired = crate::runs::expire_overdue(&*daemon.store, chrono::Utc::now());
+        drop(deciding);
+        match expired {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "pending plans not approved in time are expired"),
             Err(e) => tracing::error!(error = %e, "cannot mark overdue pending plans expired"),
