@@ -38,6 +38,8 @@ pub struct SledStore {
     audit_cursors: sled::Tree,
     /// Whether saves put events in the outbox (ebb.yaml has `audit:`).
     audit_on: bool,
+    /// Events in the outbox, counted as they come and go (sled's `len` reads the whole tree).
+    audit_len: std::sync::atomic::AtomicUsize,
 }
 
 impl SledStore {
@@ -88,6 +90,7 @@ impl SledStore {
             audit: db.open_tree("audit")?,
             audit_cursors: db.open_tree("audit_cursors")?,
             audit_on: false,
+            audit_len: std::sync::atomic::AtomicUsize::new(0),
             db,
         })
     }
@@ -95,6 +98,7 @@ impl SledStore {
     /// From now on, every state change a save makes goes to the audit outbox too.
     pub fn audit_state_changes(&mut self) {
         self.audit_on = true;
+        self.audit_len.store(self.audit.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Up to `limit` audit events after sequence number `after`, oldest first.
@@ -131,22 +135,27 @@ impl SledStore {
             let cursor = self.audit_cursor(sink)?;
             delivered_by_all = if i == 0 { cursor } else { delivered_by_all.min(cursor) };
         }
+        let removed = |n: usize| self.audit_len.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         if let Some(upto) = delivered_by_all {
             for key in self.audit.range(..=upto.to_be_bytes()).keys() {
-                self.audit.remove(key?)?;
+                if self.audit.remove(key?)?.is_some() {
+                    removed(1);
+                }
             }
         }
-        let excess = (self.audit.len() as u64).saturating_sub(max);
+        let excess = (self.audit_backlog() as u64).saturating_sub(max);
         let dropped: Vec<sled::IVec> = self.audit.iter().keys().take(excess as usize).collect::<Result<_, _>>()?;
         for key in &dropped {
-            self.audit.remove(key)?;
+            if self.audit.remove(key)?.is_some() {
+                removed(1);
+            }
         }
         Ok(dropped.len() as u64)
     }
 
     /// Audit events waiting for some sink.
     pub fn audit_backlog(&self) -> usize {
-        self.audit.len()
+        self.audit_len.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs stored, by the per-runbook counts.
@@ -243,15 +252,17 @@ impl SledStore {
                 .map_err(|e| StoreError::Io(e.to_string()))?,
             false => None,
         };
+        // Set by the attempt that commits (a transaction may be tried again).
+        let queued = std::sync::atomic::AtomicBool::new(false);
         (&self.runs, &self.summaries, &self.by_runbook, &self.by_status, &self.counts, &self.audit)
             .transaction(|(runs, summaries, by_runbook, by_status, counts, audit)| {
                 let old_status = match summaries.get(id)? {
                     Some(old) => Some(serde_json::from_slice::<RunSummary>(&old).map_err(abort)?.status),
                     None => None,
                 };
-                if let Some(event) = &event
-                    && old_status != Some(record.status)
-                {
+                let event = event.as_ref().filter(|_| old_status != Some(record.status));
+                queued.store(event.is_some(), std::sync::atomic::Ordering::Relaxed);
+                if let Some(event) = event {
                     audit.insert(&audit.generate_id()?.to_be_bytes(), event.as_slice())?;
                 }
                 match old_status {
@@ -270,6 +281,9 @@ impl SledStore {
                 Ok(())
             })
             .map_err(transaction_error)?;
+        if queued.into_inner() {
+            self.audit_len.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.db.flush()?;
         Ok(())
     }
