@@ -48,14 +48,13 @@ impl AuditDelivery {
     /// Delivers what the outbox holds to every sink, each in order, stopping
     /// a sink at its first failure (it is tried again next time).
     pub async fn deliver(&self, store: &SledStore, within: Duration) -> Delivered {
-        let deadline = tokio::time::Instant::now() + within;
         let mut done = Delivered::default();
         // Each sink at its own pace: one that is down does not hold the others back.
-        let passes = futures_util::future::join_all(self.sinks.iter().map(|sink| drain(sink, store, deadline))).await;
+        let passes =
+            futures_util::future::join_all(self.sinks.iter().map(|sink| self.deliver_to(sink, store, within))).await;
         for (sink, (events, result)) in self.sinks.iter().zip(passes) {
             done.events += events;
             if let Err(why) = result {
-                tracing::warn!(sink = %sink.name(), error = %why, "audit events not delivered; they are kept and sent again");
                 done.failures.push((sink.name().to_owned(), why));
             }
         }

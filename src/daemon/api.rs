@@ -507,7 +507,6 @@ async fn decide(
     let work =
         Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: true };
     let mut run = api_run(Trigger::Api, Mode::Apply, &caller);
-    run.files.may_write = true;
     run.rollback_of = record.rollback_of.clone();
     let started = match start(daemon, work, run).await {
         Ok(started) => started,

@@ -32,17 +32,14 @@ pub fn record_pending(store: &dyn Store, run: &RunInfo, plan: &Plan, approval: &
         rejected: None,
         applied_in: None,
     });
-    record.finish(
-        RunState::Pending,
-        Some(format!(
-            "waiting for approval by {required} token holder(s) with role {} other than the planner, until {}: \
-             nothing was changed",
-            role_of(approval),
-            expires.text
-        )),
-    );
-    // Still open: not finished until decided.
-    record.finished_at = None;
+    // Still open, so not finished: it is once decided or expired.
+    record.status = RunState::Pending;
+    record.reason = Some(format!(
+        "waiting for approval by {required} token holder(s) with role {} other than the planner, until {}: nothing \
+         was changed",
+        role_of(approval),
+        expires.text
+    ));
     let unsaved = store.save(&record).err();
     Unapplied { record, unsaved }
 }
@@ -106,11 +103,7 @@ fn open_for(
     let Some(approval) = record.approval.clone().filter(|_| record.status == RunState::Pending) else {
         return Err(DecisionRefused::NotPending { run, status: record.status.name() });
     };
-    if now > approval.expires_at {
-        record.status = RunState::Expired;
-        record.finished_at = Some(now);
-        record.reason = Some(format!("not approved by {}: nothing was changed", approval.expires_at.to_rfc3339()));
-        store.save(record)?;
+    if expire_if_overdue(record, now, store)? {
         return Err(DecisionRefused::Expired { run, at: approval.expires_at.to_rfc3339() });
     }
     let needs = if approval.role == "admin" { Role::Admin } else { Role::Operator };
@@ -188,17 +181,25 @@ pub fn expire_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, St
     let mut expired = 0;
     for summary in store.list(&pending)? {
         let Some(mut record) = store.get(&summary.id)? else { continue };
-        let Some(approval) = record.approval.as_ref().filter(|_| record.status == RunState::Pending) else { continue };
-        if now > approval.expires_at {
-            let at = approval.expires_at.to_rfc3339();
-            record.status = RunState::Expired;
-            record.finished_at = Some(now);
-            record.reason = Some(format!("not approved by {at}: nothing was changed"));
-            store.save(&record)?;
-            expired += 1;
-        }
+        expired += usize::from(expire_if_overdue(&mut record, now, store)?);
     }
     Ok(expired)
+}
+
+/// Marks pending run `record` expired, and saves it, if its time to be
+/// approved passed before `now`; whether it did.
+fn expire_if_overdue(record: &mut RunRecord, now: DateTime<Utc>, store: &dyn Store) -> Result<bool, StoreError> {
+    let Some(at) = record.approval.as_ref().filter(|_| record.status == RunState::Pending).map(|a| a.expires_at) else {
+        return Ok(false);
+    };
+    if now <= at {
+        return Ok(false);
+    }
+    record.status = RunState::Expired;
+    record.finished_at = Some(now);
+    record.reason = Some(format!("not approved by {}: nothing was changed", at.to_rfc3339()));
+    store.save(record)?;
+    Ok(true)
 }
 
 /// Notes on the approved run which run applied it.

@@ -4,6 +4,7 @@
 
 use crate::provider::{GroupDescription, GroupMember, Provider};
 use crate::step::StepError;
+use crate::steps::reset_offsets::gate::member;
 
 /// The live members assigned partitions of any of `topics`.
 pub fn members_on<'a>(described: &'a GroupDescription, topics: &[String]) -> Vec<&'a GroupMember> {
@@ -16,12 +17,7 @@ pub fn consumers(described: &GroupDescription, topics: &[String]) -> Option<Stri
     if members.is_empty() {
         return None;
     }
-    // Client ids and hosts come from the clients themselves: escaped and cut short.
-    let shown = crate::shown::bare;
-    let list: Vec<String> = members
-        .iter()
-        .map(|m| format!("{} on {} ({})", shown(&m.client_id), shown(&m.host), m.topics.join(", ")))
-        .collect();
+    let list: Vec<String> = members.iter().map(|m| format!("{} ({})", member(m), m.topics.join(", "))).collect();
     Some(format!(
         "group {:?} is {} and {} member(s) consume these topics: {}",
         described.group,

@@ -3,12 +3,10 @@
 //! the reset kind); a reset's rollback deletes the commits it created where
 //! the group had none, with the deletion this kind plans here.
 
-use std::collections::HashMap;
-
 use crate::provider::{Provider, ProviderError, TopicPartition};
 use crate::step::StepStatus;
 use crate::steps::reset_offsets::drift::committed;
-use crate::steps::reset_offsets::rollback::RestorePoints;
+use crate::steps::reset_offsets::rollback::{RestorePoints, committed_in};
 use crate::steps::{PlannedStep, StepDetail};
 
 use super::apply::{DeletionOutcome, OffsetsDeleted};
@@ -19,9 +17,8 @@ use super::gate;
 /// results say went, or, when it stopped before reporting, every deletion its
 /// plan listed that the snapshot found.
 pub fn restore_points(done: &OffsetsDeleted, planned: Option<&DeletionPlan>) -> RestorePoints {
-    let snapshot: HashMap<TopicPartition, Option<i64>> =
-        done.snapshot.iter().map(|s| (TopicPartition::new(s.topic.clone(), s.partition), s.offset)).collect();
-    let before = |tp: &TopicPartition| snapshot.get(tp).copied().flatten();
+    let snapshot = committed_in(&done.snapshot);
+    let before = |tp: &TopicPartition| snapshot.get(tp).copied();
     let gone: Vec<(TopicPartition, Option<i64>)> = if done.results.is_empty() {
         planned
             .map(|p| p.deletions.iter().map(|d| (d.topic_partition(), before(&d.topic_partition()))).collect())

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::provider::{GroupDescription, Provider};
+use crate::provider::{GroupDescription, GroupMember, Provider};
 use crate::time::HumanDuration;
 
 use crate::step::StepError;
@@ -51,15 +51,16 @@ pub fn activity(described: &GroupDescription) -> String {
     let members = if described.members.is_empty() {
         String::new()
     } else {
-        // Client ids and hosts come from the clients themselves: escaped and cut short.
-        let list: Vec<String> = described
-            .members
-            .iter()
-            .map(|m| format!("{} on {}", crate::shown::bare(&m.client_id), crate::shown::bare(&m.host)))
-            .collect();
+        let list: Vec<String> = described.members.iter().map(member).collect();
         format!(" with {} member(s): {}", described.members.len(), list.join(", "))
     };
     format!("group {:?} is {}{members}", described.group, described.state)
+}
+
+/// A member as messages name it: its client id and host, which come from
+/// the client itself, escaped and cut short.
+pub fn member(m: &GroupMember) -> String {
+    format!("{} on {}", crate::shown::bare(&m.client_id), crate::shown::bare(&m.host))
 }
 
 /// Why an active group cannot be reset.

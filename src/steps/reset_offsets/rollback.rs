@@ -12,7 +12,7 @@ use crate::step::StepStatus;
 use crate::steps::compute_offsets::PartitionTarget;
 use crate::steps::{PlannedStep, StepDetail};
 
-use super::apply::{Outcome, ResetApplied};
+use super::apply::{Outcome, ResetApplied, SnapshotEntry};
 use super::reset_plan::ResetPlan;
 
 /// Partition → (offset before the run, offset the run left if known).
@@ -22,9 +22,8 @@ pub type RestorePoints = BTreeMap<TopicPartition, (Option<i64>, Option<i64>)>;
 /// those its results say it touched, or, when it stopped before reporting
 /// (interrupted), every change its plan listed.
 pub fn restore_points(reset: &ResetApplied, planned: Option<&ResetPlan>) -> RestorePoints {
-    let snapshot: HashMap<TopicPartition, Option<i64>> =
-        reset.snapshot.iter().map(|s| (TopicPartition::new(s.topic.clone(), s.partition), s.offset)).collect();
-    let before = |tp: &TopicPartition| snapshot.get(tp).copied().flatten();
+    let snapshot = committed_in(&reset.snapshot);
+    let before = |tp: &TopicPartition| snapshot.get(tp).copied();
     if !reset.results.is_empty() {
         return reset
             .results
@@ -45,6 +44,11 @@ pub fn restore_points(reset: &ResetApplied, planned: Option<&ResetPlan>) -> Rest
             (tp.clone(), (before(&tp), None))
         })
         .collect()
+}
+
+/// The committed offsets a snapshot found, by partition (those without one left out).
+pub fn committed_in(snapshot: &[SnapshotEntry]) -> HashMap<TopicPartition, i64> {
+    snapshot.iter().filter_map(|s| Some((TopicPartition::new(s.topic.clone(), s.partition), s.offset?))).collect()
 }
 
 /// The steps that put `restore`'s partitions of `group` back, planned against
