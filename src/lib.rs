@@ -30,5 +30,6 @@ pub mod step_support;
 pub mod steps;
 mod text_table;
 pub mod time;
+pub mod view_document;
 
 pub use cli::Error;

@@ -18,6 +18,14 @@ impl Table {
         self.rows.push(cells);
     }
 
+    pub fn header(&self) -> &[&'static str] {
+        &self.header
+    }
+
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -150,6 +150,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         width: terminal_width::terminal_width().unwrap_or(defaults.width),
         zone: cli.tz.unwrap_or(defaults.zone),
         colour: paint::colour_on(&std::io::stdout()),
+        ..defaults
     });
     let config_path = cli.config.clone();
     let records_runs = matches!(

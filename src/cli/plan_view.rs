@@ -10,6 +10,7 @@ use crate::steps;
 use crate::steps::AppliedDetail;
 use crate::steps::delete_offsets::DeletionOutcome;
 use crate::steps::reset_offsets::Outcome;
+use crate::view_document::ViewDocument;
 
 /// How this command shows plans: set once from `--tz` and the terminal.
 static SETTINGS: std::sync::OnceLock<ViewSettings> = std::sync::OnceLock::new();
@@ -39,7 +40,9 @@ pub fn render_plan(plan: &Plan) -> String {
     );
     for step in &plan.steps {
         out.push('\n');
-        steps::view(step, &settings(), &mut out);
+        let mut view = ViewDocument::default();
+        steps::view(step, &settings(), &mut view);
+        out.push_str(&view.text());
     }
     if !plan.notes.is_empty() {
         out.push('\n');
@@ -123,7 +126,9 @@ pub fn render_applied_steps(out: &mut String, steps: &[AppliedStep]) {
         };
         let _ = writeln!(out, "\nstep {} ({}): {}{took}", step.id, step.kind, step.status.name());
         if let Some(detail) = &step.detail {
-            steps::view_applied(detail, out);
+            let mut view = ViewDocument::default();
+            steps::view_applied(detail, &mut view);
+            out.push_str(&view.text());
         }
         if let Some(reason) = &step.reason {
             let _ = writeln!(out, "  {reason}");

@@ -16,7 +16,6 @@ use crate::Error;
 use crate::config::LoadedConfig;
 use crate::exit::Exit;
 use crate::history::{DataDir, RunRecord, Store};
-use crate::text_table::Table;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -108,19 +107,7 @@ pub fn render(record: &RunRecord) -> String {
         }
         plan_view::render_applied_steps(&mut out, &apply.steps);
     }
-    let mut snapshot = Table::new(vec!["STEP", "GROUP", "TOPIC", "PARTITION", "OFFSET-BEFORE"]);
-    for step in record.apply.iter().flat_map(|a| &a.steps) {
-        let Some((group, entries)) = step.offsets_snapshot() else { continue };
-        for entry in entries {
-            snapshot.row(vec![
-                step.id.clone(),
-                group.to_owned(),
-                entry.topic.clone(),
-                entry.partition.to_string(),
-                entry.offset.map_or_else(|| "-".to_owned(), |o| o.to_string()),
-            ]);
-        }
-    }
+    let snapshot = crate::history::snapshot_table(record);
     if !snapshot.is_empty() {
         let _ = writeln!(out, "\nSnapshot (what `ebb rollback {}` restores):", record.id);
         out.push_str(&snapshot.render());

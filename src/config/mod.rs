@@ -115,6 +115,17 @@ pub enum ClusterConfig {
     Dms(DmsClusterConfig),
 }
 
+impl ClusterConfig {
+    /// The `type:` it is written with in ebb.yaml.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ClusterConfig::Kafka(_) => "kafka",
+            ClusterConfig::Ckafka(_) => "ckafka",
+            ClusterConfig::Dms(_) => "dms",
+        }
+    }
+}
+
 /// The YAML form of a cluster, a map with one provider key; serde_yaml would
 /// otherwise want an enum written as a `!tag`.
 #[derive(Deserialize)]
@@ -256,6 +267,35 @@ pub struct DaemonConfig {
     /// Connections served at once; one more is closed at once. Default 512.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// The web console at `/ui`.
+    #[serde(default)]
+    pub console: ConsoleConfig,
+}
+
+/// The web console (docs/CONSOLE.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Serve it; default true. Off, `/ui` answers 404.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How long a login lasts; default 8h.
+    #[serde(default = "default_session")]
+    pub session: HumanDuration,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_session() -> HumanDuration {
+    HumanDuration::parse("8h").expect("a valid literal")
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig { enabled: true, session: default_session() }
+    }
 }
 
 fn default_header_timeout() -> HumanDuration {
@@ -276,6 +316,7 @@ impl Default for DaemonConfig {
             allow_plain_http: false,
             header_timeout: default_header_timeout(),
             max_connections: default_max_connections(),
+            console: ConsoleConfig::default(),
         }
     }
 }

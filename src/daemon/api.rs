@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::actions;
 use super::api_error::ApiError;
 use super::auth::{Caller, Denied};
 use super::body_read::BodyRead;
@@ -26,7 +27,7 @@ use super::runbook_set::RunbookEntry;
 use super::runner::{Started, Work, start};
 use super::state::Daemon;
 use crate::config::Role;
-use crate::engine::{Mode, RunInfo, Trigger};
+use crate::engine::{Mode, Trigger};
 use crate::history::{RunQuery, RunState, Store};
 
 /// The largest request body accepted.
@@ -39,7 +40,8 @@ const NEXT_FIRES: usize = 5;
 type Shared = State<Arc<Daemon>>;
 
 pub fn router(daemon: Arc<Daemon>) -> Router {
-    Router::new()
+    let console_on = daemon.config.config.daemon.as_ref().is_none_or(|d| d.console.enabled);
+    let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
@@ -56,9 +58,9 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/api/v1/runs/{id}/approve", post(approve))
         .route("/api/v1/runs/{id}/reject", post(reject))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(daemon)
+        .method_not_allowed_fallback(method_not_allowed);
+    let api = if console_on { api.nest("/ui", super::console::router()) } else { api };
+    api.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(daemon)
 }
 
 fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller, ApiError> {
@@ -71,17 +73,9 @@ fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller
         Denied::Forbidden { needs } => ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("this token's role cannot do this; it needs {}", role_name(needs)),
+            format!("this token's role cannot do this; it needs {}", actions::role_name(needs)),
         ),
     })
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Viewer => "viewer",
-        Role::Operator => "operator",
-        Role::Admin => "admin",
-    }
 }
 
 /// Parses a JSON body (an empty body is `{}`), turning every failure into a 4xx.
@@ -194,14 +188,6 @@ struct WaitQuery {
     wait: bool,
 }
 
-fn api_run(trigger: Trigger, mode: Mode, caller: &Caller) -> RunInfo {
-    let mut run = RunInfo::now(trigger, mode);
-    run.actor = Some(caller.name.clone());
-    // A viewer may plan, but a plan never writes a file on a viewer's behalf.
-    run.files.may_write = caller.role >= Role::Operator;
-    run
-}
-
 type WaitParam = Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>;
 
 /// What a request that changes the cluster carries: an operator's token,
@@ -250,7 +236,7 @@ async fn plan_runbook(
         Err(e) => return e.into_response(),
     };
     let work = Work::Runbook { name, params: request.params(), sha256: request.runbook_sha256 };
-    match start(&daemon, work, api_run(Trigger::Api, Mode::Plan, &caller)).await {
+    match start(&daemon, work, actions::run_info(Trigger::Api, Mode::Plan, &caller)).await {
         Ok(started) => answer(started, true).await,
         Err(e) => e.into_response(),
     }
@@ -276,27 +262,19 @@ async fn run_runbook(
         }
         None => Work::Runbook { name, params, sha256 },
     };
-    tracing::info!(caller = %caller.name, "run requested through the API");
-    match start(&daemon, work, api_run(Trigger::Api, Mode::Apply, &caller)).await {
+    match actions::apply(&daemon, &caller, work).await {
         Ok(started) => answer(started, wait).await,
         Err(e) => e.into_response(),
     }
 }
 
 async fn set_paused(daemon: &Daemon, headers: &HeaderMap, name: &str, paused: bool) -> Response {
-    let caller = match authorize(daemon, headers, Role::Operator) {
-        Ok(caller) => caller,
-        Err(denied) => return denied.into_response(),
-    };
-    if daemon.runbooks().get(name).is_none() {
-        return ApiError::not_found(format!("no runbook named {name}")).into_response();
+    let set = authorize(daemon, headers, Role::Operator)
+        .and_then(|caller| actions::set_paused(daemon, &caller, name, paused));
+    match set {
+        Ok(()) => Json(json!({ "name": name, "paused": paused })).into_response(),
+        Err(e) => e.into_response(),
     }
-    if !daemon.scheduler().set_paused(name, paused) {
-        return ApiError::conflict(format!("runbook {name} has no schedule to pause or resume")).into_response();
-    }
-    tracing::info!(runbook = %name, caller = %caller.name, paused, "schedule paused or resumed");
-    daemon.wake.notify_one();
-    Json(json!({ "name": name, "paused": paused })).into_response()
 }
 
 async fn pause(State(daemon): Shared, headers: HeaderMap, Segment(name): Segment) -> Response {
@@ -405,7 +383,7 @@ async fn decline(
         return ApiError::bad_request(format!("run {} is not a plan, so there is nothing to decline", planned.id))
             .into_response();
     };
-    let run = api_run(Trigger::Api, Mode::Apply, &caller);
+    let run = actions::run_info(Trigger::Api, Mode::Apply, &caller);
     let why = if request.no_terminal { crate::runs::Decline::NoTerminal } else { crate::runs::Decline::AtPrompt };
     let declined = crate::runs::record_declined(&*daemon.store, &run, &plan, why);
     if let Some(e) = declined.unsaved {
@@ -426,15 +404,8 @@ async fn rollback(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
-    let of = match daemon.store.find(&id).map_err(ApiError::from) {
-        Ok(record) => record.id,
-        Err(e) => return e.into_response(),
-    };
     let mode = if request.plan_only { Mode::Plan } else { Mode::Apply };
-    let mut run = RunInfo::rollback(mode, &of);
-    run.actor = Some(caller.name.clone());
-    tracing::info!(caller = %caller.name, of = %of, "rollback requested through the API");
-    match start(&daemon, Work::Rollback { of }, run).await {
+    match actions::rollback(&daemon, &caller, &id, mode).await {
         Ok(started) => answer(started, wait || request.plan_only).await,
         Err(e) => e.into_response(),
     }
@@ -476,50 +447,9 @@ async fn decide(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
-    if request.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return ApiError::bad_request("reason: at most 500 characters").into_response();
+    match actions::decide(daemon, &caller, id, approving, request.reason).await {
+        Ok(actions::Decision::Recorded(record)) => Json(record).into_response(),
+        Ok(actions::Decision::Applying(started)) => answer(started, wait).await,
+        Err(e) => e.into_response(),
     }
-    let reason = request.reason.map(|r| crate::shown::terminal_safe(&r));
-    let decision = daemon.decisions.lock().await;
-    let mut record = match daemon.store.find(id).map_err(ApiError::from) {
-        Ok(record) => record,
-        Err(e) => return e.into_response(),
-    };
-    let by = crate::runs::Approver { name: &caller.name, role: caller.role };
-    let store = &*daemon.store;
-    let decided = if approving {
-        crate::runs::approve(&mut record, &by, Utc::now(), store)
-    } else {
-        crate::runs::reject(&mut record, &by, reason, Utc::now(), store)
-    };
-    let decided = match decided {
-        Ok(decided) => decided,
-        Err(crate::runs::DecisionRefused::Store(e)) => return ApiError::from(e).into_response(),
-        Err(refused) if refused.is_forbidden() => {
-            return ApiError::new(StatusCode::FORBIDDEN, "forbidden", refused.to_string()).into_response();
-        }
-        Err(refused) => return ApiError::conflict(refused.to_string()).into_response(),
-    };
-    tracing::info!(caller = %caller.name, run_id = %record.id, decided = ?decided, "approval decided");
-    if decided != crate::runs::Decided::Approved {
-        return Json(record).into_response();
-    }
-    let work =
-        Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: true };
-    let mut run = api_run(Trigger::Api, Mode::Apply, &caller);
-    run.rollback_of = record.rollback_of.clone();
-    let started = match start(daemon, work, run).await {
-        Ok(started) => started,
-        Err(e) => {
-            if let Err(unsaved) = crate::runs::withdraw_approval(&mut record, &caller.name, store) {
-                tracing::error!(run_id = %record.id, error = %unsaved, "an approval whose apply did not start is still recorded");
-            }
-            return e.into_response();
-        }
-    };
-    if let Err(e) = crate::runs::applied_in(&mut record, &started.id, store) {
-        tracing::error!(run_id = %record.id, error = %e, "the approved run does not say which run applied it");
-    }
-    drop(decision);
-    answer(started, wait).await
 }

@@ -37,6 +37,21 @@ impl Tokens {
         }
     }
 
+    /// The caller whose token this is, if any (every token is compared).
+    pub fn identify(&self, presented: &str) -> Option<Caller> {
+        if presented.is_empty() {
+            return None;
+        }
+        let presented = digest(presented);
+        let mut found = None;
+        for (known, caller) in &self.known {
+            if same(known, &presented) {
+                found = Some(caller);
+            }
+        }
+        found.cloned()
+    }
+
     /// The caller presenting `headers`' bearer token, if it may act as `needs`.
     pub fn authorize(&self, headers: &HeaderMap, needs: Role) -> Result<Caller, Denied> {
         let presented = headers
@@ -49,19 +64,11 @@ impl Tokens {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(Denied::Unauthenticated)?;
-        let presented = digest(presented);
-        // Every token is compared, whichever matches.
-        let mut found = None;
-        for (known, caller) in &self.known {
-            if same(known, &presented) {
-                found = Some(caller);
-            }
-        }
-        let caller = found.ok_or(Denied::Unauthenticated)?;
+        let caller = self.identify(presented).ok_or(Denied::Unauthenticated)?;
         if caller.role < needs {
             return Err(Denied::Forbidden { needs });
         }
-        Ok(caller.clone())
+        Ok(caller)
     }
 }
 

@@ -2,10 +2,12 @@
 //! files change, and an authenticated HTTP (or HTTPS) API for runbooks, runs, plans and
 //! rollbacks, with Prometheus metrics and a graceful stop.
 
+mod actions;
 mod api;
 mod api_error;
 mod auth;
 mod body_read;
+mod console;
 mod http_server;
 mod metrics;
 pub mod openapi;

@@ -38,6 +38,8 @@ pub struct Daemon {
     pub stopping: AtomicBool,
     /// Held while an approval or rejection is decided, so two at once cannot both count.
     pub decisions: tokio::sync::Mutex<()>,
+    /// Console logins.
+    pub sessions: super::console::Sessions,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -48,6 +50,7 @@ impl Daemon {
     pub fn new(config: LoadedConfig, store: OpenStore, locks: LockDir, runbooks: RunbookSet) -> Self {
         let tokens = Tokens::new(config.config.daemon.as_ref().map_or(&[][..], |d| &d.tokens));
         let notifier = Arc::new(Notifier::from_config(&config));
+        let console = config.config.daemon.clone().unwrap_or_default().console;
         Daemon {
             config,
             store,
@@ -62,6 +65,7 @@ impl Daemon {
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
             decisions: tokio::sync::Mutex::new(()),
+            sessions: super::console::Sessions::new(console.session.duration),
         }
     }
 

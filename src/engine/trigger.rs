@@ -18,6 +18,12 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    pub const ALL: [Trigger; 4] = [Trigger::Cli, Trigger::Api, Trigger::Schedule, Trigger::Rollback];
+
+    pub fn parse(text: &str) -> Option<Trigger> {
+        Trigger::ALL.into_iter().find(|t| t.name() == text)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Trigger::Cli => "cli",

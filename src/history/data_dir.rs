@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::record::{RunRecord, RunSummary};
+use super::record::RunRecord;
 use super::recovery::mark_interrupted;
 use super::retention::Retention;
 use super::run_locks::LockDir;
 use super::sled_store::SledStore;
-use super::store::{RunQuery, Store, StoreError};
+use super::store::{RunPage, RunQuery, Store, StoreError};
 use crate::config::Config;
 
 /// How long a command waits for another command to close the store.
@@ -288,8 +288,8 @@ impl Store for DataDir {
         self.open()?.remove(id)
     }
 
-    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
-        self.open()?.list(query)
+    fn page(&self, query: &RunQuery) -> Result<RunPage, StoreError> {
+        self.open()?.page(query)
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {

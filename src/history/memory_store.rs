@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::record::{RunRecord, RunSummary};
-use super::store::{RunQuery, Store, StoreError};
+use super::record::RunRecord;
+use super::store::{RunPage, RunQuery, Store, StoreError};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -43,22 +43,33 @@ impl Store for MemoryStore {
         Ok(self.runs().remove(id).is_some())
     }
 
-    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+    fn page(&self, query: &RunQuery) -> Result<RunPage, StoreError> {
         let runs = self.runs();
-        let mut found: Vec<RunSummary> = runs
+        let mut candidates: Vec<&RunRecord> = runs
             .values()
             .filter(|r| query.runbook.as_ref().is_none_or(|name| &r.runbook == name))
-            .filter(|r| query.status.is_none_or(|status| r.status == status))
             .filter(|r| query.since.is_none_or(|t| r.started_at >= t))
             .filter(|r| query.before.is_none_or(|t| r.started_at < t))
-            .map(RunRecord::summary)
-            .filter(|summary| query.names_match(summary))
+            .filter(|r| query.older_than.as_ref().is_none_or(|id| r.id < *id))
             .collect();
         if !query.oldest_first {
-            found.reverse();
+            candidates.reverse();
         }
-        found.truncate(query.limit.unwrap_or(usize::MAX));
-        Ok(found)
+        let (limit, scan_most) = (query.limit.unwrap_or(usize::MAX), query.scan_most.unwrap_or(usize::MAX));
+        let mut page = RunPage::default();
+        let mut last = None;
+        for (scanned, record) in candidates.into_iter().enumerate() {
+            if page.runs.len() >= limit || scanned >= scan_most {
+                page.resume_after = last;
+                break;
+            }
+            last = Some(record.id.clone());
+            let summary = record.summary();
+            if query.status.is_none_or(|status| summary.status == status) && query.names_match(&summary) {
+                page.runs.push(summary);
+            }
+        }
+        Ok(page)
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {

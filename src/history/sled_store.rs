@@ -14,7 +14,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use super::off_runtime::off_runtime;
 use super::record::{RUN_FORMAT, RunRecord, RunSummary};
 use super::record_body;
-use super::store::{RunQuery, Store, StoreError};
+use super::store::{RunPage, RunQuery, Store, StoreError};
 use crate::engine::time_prefix;
 
 /// The layout of the trees; bumped when it changes incompatibly.
@@ -321,9 +321,14 @@ impl SledStore {
         Ok(removed)
     }
 
-    fn list_now(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+    fn page_now(&self, query: &RunQuery) -> Result<RunPage, StoreError> {
         let low = query.since.map_or_else(String::new, |t| time_prefix(t.timestamp_millis()));
-        let high = query.before.map(|t| time_prefix(t.timestamp_millis()));
+        let before = query.before.map(|t| time_prefix(t.timestamp_millis()));
+        // Ids begin with their start time, so both bounds are bounds on the id: the lower one holds.
+        let high = match (before, &query.older_than) {
+            (Some(time), Some(id)) => Some(time.min(id.clone())),
+            (time, id) => time.or_else(|| id.clone()),
+        };
         // The index that narrows most: a runbook, else a status, else every run.
         let (tree, prefix, status_filter) = match (&query.runbook, query.status) {
             (Some(runbook), status) => (&self.by_runbook, format!("{runbook}\0"), status),
@@ -340,18 +345,23 @@ impl SledStore {
         let keys: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
             if query.oldest_first { Box::new(keys) } else { Box::new(keys.rev()) };
         let limit = query.limit.unwrap_or(usize::MAX);
-        let mut found = Vec::new();
-        for entry in keys {
-            if found.len() >= limit {
+        let scan_most = query.scan_most.unwrap_or(usize::MAX);
+        let mut page = RunPage::default();
+        let mut last = None;
+        for (scanned, entry) in keys.enumerate() {
+            if page.runs.len() >= limit || scanned >= scan_most {
+                page.resume_after = last;
                 break;
             }
             let (key, _) = entry?;
-            let Some(summary) = self.summary(&key[prefix.len()..])? else { continue };
+            let id = &key[prefix.len()..];
+            last = Some(String::from_utf8_lossy(id).into_owned());
+            let Some(summary) = self.summary(id)? else { continue };
             if status_filter.is_none_or(|s| s == summary.status) && query.names_match(&summary) {
-                found.push(summary);
+                page.runs.push(summary);
             }
         }
-        Ok(found)
+        Ok(page)
     }
 
     fn ids_with_prefix_now(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
@@ -387,8 +397,8 @@ impl Store for SledStore {
         off_runtime(|| self.remove_now(id))
     }
 
-    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
-        off_runtime(|| self.list_now(query))
+    fn page(&self, query: &RunQuery) -> Result<RunPage, StoreError> {
+        off_runtime(|| self.page_now(query))
     }
 
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::record::{RunRecord, RunState, RunSummary};
+use crate::engine::Trigger;
 
 /// Which runs `list` returns, newest first unless `oldest_first`.
 #[derive(Debug, Clone, Default)]
@@ -21,14 +22,31 @@ pub struct RunQuery {
     pub group: Option<String>,
     /// Runs whose steps read or changed this topic.
     pub topic: Option<String>,
+    pub trigger: Option<Trigger>,
+    /// Only runs whose id sorts before this one: the next page after a
+    /// page that ended there ([`RunPage::resume_after`]).
+    pub older_than: Option<String>,
+    /// Look at no more than this many runs, matching or not, so that a
+    /// filter few runs pass answers in bounded time; the page says where it stopped.
+    pub scan_most: Option<usize>,
+}
+
+/// One page of runs, and where the next one starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<RunSummary>,
+    /// The id of the last run looked at, when more may follow: pass it as
+    /// `older_than` for the next page.
+    pub resume_after: Option<String>,
 }
 
 impl RunQuery {
-    /// Whether `summary` passes the group and topic filters (the indexes
-    /// narrow by runbook, status and time; these are checked run by run).
+    /// Whether `summary` passes the group, topic and trigger filters (the
+    /// indexes narrow by runbook, status and time; these are checked run by run).
     pub fn names_match(&self, summary: &RunSummary) -> bool {
         self.group.as_ref().is_none_or(|g| summary.groups.contains(g))
             && self.topic.as_ref().is_none_or(|t| summary.topics.contains(t))
+            && self.trigger.is_none_or(|t| summary.trigger == t)
     }
 }
 
@@ -74,7 +92,13 @@ pub trait Store: Send + Sync {
     /// Removes a run; `false` when there was none.
     fn remove(&self, id: &str) -> Result<bool, StoreError>;
 
-    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError>;
+    fn list(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
+        Ok(self.page(query)?.runs)
+    }
+
+    /// The runs `query` selects, at most `limit` and looking at no more than
+    /// `scan_most`, without reading the rest.
+    fn page(&self, query: &RunQuery) -> Result<RunPage, StoreError>;
 
     /// Ids of stored runs that start with `prefix`, at most `limit`.
     fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError>;

@@ -6,6 +6,7 @@
 mod any;
 pub mod ckafka;
 mod cloud_http;
+pub mod cluster_report;
 mod connect_error;
 pub mod dms;
 mod error;

@@ -3,6 +3,7 @@
 //! the scheduler that turns slots into fires, misses and skips.
 
 mod crontab;
+mod in_words;
 mod jitter;
 mod policies;
 mod scheduler;
@@ -11,6 +12,7 @@ mod timing;
 mod zoned;
 
 pub use crontab::{CronError, Crontab};
+pub use in_words::in_words;
 pub use jitter::jitter_delay;
 pub use policies::{MissedPolicy, OverlapPolicy, ScheduleMode};
 pub use scheduler::{Event, ON_TIME, Scheduler, SkipReason};

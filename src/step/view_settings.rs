@@ -11,11 +11,13 @@ pub struct ViewSettings {
     pub zone: Tz,
     /// Whether the plan's outcome may be coloured (a terminal, no `NO_COLOR`).
     pub colour: bool,
+    /// Whether kept messages show their headers (the console does; a terminal has no room).
+    pub headers: bool,
 }
 
 impl Default for ViewSettings {
     fn default() -> Self {
-        ViewSettings { width: 160, zone: chrono_tz::UTC, colour: false }
+        ViewSettings { width: 160, zone: chrono_tz::UTC, colour: false, headers: false }
     }
 }
 

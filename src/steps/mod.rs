@@ -30,6 +30,7 @@ pub use planned_step::PlannedStep;
 use crate::provider::{Provider, ProviderError};
 use crate::runbook::spec::StepKind;
 use crate::step::{Drift, Fields, JournalError, Messenger, StepError, StepStatus, ViewSettings};
+use crate::view_document::ViewDocument;
 
 /// Plans one step of kind `kind`, its fields rendered by `fields`.
 pub async fn plan<P: Provider>(
@@ -146,7 +147,7 @@ pub async fn drift<P: Provider>(step: &PlannedStep, provider: &P) -> Result<Vec<
 }
 
 /// A planned step for people: its line, its table, why it stopped, its warnings.
-pub fn view(step: &PlannedStep, settings: &ViewSettings, out: &mut String) {
+pub fn view(step: &PlannedStep, settings: &ViewSettings, out: &mut ViewDocument) {
     use std::fmt::Write;
     let _ = write!(out, "step {} ({}): {}", step.id, step.detail.kind(), step.status.name());
     match &step.detail {
@@ -174,7 +175,7 @@ pub fn view(step: &PlannedStep, settings: &ViewSettings, out: &mut String) {
 }
 
 /// What an applied step did, for people.
-pub fn view_applied(detail: &AppliedDetail, out: &mut String) {
+pub fn view_applied(detail: &AppliedDetail, out: &mut ViewDocument) {
     match detail {
         AppliedDetail::Reset(reset) => reset_offsets::view::applied(out, reset),
         AppliedDetail::Purge(purge) => purge_messages::view::applied(out, purge),

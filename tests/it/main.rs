@@ -11,6 +11,8 @@ mod cli_harness;
 mod cli_polish;
 mod cli_validate;
 mod cloud_providers;
+mod console;
+mod console_support;
 mod daemon_api;
 mod daemon_cli;
 mod daemon_hardening;

@@ -6,6 +6,7 @@
 pub mod apache;
 pub mod broker;
 mod broker_ops;
+pub mod browser;
 pub mod ckafka_emulator;
 pub mod daemon_process;
 pub mod dms_emulator;
@@ -19,7 +20,10 @@ pub mod seed;
 pub mod strike_before_change;
 
 pub use broker::{PrivateCluster, TestCluster, repo_root, shared_cluster, shared_three_broker_cluster};
+pub use browser::Browser;
 pub use daemon_process::DaemonProcess;
+/// The WebDriver client the browser tests drive Chromium with.
+pub use fantoccini;
 pub use fault_proxy::{Fault, FaultProxy, OnRequest};
 pub use member::LiveMember;
 pub use names::unique;

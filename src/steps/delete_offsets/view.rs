@@ -4,11 +4,12 @@
 use std::fmt::Write;
 
 use crate::text_table::{Table, dash};
+use crate::view_document::ViewDocument;
 
 use super::apply::{DeletionOutcome, OffsetsDeleted};
 use super::deletion_plan::DeletionPlan;
 
-pub fn plan(out: &mut String, id: &str, plan: &DeletionPlan) {
+pub fn plan(out: &mut ViewDocument, id: &str, plan: &DeletionPlan) {
     let mut table = Table::new(vec!["TOPIC", "PARTITION", "COMMITTED", "LAG", "NOTE"]);
     for d in &plan.deletions {
         table.row(vec![
@@ -20,7 +21,7 @@ pub fn plan(out: &mut String, id: &str, plan: &DeletionPlan) {
         ]);
     }
     if !table.is_empty() {
-        out.push_str(&table.render());
+        out.table(table);
     }
     let _ = writeln!(
         out,
@@ -31,7 +32,7 @@ pub fn plan(out: &mut String, id: &str, plan: &DeletionPlan) {
     );
 }
 
-pub fn applied(out: &mut String, done: &OffsetsDeleted) {
+pub fn applied(out: &mut ViewDocument, done: &OffsetsDeleted) {
     if done.results.is_empty() {
         return;
     }
@@ -46,5 +47,5 @@ pub fn applied(out: &mut String, done: &OffsetsDeleted) {
         };
         table.row(vec![r.topic.clone(), r.partition.to_string(), dash(r.before), result]);
     }
-    out.push_str(&table.render());
+    out.table(table);
 }

@@ -4,13 +4,14 @@
 use std::fmt::Write;
 
 use crate::text_table::{Table, dash};
+use crate::view_document::ViewDocument;
 
 use super::apply::{PurgeApplied, PurgeOutcome};
 use super::purge_plan::PurgePlan;
 
 const PURGE_HEADER: [&str; 6] = ["PARTITION", "LOG-START", "NEW-LOG-START", "DELETED", "CAPPED-BY", "NOTE"];
 
-pub fn plan(out: &mut String, id: &str, purge: &PurgePlan) {
+pub fn plan(out: &mut ViewDocument, id: &str, purge: &PurgePlan) {
     // A time cut-off shows, per partition, the time and the offset it maps to.
     let mut header = PURGE_HEADER.to_vec();
     if purge.cut_off_ms.is_some() {
@@ -36,7 +37,7 @@ pub fn plan(out: &mut String, id: &str, purge: &PurgePlan) {
     if !table.is_empty() {
         let _ =
             writeln!(out, "topic {} (IRREVERSIBLE: deleted records cannot be restored or rolled back)", purge.topic);
-        out.push_str(&table.render());
+        out.table(table);
     }
     let protection = if purge.allow_unconsumed {
         "allow_unconsumed: protection off".to_owned()
@@ -56,7 +57,7 @@ pub fn plan(out: &mut String, id: &str, purge: &PurgePlan) {
 }
 
 /// Each partition's outcome after DeleteRecords.
-pub fn applied(out: &mut String, purge: &PurgeApplied) {
+pub fn applied(out: &mut ViewDocument, purge: &PurgeApplied) {
     if purge.results.is_empty() {
         return;
     }
@@ -81,5 +82,5 @@ pub fn applied(out: &mut String, purge: &PurgeApplied) {
         ]);
     }
     let _ = writeln!(out, "topic {}", purge.topic);
-    out.push_str(&table.render());
+    out.table(table);
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::QueryOutput;
 use crate::step::view_settings::{ViewSettings, cell};
 use crate::text_table::Table;
+use crate::view_document::ViewDocument;
 
 /// Characters of a key shown, at most.
 const KEY_MOST: usize = 32;
@@ -41,7 +42,27 @@ fn shown_bytes(message: &Value, field: &str, most: usize) -> String {
     }
 }
 
-pub fn plan(out: &mut String, output: &QueryOutput, settings: &ViewSettings) {
+/// A message's headers as one cell, `name=value` joined by `; `, each part
+/// escaped like a value (`-` when there are none).
+fn shown_headers(message: &Value, most: usize) -> String {
+    use base64::Engine as _;
+    let Some(headers) = message["headers"].as_object().filter(|h| !h.is_empty()) else { return "-".to_owned() };
+    let text = |value: &Value| match value {
+        Value::Null => "(null)".to_owned(),
+        Value::String(text) if message["encoding"] == "base64" => {
+            match base64::engine::general_purpose::STANDARD.decode(text).map(String::from_utf8) {
+                Ok(Ok(text)) => text,
+                _ => "(binary)".to_owned(),
+            }
+        }
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let joined: Vec<String> = headers.iter().map(|(name, value)| format!("{name}={}", text(value))).collect();
+    cell(&joined.join("; "), most)
+}
+
+pub fn plan(out: &mut ViewDocument, output: &QueryOutput, settings: &ViewSettings) {
     if let Some(downloaded) = &output.downloaded {
         let _ = writeln!(out, "  downloaded {} record(s) to {}", downloaded.records, cell(&downloaded.path, 200));
     }
@@ -57,7 +78,7 @@ pub fn plan(out: &mut String, output: &QueryOutput, settings: &ViewSettings) {
             p.last_match.to_string(),
         ]);
     }
-    out.push_str(&indented(&matches.render()));
+    out.indented_table(matches);
     if output.messages.is_empty() {
         return;
     }
@@ -80,11 +101,18 @@ pub fn plan(out: &mut String, output: &QueryOutput, settings: &ViewSettings) {
         .sum();
     let value_most = settings.width.saturating_sub(taken + 2 * 4 + 2).max(16);
     let mut kept = Table::new(header.to_vec());
+    if settings.headers {
+        kept = Table::new([&header[..], &["HEADERS"]].concat());
+    }
     for (message, [partition, offset, time, key]) in output.messages.iter().zip(leading) {
-        kept.row(vec![partition, offset, time, key, shown_bytes(message, "value", value_most)]);
+        let mut cells = vec![partition, offset, time, key, shown_bytes(message, "value", value_most)];
+        if settings.headers {
+            cells.push(shown_headers(message, value_most));
+        }
+        kept.row(cells);
     }
     let _ = writeln!(out, "  kept messages:");
-    out.push_str(&indented(&kept.render()));
+    out.indented_table(kept);
     if output.count > output.messages.len() as u64 {
         let _ = writeln!(
             out,
@@ -92,10 +120,6 @@ pub fn plan(out: &mut String, output: &QueryOutput, settings: &ViewSettings) {
             output.count - output.messages.len() as u64
         );
     }
-}
-
-fn indented(table: &str) -> String {
-    table.lines().map(|line| format!("  {line}\n")).collect()
 }
 
 #[cfg(test)]
@@ -133,8 +157,9 @@ mod tests {
             json!({ "partition": 1, "offset": 10, "timestamp": 0, "key": "AAEC", "value": "/w==", "encoding": "base64" }),
             json!({ "partition": 1, "offset": 11, "timestamp": 0, "key": "a2V5", "value": "/w==", "encoding": "base64" }),
         ];
-        let mut out = String::new();
-        plan(&mut out, &output(messages), &ViewSettings { width: 100, ..ViewSettings::default() });
+        let mut doc = ViewDocument::default();
+        plan(&mut doc, &output(messages), &ViewSettings { width: 100, ..ViewSettings::default() });
+        let out = doc.text();
         assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
         assert!(out.contains("k\\u{1b}[2J") && out.contains("<script>\\u{7}"), "{out}");
         assert!(out.contains("(binary, 1 bytes)"), "{out}");

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::text_table::{Table, dash};
+use crate::view_document::ViewDocument;
 
 use super::apply::{Outcome, ResetApplied};
 use super::reset_plan::ResetPlan;
@@ -21,7 +22,7 @@ pub fn movement(current: Option<i64>, target: i64) -> String {
     }
 }
 
-pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
+pub fn plan(out: &mut ViewDocument, id: &str, reset: &ResetPlan) {
     let mut table = Table::new(RESET_HEADER.to_vec());
     for c in reset.changes.iter().map(|c| &c.planned) {
         table.row(vec![
@@ -38,7 +39,7 @@ pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
         ]);
     }
     if !table.is_empty() {
-        out.push_str(&table.render());
+        out.table(table);
     }
     let _ = writeln!(
         out,
@@ -52,7 +53,7 @@ pub fn plan(out: &mut String, id: &str, reset: &ResetPlan) {
 }
 
 /// Each partition's outcome after the commit.
-pub fn applied(out: &mut String, reset: &ResetApplied) {
+pub fn applied(out: &mut ViewDocument, reset: &ResetApplied) {
     if reset.results.is_empty() {
         return;
     }
@@ -73,5 +74,5 @@ pub fn applied(out: &mut String, reset: &ResetApplied) {
             result.to_owned(),
         ]);
     }
-    out.push_str(&table.render());
+    out.table(table);
 }
