@@ -282,6 +282,6 @@ async fn decide(
     match decided.await {
         Ok(Decision::Recorded(record)) => to_run(&record.id),
         Ok(Decision::Applying(started)) => to_run(&started.id),
-        Err(e) => e.shown_to(&visitor),
+        Err(e) => e.shown_to(visitor),
     }
 }

@@ -291,7 +291,7 @@ async fn set_paused(
         .and_then(|_| actions::set_paused(daemon, &visitor.session.caller, name, paused).map_err(ConsoleError::from));
     match set {
         Ok(()) => Redirect::to(&format!("/ui/runbooks/{name}")).into_response(),
-        Err(e) => e.shown_to(&visitor),
+        Err(e) => e.shown_to(visitor),
     }
 }
 
