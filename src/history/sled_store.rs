@@ -419,6 +419,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::engine::Trigger;
     use crate::history::record::{RunState, sample};
 
     const T0: i64 = 1_763_686_800_000;
@@ -468,6 +469,57 @@ mod tests {
 
     fn ids(found: Vec<RunSummary>) -> Vec<String> {
         found.into_iter().map(|s| s.id).collect()
+    }
+
+    /// Pages through `store` with `query`, each page continuing where the last stopped.
+    fn all_pages(store: &dyn Store, query: RunQuery) -> (Vec<String>, usize) {
+        let (mut seen, mut pages, mut older_than) = (Vec::new(), 0, None);
+        loop {
+            let page = store.page(&RunQuery { older_than: older_than.clone(), ..query.clone() }).unwrap();
+            pages += 1;
+            seen.extend(ids(page.runs));
+            match page.resume_after {
+                Some(last) => older_than = Some(last),
+                None => return (seen, pages),
+            }
+        }
+    }
+
+    #[test]
+    fn pages_continue_where_the_last_stopped_without_gaps_or_repeats() {
+        let sled = SledStore::temporary().unwrap();
+        let memory = crate::history::memory_store::MemoryStore::default();
+        let mut runs = Vec::new();
+        for i in 0..250 {
+            let mut run = sample(if i % 10 == 0 { "rare" } else { "often" }, RunState::Succeeded, T0 + (i / 3) * 1_000);
+            run.trigger = if i % 25 == 0 { Trigger::Rollback } else { Trigger::Cli };
+            sled.save(&run).unwrap();
+            memory.save(&run).unwrap();
+            runs.push(run);
+        }
+        let mut newest_first: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+        newest_first.sort();
+        newest_first.reverse();
+        for store in [&sled as &dyn Store, &memory] {
+            let (seen, pages) = all_pages(store, RunQuery { limit: Some(50), ..RunQuery::default() });
+            assert_eq!(seen, newest_first, "every run once, newest first");
+            assert!((5..=6).contains(&pages), "{pages} pages of 50");
+            // A filter few runs pass: each page looks at no more than 40 runs, and says where it stopped.
+            let rollbacks = RunQuery {
+                trigger: Some(Trigger::Rollback),
+                limit: Some(50),
+                scan_most: Some(40),
+                ..RunQuery::default()
+            };
+            let first = store.page(&rollbacks).unwrap();
+            assert!(first.runs.len() <= 2 && first.resume_after.is_some(), "{first:?}");
+            let (seen, pages) = all_pages(store, rollbacks);
+            assert_eq!(seen.len(), 10, "every 25th run is a rollback");
+            assert!(pages >= 7, "{pages}");
+            let (rare, _) =
+                all_pages(store, RunQuery { runbook: Some("rare".into()), limit: Some(7), ..RunQuery::default() });
+            assert_eq!(rare.len(), 25);
+        }
     }
 
     #[test]

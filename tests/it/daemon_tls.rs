@@ -71,6 +71,22 @@ async fn the_api_is_served_over_https_and_the_cli_reaches_it() {
     let body: serde_json::Value = runbooks.json().await.unwrap();
     assert!(body["runbooks"].is_array(), "{body}");
 
+    // The console's session cookie over TLS is Secure, and __Host- bound to this origin.
+    let no_redirects = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(&std::fs::read(certificates.file("ca.crt")).unwrap()).unwrap(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = no_redirects.post(format!("{}/ui/login", daemon.url)).form(&[("token", VIEWER)]).send().await.unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-ebb_session="), "{cookie}");
+    for attribute in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Path=/", "; Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+
     // A client that does not trust the CA is refused the handshake...
     let untrusting = client_trusting(Some(&certificates.file("other-ca.crt")));
     let refused = untrusting.get(format!("{}/healthz", daemon.url)).send().await;
