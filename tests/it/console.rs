@@ -255,3 +255,75 @@ async fn hostile_messages_render_as_text_and_forms_need_their_csrf_token() {
     assert_eq!(good.status().as_u16(), 303, "the same form with its token is taken");
     browser.close().await;
 }
+
+/// Screenshots of the main pages, at 1280 px and on a phone's width, where
+/// no page may be wider than the screen. Written to `$EBB_SCREENSHOTS` when
+/// set (scripts/screenshots fills docs/screenshots/ this way).
+#[tokio::test(flavor = "multi_thread")]
+async fn screenshots_of_the_main_pages_fit_a_desktop_and_a_phone() {
+    let (topic, group) = seeded_topic_and_group("ui-shot", 3, "order").await;
+    let (other_topic, other_group) = seeded_topic_and_group("ui-shot-appr", 2, "order").await;
+    let workspace =
+        DaemonWorkspace::with_daemon_settings(&format!("    - {{ name: bob, role: operator, token: {BOB} }}\n"), "");
+    workspace.runbook(
+        "replay-orders.yaml",
+        &format!(
+            "name: replay-orders\ndescription: Rewind the orders consumers to an offset\ncluster: local\n\
+             schedule: {{ cron: \"30 2 * * 1-5\", timezone: Europe/Berlin, mode: plan }}\n\
+             params:\n  offset: {{ type: int, default: 5, description: where the group starts again }}\n  dry: {{ type: bool, default: true }}\n\
+             steps:\n  - id: rewind\n    reset_offsets: {{ group: {group}, topics: [{topic}], strategy: {{ to_offset: \"{{{{params.offset}}}}\" }} }}\n"
+        ),
+    );
+    workspace.runbook(
+        "skip-ahead.yaml",
+        &format!(
+            "name: skip-ahead\ncluster: local\napproval: {{ required: 1 }}\nsteps:\n  - id: skip\n    reset_offsets: {{ group: {other_group}, topics: [{other_topic}], strategy: {{ to_offset: 20 }} }}\n"
+        ),
+    );
+    let daemon = workspace.start();
+    let browser = Browser::start(1280, 900).await;
+    let client = &browser.client;
+    log_in(&browser, &daemon.url, OPERATOR).await;
+    client.goto(&format!("{}/ui/runbooks/replay-orders", daemon.url)).await.unwrap();
+    click(client, "#apply").await;
+    wait_for_text(client, "#status", |s| s == "succeeded").await;
+    let applied = run_id(client).await;
+    client.goto(&format!("{}/ui/runbooks/skip-ahead", daemon.url)).await.unwrap();
+    click(client, "#apply").await;
+    wait_for_text(client, "#status", |s| s == "pending").await;
+
+    let out = std::env::var_os("EBB_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(unique("ebb-screenshots")));
+    std::fs::create_dir_all(&out).unwrap();
+    let pages = [
+        ("runbooks", "/ui/runbooks".to_owned()),
+        ("runbook", "/ui/runbooks/replay-orders".to_owned()),
+        ("run", format!("/ui/runs/{applied}")),
+        ("runs", "/ui/runs".to_owned()),
+        ("pending", "/ui/pending".to_owned()),
+        ("cluster", "/ui/clusters/local".to_owned()),
+    ];
+    for (width, suffix) in [(1280, ""), (390, "-phone")] {
+        client.set_window_size(width, if width > 500 { 900 } else { 844 }).await.unwrap();
+        for (name, path) in &pages {
+            client.goto(&format!("{}{path}", daemon.url)).await.unwrap();
+            find(client, "main h1").await;
+            let png = client.screenshot().await.unwrap();
+            assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+            if suffix.is_empty() || *name == "run" {
+                std::fs::write(out.join(format!("{name}{suffix}.png")), png).unwrap();
+            }
+            // The page itself is no wider than the window; wide tables scroll inside it.
+            let fits = client
+                .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+                .await
+                .unwrap();
+            assert_eq!(fits, serde_json::json!(true), "{name} is wider than {width} px");
+        }
+    }
+    if std::env::var_os("EBB_SCREENSHOTS").is_none() {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    browser.close().await;
+}
