@@ -8,8 +8,12 @@
 //! (median of 7): `ebb history --limit 50`, the same filtered by runbook and
 //! status, and `ebb show` of one run; a CLI journal write (open the store,
 //! save, flush, close, as an apply does after each step); and the store's
-//! size on disk. There is no peer tool that keeps Kafka maintenance history
-//! to compare against.
+//! size on disk. Then `ebb daemon` on the same store, and the web console's
+//! pages over it: the runs list (first page, filtered, a page deep in
+//! history, a filter that matches nothing), a run, the runbooks — median of
+//! 21 after a warm-up, both as the daemon timed its answer (`Server-Timing`)
+//! and as a client on loopback waited for it. There is no peer tool that
+//! keeps Kafka maintenance history to compare against.
 //! Run: `cargo bench --bench history`. Results go in docs/BENCHMARKS.md.
 
 mod support;
@@ -103,4 +107,62 @@ fn main() {
     println!("ebb history --runbook R --status failed --limit 50: {}", ms(filtered));
     println!("ebb show RUN: {} (table), {} (json)", ms(show), ms(json_show));
     println!("size on disk: {:.0} MiB ({:.0} bytes per run)", size as f64 / 1048576.0, size as f64 / RUNS as f64);
+
+    let middle = ebb::engine::new_run_id(start_ms + (RUNS as i64 / 2) * 10);
+    runtime.block_on(console_pages(&dir, &last_id, &middle));
+}
+
+/// The console's pages over the store of 100,000 runs, through a real daemon.
+async fn console_pages(dir: &Workdir, run: &str, middle: &str) {
+    let config = std::fs::read_to_string(dir.0.join("ebb.yaml")).expect("ebb.yaml");
+    std::fs::create_dir_all(dir.0.join("runbooks")).expect("runbooks dir");
+    std::fs::write(
+        dir.0.join("ebb.yaml"),
+        format!(
+            "{config}runbooks: {}\ndaemon:\n  listen: 127.0.0.1:0\n  tokens:\n    - {{ name: bench, role: viewer, token: bench-token }}\n",
+            dir.0.join("runbooks").display()
+        ),
+    )
+    .expect("ebb.yaml");
+    let daemon = ebb_testkit::DaemonProcess::spawn(dir.ebb_command(&["daemon"]));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let login = client
+        .post(format!("{}/ui/login", daemon.url))
+        .form(&[("token", "bench-token")])
+        .send()
+        .await
+        .expect("log in");
+    let cookie = login.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("x=y").to_owned();
+    let pages = [
+        ("runs, first page", "/ui/runs".to_owned()),
+        ("runs of one runbook, failed", "/ui/runs?runbook=bench-history-3&status=failed".to_owned()),
+        ("runs, a page halfway back", format!("/ui/runs?older={middle}")),
+        ("runs, a filter nothing passes", "/ui/runs?trigger=rollback".to_owned()),
+        ("one run", format!("/ui/runs/{run}")),
+        ("runbooks", "/ui/runbooks".to_owned()),
+    ];
+    for (name, path) in pages {
+        let (mut server, mut client_side) = (Vec::new(), Vec::new());
+        for round in 0..22 {
+            let started = Instant::now();
+            let response =
+                client.get(format!("{}{path}", daemon.url)).header("cookie", &cookie).send().await.expect("a page");
+            let timing = response.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            assert_eq!(response.status(), 200, "{path}");
+            let _ = response.bytes().await.expect("the page");
+            if round == 0 {
+                continue;
+            }
+            client_side.push(started.elapsed());
+            let dur = timing.split("dur=").nth(1).and_then(|d| d.parse::<f64>().ok()).expect("Server-Timing");
+            server.push(Duration::from_secs_f64(dur / 1000.0));
+        }
+        server.sort();
+        client_side.sort();
+        println!(
+            "console {name}: {:.1} ms in the daemon, {:.1} ms on loopback (median of 21)",
+            server[10].as_secs_f64() * 1000.0,
+            client_side[10].as_secs_f64() * 1000.0
+        );
+    }
 }
