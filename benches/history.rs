@@ -126,12 +126,8 @@ async fn console_pages(dir: &Workdir, run: &str, middle: &str) {
     .expect("ebb.yaml");
     let daemon = ebb_testkit::DaemonProcess::spawn(dir.ebb_command(&["daemon"]));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let login = client
-        .post(format!("{}/ui/login", daemon.url))
-        .form(&[("token", "bench-token")])
-        .send()
-        .await
-        .expect("log in");
+    let login =
+        client.post(format!("{}/ui/login", daemon.url)).form(&[("token", "bench-token")]).send().await.expect("log in");
     let cookie = login.headers()["set-cookie"].to_str().expect("a cookie").split(';').next().expect("x=y").to_owned();
     let pages = [
         ("runs, first page", "/ui/runs".to_owned()),

@@ -12,7 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::page::{ConsoleError, Section, answer, page};
-use super::visitor::{Visitor, checked_form, cookie_name, from_own_origin, served_over_tls};
+use super::visitor::{Submitted, Visitor, checked_form, cookie_name, from_own_origin, served_over_tls};
 use crate::daemon::state::Daemon;
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,9 +100,8 @@ pub async fn log_out(
     State(daemon): State<Arc<Daemon>>,
     visitor: Visitor,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    form: Submitted,
 ) -> Response {
-    let form = form.map(|Form(f)| f).unwrap_or_default();
     if let Err(refused) = checked_form(&visitor, &headers, form) {
         return refused.shown_to(&visitor);
     }

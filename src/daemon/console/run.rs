@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,10 +12,11 @@ use maud::{Markup, html};
 
 use super::page::{ConsoleError, Section, answer, page, status_badge, time};
 use super::step_html;
-use super::visitor::{Visitor, checked_form};
+use super::visitor::{Submitted, Visitor, checked_form};
 use crate::config::Role;
 use crate::daemon::actions::{self, Decision, role_name};
 use crate::daemon::path_segment::Segment;
+use crate::daemon::runner::Started;
 use crate::daemon::state::Daemon;
 use crate::engine::{Mode, PlanStatus};
 use crate::history::{RunRecord, RunState, Store};
@@ -197,10 +197,19 @@ fn actions_for(record: &RunRecord, visitor: &Visitor) -> Markup {
     }
 }
 
-type Fields = Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
-
-fn fields(visitor: &Visitor, headers: &HeaderMap, form: Fields) -> Result<Vec<(String, String)>, ConsoleError> {
-    checked_form(visitor, headers, form.map(|Form(f)| f).unwrap_or_default())
+/// Where a form that starts a run leads: that run's page (once the run has
+/// ended with `wait`, for plans), or the refusal as a page.
+pub async fn to_started(visitor: &Visitor, started: Result<Started, ConsoleError>, wait: bool) -> Response {
+    match started {
+        Ok(started) => {
+            let id = started.id.clone();
+            if wait {
+                let _ = started.task.await;
+            }
+            to_run(&id)
+        }
+        Err(e) => e.shown_to(visitor),
+    }
 }
 
 fn to_run(id: &str) -> Response {
@@ -212,16 +221,13 @@ pub async fn apply(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(id): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     let applied = async {
-        fields(&visitor, &headers, form)?;
-        Ok::<_, ConsoleError>(actions::apply_saved(&daemon, &visitor.session.caller, &id).await?)
+        checked_form(&visitor, &headers, form)?;
+        Ok(actions::apply_saved(&daemon, &visitor.session.caller, &id).await?)
     };
-    match applied.await {
-        Ok(started) => to_run(&started.id),
-        Err(e) => e.shown_to(&visitor),
-    }
+    to_started(&visitor, applied.await, false).await
 }
 
 /// Plans the rollback of run `id` and shows that plan; applying it is a second step.
@@ -230,20 +236,13 @@ pub async fn rollback(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(id): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     let planned = async {
-        fields(&visitor, &headers, form)?;
-        Ok::<_, ConsoleError>(actions::rollback(&daemon, &visitor.session.caller, &id, Mode::Plan).await?)
+        checked_form(&visitor, &headers, form)?;
+        Ok(actions::rollback(&daemon, &visitor.session.caller, &id, Mode::Plan).await?)
     };
-    match planned.await {
-        Ok(started) => {
-            let id = started.id.clone();
-            let _ = started.task.await;
-            to_run(&id)
-        }
-        Err(e) => e.shown_to(&visitor),
-    }
+    to_started(&visitor, planned.await, true).await
 }
 
 pub async fn approve(
@@ -251,7 +250,7 @@ pub async fn approve(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(id): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     decide(&daemon, &visitor, &headers, &id, form, true).await
 }
@@ -261,7 +260,7 @@ pub async fn reject(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(id): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     decide(&daemon, &visitor, &headers, &id, form, false).await
 }
@@ -271,17 +270,17 @@ async fn decide(
     visitor: &Visitor,
     headers: &HeaderMap,
     id: &str,
-    form: Fields,
+    form: Submitted,
     approving: bool,
 ) -> Response {
     let decided = async {
-        let form = fields(visitor, headers, form)?;
+        let form = checked_form(visitor, headers, form)?;
         let reason = form.into_iter().find(|(n, _)| n == "reason").map(|(_, v)| v).filter(|r| !r.trim().is_empty());
         Ok::<_, ConsoleError>(actions::decide(daemon, &visitor.session.caller, id, approving, reason).await?)
     };
     match decided.await {
         Ok(Decision::Recorded(record)) => to_run(&record.id),
-        Ok(Decision::Applying(started)) => to_run(&started.id),
+        Ok(Decision::Applying(started)) => to_started(visitor, Ok(started), false).await,
         Err(e) => e.shown_to(visitor),
     }
 }

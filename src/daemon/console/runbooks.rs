@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,8 +12,8 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::page::{ConsoleError, Section, answer, page, status_badge, time};
-use super::run::action_button;
-use super::visitor::{Visitor, checked_form};
+use super::run::{action_button, to_started};
+use super::visitor::{Submitted, Visitor, checked_form};
 use crate::config::Role;
 use crate::daemon::actions;
 use crate::daemon::path_segment::Segment;
@@ -212,7 +211,11 @@ fn params_from(form: &[(String, String)], spec: &RunbookSpec) -> Result<Vec<(Str
             ParamType::Int => Value::from(text.parse::<i64>().map_err(|_| {
                 ConsoleError::new(StatusCode::BAD_REQUEST, format!("param {name}: not a whole number"))
             })?),
-            ParamType::Bool => Value::Bool(text == "true"),
+            ParamType::Bool => match text {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(ConsoleError::new(StatusCode::BAD_REQUEST, format!("param {name}: true or false"))),
+            },
             ParamType::List => Value::from(text.split(',').map(|item| item.trim().to_owned()).collect::<Vec<_>>()),
             ParamType::String | ParamType::Duration | ParamType::Time => Value::from(text),
         };
@@ -221,17 +224,15 @@ fn params_from(form: &[(String, String)], spec: &RunbookSpec) -> Result<Vec<(Str
     Ok(params)
 }
 
-type Fields = Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
-
 /// The form's params, once its CSRF token is checked.
 fn submitted(
     daemon: &Daemon,
     visitor: &Visitor,
     headers: &HeaderMap,
     name: &str,
-    form: Fields,
+    form: Submitted,
 ) -> Result<Vec<(String, Value)>, ConsoleError> {
-    let form = checked_form(visitor, headers, form.map(|Form(f)| f).unwrap_or_default())?;
+    let form = checked_form(visitor, headers, form)?;
     let runbooks = daemon.runbooks();
     let spec = runbooks
         .get(name)
@@ -245,20 +246,13 @@ pub async fn plan(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(name): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     let planned = async {
         let params = submitted(&daemon, &visitor, &headers, &name, form)?;
-        Ok::<_, ConsoleError>(actions::plan(&daemon, &visitor.session.caller, name.clone(), params).await?)
+        Ok(actions::plan(&daemon, &visitor.session.caller, name.clone(), params).await?)
     };
-    match planned.await {
-        Ok(started) => {
-            let id = started.id.clone();
-            let _ = started.task.await;
-            Redirect::to(&format!("/ui/runs/{id}")).into_response()
-        }
-        Err(e) => e.shown_to(&visitor),
-    }
+    to_started(&visitor, planned.await, true).await
 }
 
 pub async fn apply(
@@ -266,17 +260,14 @@ pub async fn apply(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(name): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     let started = async {
         let params = submitted(&daemon, &visitor, &headers, &name, form)?;
         let work = Work::Runbook { name: name.clone(), params, sha256: None };
-        Ok::<_, ConsoleError>(actions::apply(&daemon, &visitor.session.caller, work).await?)
+        Ok(actions::apply(&daemon, &visitor.session.caller, work).await?)
     };
-    match started.await {
-        Ok(started) => Redirect::to(&format!("/ui/runs/{}", started.id)).into_response(),
-        Err(e) => e.shown_to(&visitor),
-    }
+    to_started(&visitor, started.await, false).await
 }
 
 async fn set_paused(
@@ -284,10 +275,10 @@ async fn set_paused(
     visitor: &Visitor,
     headers: &HeaderMap,
     name: &str,
-    form: Fields,
+    form: Submitted,
     paused: bool,
 ) -> Response {
-    let set = checked_form(visitor, headers, form.map(|Form(f)| f).unwrap_or_default())
+    let set = checked_form(visitor, headers, form)
         .and_then(|_| actions::set_paused(daemon, &visitor.session.caller, name, paused).map_err(ConsoleError::from));
     match set {
         Ok(()) => Redirect::to(&format!("/ui/runbooks/{name}")).into_response(),
@@ -300,7 +291,7 @@ pub async fn pause(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(name): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     set_paused(&daemon, &visitor, &headers, &name, form, true).await
 }
@@ -310,7 +301,51 @@ pub async fn resume(
     visitor: Visitor,
     headers: HeaderMap,
     Segment(name): Segment,
-    form: Fields,
+    form: Submitted,
 ) -> Response {
     set_paused(&daemon, &visitor, &headers, &name, form, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RunbookSpec {
+        serde_yaml::from_str(
+            "name: r\ncluster: local\nparams:\n  n: { type: int }\n  on: { type: bool }\n  topics: { type: list }\n  window: { type: duration }\n  who: { type: string }\nsteps: []\n",
+        )
+        .unwrap()
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn form_fields_become_params_of_their_declared_types() {
+        let fields = form(&[
+            ("csrf", "x"),
+            ("param.n", " 15 "),
+            ("param.on", "false"),
+            ("param.topics", "a, b"),
+            ("param.window", "2h"),
+            ("param.who", ""),
+        ]);
+        let params = params_from(&fields, &spec()).unwrap();
+        assert_eq!(
+            params,
+            vec![
+                ("n".to_owned(), Value::from(15)),
+                ("on".to_owned(), Value::Bool(false)),
+                ("topics".to_owned(), serde_json::json!(["a", "b"])),
+                ("window".to_owned(), Value::from("2h")),
+            ],
+            "an empty field is left to its default"
+        );
+        let bad = params_from(&form(&[("param.n", "1.5")]), &spec()).unwrap_err();
+        assert!(bad.message.contains("param n: not a whole number"), "{}", bad.message);
+        assert!(params_from(&form(&[("param.on", "yes")]), &spec()).is_err(), "a bool is true or false");
+        let unknown = params_from(&form(&[("param.<b>", "1")]), &spec()).unwrap_err();
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    }
 }

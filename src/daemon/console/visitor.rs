@@ -81,12 +81,17 @@ pub fn from_own_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The form's fields once its CSRF token and origin are checked.
+/// A posted form as the handlers take it: its fields, or why they could not be read.
+pub type Submitted = Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
+
+/// The form's fields once its CSRF token and origin are checked; an
+/// unreadable form has no token, so it is refused like one without.
 pub fn checked_form(
     visitor: &Visitor,
     headers: &HeaderMap,
-    form: Vec<(String, String)>,
+    form: Submitted,
 ) -> Result<Vec<(String, String)>, ConsoleError> {
+    let form = form.map(|axum::Form(fields)| fields).unwrap_or_default();
     let token = form.iter().find(|(name, _)| name == "csrf").map(|(_, value)| value.as_str());
     let token_good = token.is_some_and(|t| same_text(t, &visitor.session.csrf));
     if !token_good || !from_own_origin(headers) {
