@@ -10,7 +10,7 @@
 //! save, flush, close, as an apply does after each step); and the store's
 //! size on disk. Then `ebb daemon` on the same store, and the web console's
 //! pages over it: the runs list (first page, filtered, a page deep in
-//! history, a filter that matches nothing), a run, the runbooks — median of
+//! history, a filter that matches nothing), a run, 100 runbooks — median of
 //! 21 after a warm-up, both as the daemon timed its answer (`Server-Timing`)
 //! and as a client on loopback waited for it. There is no peer tool that
 //! keeps Kafka maintenance history to compare against.
@@ -116,6 +116,16 @@ fn main() {
 async fn console_pages(dir: &Workdir, run: &str, middle: &str) {
     let config = std::fs::read_to_string(dir.0.join("ebb.yaml")).expect("ebb.yaml");
     std::fs::create_dir_all(dir.0.join("runbooks")).expect("runbooks dir");
+    // 100 scheduled runbooks on the runbooks page; the first 10 are the ones with runs in history.
+    for i in 0..100 {
+        std::fs::write(
+            dir.0.join("runbooks").join(format!("bench-history-{i}.yaml")),
+            format!(
+                "name: bench-history-{i}\ncluster: local\nschedule: {{ cron: \"0 3 * * 1-5\", timezone: Europe/Paris, mode: plan }}\nsteps:\n  - id: lag\n    compute_offsets: {{ group: g{i}, strategy: {{ to_latest: true }} }}\n"
+            ),
+        )
+        .expect("a runbook");
+    }
     std::fs::write(
         dir.0.join("ebb.yaml"),
         format!(
@@ -135,7 +145,7 @@ async fn console_pages(dir: &Workdir, run: &str, middle: &str) {
         ("runs, a page halfway back", format!("/ui/runs?older={middle}")),
         ("runs, a filter nothing passes", "/ui/runs?trigger=rollback".to_owned()),
         ("one run", format!("/ui/runs/{run}")),
-        ("runbooks", "/ui/runbooks".to_owned()),
+        ("runbooks (100, scheduled; 10 with runs)", "/ui/runbooks".to_owned()),
     ];
     for (name, path) in pages {
         let (mut server, mut client_side) = (Vec::new(), Vec::new());

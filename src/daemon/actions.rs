@@ -48,38 +48,48 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// Plans runbook `name` with `params` (any role may plan).
+/// Plans runbook `name` with `params` (any role may plan); with `sha256`,
+/// only if that is the runbook's current version.
 pub async fn plan(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     name: String,
     params: Vec<(String, Value)>,
+    sha256: Option<String>,
 ) -> Result<Started, ApiError> {
-    let work = Work::Runbook { name, params, sha256: None };
+    let work = Work::Runbook { name, params, sha256 };
     start(daemon, work, run_info(Trigger::Api, Mode::Plan, caller)).await
 }
 
-/// Plans and applies runbook `name` (an operator's), or pending its approvers under `approval:`.
-pub async fn apply(daemon: &Arc<Daemon>, caller: &Caller, work: Work) -> Result<Started, ApiError> {
-    require(caller, Role::Operator)?;
-    tracing::info!(caller = %caller.name, "run requested");
-    start(daemon, work, run_info(Trigger::Api, Mode::Apply, caller)).await
-}
-
-/// Applies the plan run `plan_id` made, a rollback's plan included.
-pub async fn apply_saved(daemon: &Arc<Daemon>, caller: &Caller, plan_id: &str) -> Result<Started, ApiError> {
-    require(caller, Role::Operator)?;
-    let record = daemon.store.find(plan_id)?;
-    let work =
-        Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: false };
-    // A rollback's plan applied is a rollback, as `ebb rollback` records it.
+/// The apply of the plan `record` made: a rollback's plan applied is a
+/// rollback (trigger `rollback`, as `ebb rollback` records it), whichever
+/// way it was applied.
+fn saved_plan_run(record: &RunRecord, caller: &Caller) -> RunInfo {
     let mut run = match &record.rollback_of {
         Some(of) => RunInfo::rollback(Mode::Apply, of),
         None => run_info(Trigger::Api, Mode::Apply, caller),
     };
     run.actor = Some(caller.name.clone());
-    tracing::info!(caller = %caller.name, plan = %record.id, "saved plan applied");
+    run
+}
+
+/// Plans and applies runbook `name` (an operator's), or pending its
+/// approvers under `approval:`; or applies a saved plan.
+pub async fn apply(daemon: &Arc<Daemon>, caller: &Caller, work: Work) -> Result<Started, ApiError> {
+    require(caller, Role::Operator)?;
+    let run = match &work {
+        Work::SavedPlan { plan_id, .. } => saved_plan_run(&daemon.store.find(plan_id)?, caller),
+        _ => run_info(Trigger::Api, Mode::Apply, caller),
+    };
+    tracing::info!(caller = %caller.name, "run requested");
     start(daemon, work, run).await
+}
+
+/// Applies the plan run `plan_id` made, a rollback's plan included.
+pub async fn apply_saved(daemon: &Arc<Daemon>, caller: &Caller, plan_id: &str) -> Result<Started, ApiError> {
+    let record = daemon.store.find(plan_id)?;
+    let work = Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id, sha256: None, approved: false };
+    apply(daemon, caller, work).await
 }
 
 /// Rolls back run `id`: plans it only, or plans and applies it.
@@ -151,9 +161,7 @@ pub async fn decide(
     }
     let work =
         Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id.clone(), sha256: None, approved: true };
-    let mut run = run_info(Trigger::Api, Mode::Apply, caller);
-    run.rollback_of = record.rollback_of.clone();
-    let started = match start(daemon, work, run).await {
+    let started = match start(daemon, work, saved_plan_run(&record, caller)).await {
         Ok(started) => started,
         Err(e) => {
             if let Err(unsaved) = crate::runs::withdraw_approval(&mut record, &caller.name, store) {

@@ -24,7 +24,7 @@ use super::body_read::BodyRead;
 use super::path_segment::Segment;
 use super::request_body::{self, DecisionBody, DeclineBody, PlanBody, RollbackBody, RunBody};
 use super::runbook_set::RunbookEntry;
-use super::runner::{Started, Work, start};
+use super::runner::{Started, Work};
 use super::state::Daemon;
 use crate::config::Role;
 use crate::engine::{Mode, Trigger};
@@ -235,8 +235,7 @@ async fn plan_runbook(
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    let work = Work::Runbook { name, params: request.params(), sha256: request.runbook_sha256 };
-    match start(&daemon, work, actions::run_info(Trigger::Api, Mode::Plan, &caller)).await {
+    match actions::plan(&daemon, &caller, name, request.params(), request.runbook_sha256).await {
         Ok(started) => answer(started, true).await,
         Err(e) => e.into_response(),
     }

@@ -14,6 +14,8 @@ pub enum ServeError {
     MaxConnections { most: usize },
     #[error("daemon.header_timeout must be at least 1s")]
     HeaderTimeout,
+    #[error("daemon.console.session must be 1m to 30d")]
+    ConsoleSession,
     /// A certificate or key file that cannot be used; never its content.
     #[error("daemon.tls: {}: {what}", .path.display())]
     Tls { path: PathBuf, what: String },

@@ -49,6 +49,10 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     if daemon_config.header_timeout.duration < Duration::from_secs(1) {
         return Err(ServeError::HeaderTimeout);
     }
+    let session = daemon_config.console.session.duration;
+    if !(Duration::from_secs(60)..=Duration::from_secs(30 * 86_400)).contains(&session) {
+        return Err(ServeError::ConsoleSession);
+    }
     let tls = daemon_config.tls.as_ref().map(tls::acceptor).transpose()?;
     if tls.is_none() {
         for address in tokio::net::lookup_host(&listen).await.map_err(cannot_listen)? {

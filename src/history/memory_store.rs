@@ -60,7 +60,8 @@ impl Store for MemoryStore {
         let mut last = None;
         for (scanned, record) in candidates.into_iter().enumerate() {
             if page.runs.len() >= limit || scanned >= scan_most {
-                page.resume_after = last;
+                // Pages continue towards older runs only (`older_than`).
+                page.resume_after = if query.oldest_first { None } else { last };
                 break;
             }
             last = Some(record.id.clone());

@@ -350,7 +350,8 @@ impl SledStore {
         let mut last = None;
         for (scanned, entry) in keys.enumerate() {
             if page.runs.len() >= limit || scanned >= scan_most {
-                page.resume_after = last;
+                // Pages continue towards older runs only (`older_than`).
+                page.resume_after = if query.oldest_first { None } else { last };
                 break;
             }
             let (key, _) = entry?;
@@ -516,6 +517,17 @@ mod tests {
             let (seen, pages) = all_pages(store, rollbacks);
             assert_eq!(seen.len(), 10, "every 25th run is a rollback");
             assert!(pages >= 7, "{pages}");
+            // Time bounds and the page cursor narrow together.
+            let (since, until) = (runs[60].started_at, runs[120].started_at);
+            let window = RunQuery { since: Some(since), before: Some(until), limit: Some(9), ..RunQuery::default() };
+            let (seen, _) = all_pages(store, window);
+            let wanted: Vec<&String> = newest_first
+                .iter()
+                .filter(|id| runs.iter().any(|r| &r.id == *id && r.started_at >= since && r.started_at < until))
+                .collect();
+            assert_eq!(seen.iter().collect::<Vec<_>>(), wanted);
+            let backwards = RunQuery { oldest_first: true, limit: Some(10), ..RunQuery::default() };
+            assert_eq!(store.page(&backwards).unwrap().resume_after, None, "no cursor oldest first");
             let (rare, _) =
                 all_pages(store, RunQuery { runbook: Some("rare".into()), limit: Some(7), ..RunQuery::default() });
             assert_eq!(rare.len(), 25);

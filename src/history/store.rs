@@ -24,7 +24,8 @@ pub struct RunQuery {
     pub topic: Option<String>,
     pub trigger: Option<Trigger>,
     /// Only runs whose id sorts before this one: the next page after a
-    /// page that ended there ([`RunPage::resume_after`]).
+    /// page that ended there ([`RunPage::resume_after`]). Pages go from the
+    /// newest to older runs; with `oldest_first` a page says nothing of where it stopped.
     pub older_than: Option<String>,
     /// Look at no more than this many runs, matching or not, so that a
     /// filter few runs pass answers in bounded time; the page says where it stopped.

@@ -11,7 +11,9 @@ use ebb_testkit::fantoccini::Locator;
 use ebb_testkit::{Browser, Record, Seeder, apache, shared_cluster, unique};
 
 use crate::cli_harness::seeded_topic_and_group;
-use crate::console_support::{click, find, header, last_table, log_in, log_out, rows, run_id, text, wait_for_text};
+use crate::console_support::{
+    click, find, header, last_table, log_in, log_out, rows, run_id, text, wait_for_next_run, wait_for_text,
+};
 use crate::daemon_support::{DaemonWorkspace, OPERATOR, VIEWER};
 
 const BOB: &str = "bob-token-51c0";
@@ -88,9 +90,7 @@ async fn plan_apply_and_roll_back_in_the_browser_agree_with_apache() {
 
     // Apply that plan: the page shows what Apache then describes.
     click(client, "form[action$='/apply'] button").await;
-    wait_for_text(client, "#status", |s| s == "succeeded").await;
-    let applied_id = run_id(client).await;
-    assert_ne!(applied_id, plan_id);
+    let applied_id = wait_for_next_run(client, &plan_id, "succeeded").await;
     assert_eq!(text(client, "#actor").await, "ci");
     let after = by_partition(client, ".applied table", "AFTER").await;
     assert_eq!(after, apache_offsets(&group), "the page's AFTER is Apache's CURRENT-OFFSET");
@@ -99,12 +99,12 @@ async fn plan_apply_and_roll_back_in_the_browser_agree_with_apache() {
 
     // Roll back: the rollback's plan is shown first and changes nothing until applied.
     click(client, "form[action$='/rollback'] button").await;
-    wait_for_text(client, "#plan-title", |s| s == "Rollback plan").await;
-    wait_for_text(client, "#status", |s| s == "succeeded").await;
+    let rollback_plan = wait_for_next_run(client, &applied_id, "succeeded").await;
+    assert_eq!(text(client, "#plan-title").await, "Rollback plan");
     assert_eq!(by_partition(client, ".step table", "TARGET").await, [(0, 10), (1, 10)].into());
     assert_eq!(apache_offsets(&group), [(0, 15), (1, 15)].into(), "a rollback plan changes nothing");
     click(client, "form[action$='/apply'] button").await;
-    wait_for_text(client, "#status", |s| s == "succeeded").await;
+    wait_for_next_run(client, &rollback_plan, "succeeded").await;
     assert_eq!(apache_offsets(&group), [(0, 10), (1, 10)].into(), "rolled back");
 
     // A run's address can be shared; the runs list filters by runbook and trigger.
@@ -161,7 +161,9 @@ async fn a_second_person_approves_and_a_viewer_cannot_apply() {
     assert!(!find(client, "#apply").await.is_enabled().await.unwrap(), "a viewer's apply button is disabled");
     assert!(find(client, "#plan").await.is_enabled().await.unwrap(), "a viewer may plan");
     client.goto(&format!("{}/ui/pending", daemon.url)).await.unwrap();
-    for button in client.find_all(Locator::Css("main button")).await.unwrap() {
+    let buttons = client.find_all(Locator::Css("main button")).await.unwrap();
+    assert_eq!(buttons.len(), 2, "approve and reject");
+    for button in buttons {
         assert!(!button.is_enabled().await.unwrap(), "a viewer's approve and reject are disabled");
     }
     let csrf = find(client, "input[name=csrf]").await.attr("value").await.unwrap().unwrap();
@@ -180,7 +182,11 @@ async fn a_second_person_approves_and_a_viewer_cannot_apply() {
     // bob sees the plan against the cluster now, approves, and the apply runs.
     log_in(&browser, &daemon.url, BOB).await;
     client.goto(&format!("{}/ui/pending", daemon.url)).await.unwrap();
-    assert!(text(client, ".live").await.contains("as planned"));
+    let live = text(client, ".live").await;
+    assert!(live.contains("as planned"), "{live}");
+    let (live_header, live) = last_table(client, ".pending-plan table").await;
+    assert_eq!(live_header, ["TOPIC", "PARTITION", "COMMITTED-AT-PLAN", "COMMITTED-NOW", "TARGET"]);
+    assert!(live.iter().all(|row| row[2] == "10" && row[3] == "10" && row[4] == "15"), "{live:?}");
     click(client, &format!("form[action='/ui/runs/{pending}/approve'] button")).await;
     wait_for_text(client, "#status", |s| s == "succeeded").await;
     assert_eq!(text(client, "#actor").await, "bob");
@@ -221,6 +227,7 @@ async fn hostile_messages_render_as_text_and_forms_need_their_csrf_token() {
     client.goto(&format!("{}/ui/runbooks/peek", daemon.url)).await.unwrap();
     click(client, "#plan").await;
     wait_for_text(client, "#status", |s| s == "succeeded").await;
+    let peek_run = run_id(client).await;
     let (names, kept) = last_table(client, ".step table").await;
     assert_eq!(names, ["PARTITION", "OFFSET", "TIME", "KEY", "VALUE", "HEADERS"]);
     assert_eq!(kept.len(), 1, "{kept:?}");
@@ -247,6 +254,26 @@ async fn hostile_messages_render_as_text_and_forms_need_their_csrf_token() {
         request.send()
     };
     assert_eq!(post(vec![], None).await.unwrap().status().as_u16(), 403, "no token");
+    // Every form that changes something checks its token.
+    for path in [
+        "/ui/logout".to_owned(),
+        "/ui/runbooks/move/plan".to_owned(),
+        "/ui/runbooks/move/pause".to_owned(),
+        "/ui/runbooks/move/resume".to_owned(),
+        format!("/ui/runs/{peek_run}/apply"),
+        format!("/ui/runs/{peek_run}/rollback"),
+        format!("/ui/runs/{peek_run}/approve"),
+        format!("/ui/runs/{peek_run}/reject"),
+    ] {
+        let refused = http
+            .post(format!("{}{path}", daemon.url))
+            .header("cookie", format!("ebb_session={session}"))
+            .form(&[("reason", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 403, "{path} without its CSRF token");
+    }
     assert_eq!(post(vec![("csrf", "x".repeat(43))], None).await.unwrap().status().as_u16(), 403, "a wrong token");
     let cross = post(vec![("csrf", csrf.clone())], Some("http://evil.example")).await.unwrap();
     assert_eq!(cross.status().as_u16(), 403, "another origin");

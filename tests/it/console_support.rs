@@ -103,3 +103,10 @@ pub async fn last_table(client: &Client, css: &str) -> (Vec<String>, Vec<Vec<Str
     }
     (names, rows)
 }
+
+/// Waits for the page of a run other than `previous`, then for its status to be `status`.
+pub async fn wait_for_next_run(client: &Client, previous: &str, status: &str) -> String {
+    let id = wait_for_text(client, "#run-id", |id| id != previous).await;
+    wait_for_text(client, "#status", |s| s == status).await;
+    id
+}

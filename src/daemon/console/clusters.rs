@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
-use super::page::{ConsoleError, Section, answer, page};
+use super::page::{ConsoleError, Section, answer, link, page};
 use super::step_html::table_html;
 use super::visitor::Visitor;
 use crate::daemon::path_segment::Segment;
@@ -26,7 +26,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
         h1 { "Clusters" }
         div.scroll { table #clusters {
             thead { tr { th { "NAME" } th { "KIND" } } }
-            tbody { @for (name, cluster) in clusters { tr { td { a href={ "/ui/clusters/" (name) } { (name) } } td { (cluster.kind_name()) } } } }
+            tbody { @for (name, cluster) in clusters { tr { td { a href=(link("/ui/clusters/", name)) { (name) } } td { (cluster.kind_name()) } } } }
         } }
     };
     answer(page("Clusters", Section::Clusters, Some(&visitor), None, body))

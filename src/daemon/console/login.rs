@@ -12,7 +12,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::page::{ConsoleError, Section, answer, page};
-use super::visitor::{Submitted, Visitor, checked_form, cookie_name, from_own_origin, served_over_tls};
+use super::visitor::{Submitted, Visitor, checked_form, cookie, cookie_name, from_own_origin, served_over_tls};
 use crate::daemon::state::Daemon;
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,16 +82,20 @@ pub async fn log_in(
         return login_page(StatusCode::UNAUTHORIZED, next, Some("that token is not one of daemon.tokens"));
     };
     tracing::info!(caller = %caller.name, "console login");
+    // A login from a browser that had a session ends that one: one browser, one session.
+    if let Some(old) = cookie(&headers, cookie_name(&daemon)) {
+        daemon.sessions.close(old);
+    }
     let (id, _) = daemon.sessions.open(caller);
-    let mut cookie = format!(
-        "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        cookie_name(&daemon),
-        daemon.sessions.lasts().as_secs()
-    );
-    if served_over_tls(&daemon) {
+    with_cookie(Redirect::to(next).into_response(), &daemon, &id, daemon.sessions.lasts().as_secs())
+}
+
+/// `response` setting the session cookie to `value` for `seconds` (0 ends it).
+fn with_cookie(mut response: Response, daemon: &Daemon, value: &str, seconds: u64) -> Response {
+    let mut cookie = format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={seconds}", cookie_name(daemon));
+    if served_over_tls(daemon) {
         cookie.push_str("; Secure");
     }
-    let mut response = Redirect::to(next).into_response();
     response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
     response
 }
@@ -106,13 +110,7 @@ pub async fn log_out(
         return refused.shown_to(&visitor);
     }
     daemon.sessions.close(&visitor.session_id);
-    let mut cookie = format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", cookie_name(&daemon));
-    if served_over_tls(&daemon) {
-        cookie.push_str("; Secure");
-    }
-    let mut response = Redirect::to("/ui/login").into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
-    response
+    with_cookie(Redirect::to("/ui/login").into_response(), &daemon, "", 0)
 }
 
 #[cfg(test)]

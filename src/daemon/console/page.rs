@@ -25,7 +25,7 @@ pub enum Section {
 /// A whole page: `title`, in `section`, for `visitor`, around `body`.
 /// `refresh`: reload every so many seconds (a run still going).
 pub fn page(title: &str, section: Section, visitor: Option<&Visitor>, refresh: Option<u32>, body: Markup) -> Markup {
-    let link = |to: Section, href: &str, label: &str| {
+    let nav_link = |to: Section, href: &str, label: &str| {
         html! { a href=(href) class=[(section == to).then_some("here")] { (label) } }
     };
     html! {
@@ -46,10 +46,10 @@ pub fn page(title: &str, section: Section, visitor: Option<&Visitor>, refresh: O
                     a.brand href="/ui/runbooks" { "ebb" }
                     @if let Some(visitor) = visitor {
                         nav {
-                            (link(Section::Runbooks, "/ui/runbooks", "Runbooks"))
-                            (link(Section::Runs, "/ui/runs", "Runs"))
-                            (link(Section::Pending, "/ui/pending", "Pending"))
-                            (link(Section::Clusters, "/ui/clusters", "Clusters"))
+                            (nav_link(Section::Runbooks, "/ui/runbooks", "Runbooks"))
+                            (nav_link(Section::Runs, "/ui/runs", "Runs"))
+                            (nav_link(Section::Pending, "/ui/pending", "Pending"))
+                            (nav_link(Section::Clusters, "/ui/clusters", "Clusters"))
                         }
                         div.who {
                             span #who title={ "logged in until " (time(&visitor.session.ends_at)) } { (visitor.session.caller.name) " (" (role_name(visitor.session.caller.role)) ")" }
@@ -121,6 +121,12 @@ impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         self.shown(None)
     }
+}
+
+/// A console address for a name: `prefix` and the name percent-encoded, so
+/// a name with `/`, `?`, `#` or `&` in it stays one segment or value.
+pub fn link(prefix: &str, name: &str) -> String {
+    format!("{prefix}{}", crate::percent_encoding::percent_encode(name, b"-._~"))
 }
 
 /// A run's status as a coloured badge.

@@ -2,6 +2,7 @@
 //! how the cluster has moved since it was planned (the drift the apply
 //! would check), with approve and reject at hand.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,46 +11,107 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::page::{Section, answer, page, time};
-use super::run::{action_button, console_view};
+use super::run::{action_button, reason_input};
 use super::step_html;
 use super::visitor::Visitor;
 use crate::config::Role;
-use crate::daemon::actions;
 use crate::daemon::state::Daemon;
 use crate::history::{RunQuery, RunRecord, RunState, Store};
+use crate::provider::{AnyProvider, Provider, ProviderError, TopicPartition};
 use crate::step::StepStatus;
-use crate::view_document::ViewDocument;
+use crate::steps::{PlannedStep, StepDetail};
+use crate::text_table::Table;
 
 /// Pending plans shown at once.
 const MOST: usize = 50;
-/// How long the live check of one plan may take.
+/// How long the live checks may take (all plans are checked at once).
 const LIVE_CHECK: Duration = Duration::from_secs(5);
 
-/// How the cluster differs now from what `record`'s plan saw.
-async fn live_diff(daemon: &Daemon, record: &RunRecord) -> Markup {
-    let Some(plan) = &record.plan else { return html! {} };
-    let provider = match daemon.provider(&plan.cluster) {
-        Ok(provider) => provider,
-        Err(e) => return html! { p.notice.warn { "Cannot reach the cluster to compare: " (e.to_string()) } },
-    };
+/// Each planned partition beside the cluster now: a reset's or deletion's
+/// committed offset, a purge's log start, as planned and as read now.
+async fn live_table(step: &PlannedStep, provider: &AnyProvider) -> Result<Option<Table>, ProviderError> {
+    let dash = crate::text_table::dash;
+    match &step.detail {
+        StepDetail::ResetOffsets(reset) => {
+            let topics: std::collections::BTreeSet<String> =
+                reset.changes.iter().map(|c| c.planned.topic.clone()).collect();
+            let topics: Vec<String> = topics.into_iter().collect();
+            let now = committed(provider, &reset.group, topics).await?;
+            let mut table = Table::new(vec!["TOPIC", "PARTITION", "COMMITTED-AT-PLAN", "COMMITTED-NOW", "TARGET"]);
+            for c in reset.changes.iter().map(|c| &c.planned) {
+                let live = now.get(&(c.topic.clone(), c.partition)).copied();
+                table.row(vec![
+                    c.topic.clone(),
+                    c.partition.to_string(),
+                    dash(c.current),
+                    dash(live),
+                    c.target.to_string(),
+                ]);
+            }
+            Ok(Some(table))
+        }
+        StepDetail::DeleteOffsets(deletion) => {
+            let now = committed(provider, &deletion.group, deletion.topics()).await?;
+            let mut table = Table::new(vec!["TOPIC", "PARTITION", "COMMITTED-AT-PLAN", "COMMITTED-NOW"]);
+            for d in &deletion.deletions {
+                let live = now.get(&(d.topic.clone(), d.partition)).copied();
+                table.row(vec![d.topic.clone(), d.partition.to_string(), d.offset.to_string(), dash(live)]);
+            }
+            Ok(Some(table))
+        }
+        StepDetail::PurgeMessages(purge) => {
+            let partitions: Vec<TopicPartition> =
+                purge.changes.iter().map(|c| TopicPartition::new(purge.topic.clone(), c.partition)).collect();
+            let now: BTreeMap<i32, i64> =
+                provider.watermarks(&partitions).await?.into_iter().map(|w| (w.partition, w.log_start)).collect();
+            let mut table = Table::new(vec!["PARTITION", "LOG-START-AT-PLAN", "LOG-START-NOW", "NEW-LOG-START"]);
+            for c in &purge.changes {
+                let live = now.get(&c.partition).copied();
+                table.row(vec![
+                    c.partition.to_string(),
+                    c.log_start.to_string(),
+                    dash(live),
+                    c.new_log_start.to_string(),
+                ]);
+            }
+            Ok(Some(table))
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn committed(
+    provider: &AnyProvider,
+    group: &str,
+    topics: Vec<String>,
+) -> Result<BTreeMap<(String, i32), i64>, ProviderError> {
+    let offsets = provider.committed_offsets(group, Some(&topics)).await?;
+    Ok(offsets.into_iter().map(|c| ((c.topic, c.partition), c.offset)).collect())
+}
+
+/// How the cluster is now beside what `record`'s plan saw: each step's
+/// partitions as planned and as read now, and the drift the apply would find.
+async fn live_diff(daemon: &Daemon, record: &RunRecord) -> Result<Markup, String> {
+    let Some(plan) = &record.plan else { return Ok(html! {}) };
+    let provider = daemon.provider(&plan.cluster).map_err(|e| e.to_string())?;
+    let mut tables = Vec::new();
     let mut drift = Vec::new();
     for step in plan.steps.iter().filter(|s| s.status == StepStatus::Planned) {
-        match tokio::time::timeout(LIVE_CHECK, crate::steps::drift(step, &provider)).await {
-            Ok(Ok(found)) => drift.extend(found),
-            Ok(Err(e)) => return html! { p.notice.warn { "Cannot compare with the cluster now: " (e.to_string()) } },
-            Err(_) => return html! { p.notice.warn { "The cluster did not answer in time to compare." } },
-        }
+        tables.extend(live_table(step, &provider).await.map_err(|e| e.to_string())?);
+        drift.extend(crate::steps::drift(step, &provider).await.map_err(|e| e.to_string())?);
     }
-    html! {
+    Ok(html! {
+        h3 { "Live now" }
+        @for table in &tables { (step_html::table_html(table)) }
         @if drift.is_empty() {
-            p.notice.live { "Live now: the cluster is as planned (no drift)." }
+            p.notice.live { "The cluster is as planned (no drift): approving applies this plan." }
         } @else {
             div.notice.warn.live {
-                "Live now: the cluster moved since the plan; the apply will refuse unless re-planned:"
+                "The cluster moved since the plan; the apply will refuse unless re-planned:"
                 @for d in &drift { div.lines { (d.to_string()) } }
             }
         }
-    }
+    })
 }
 
 pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Response {
@@ -61,10 +123,8 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
         .into_iter()
         .filter_map(|summary| daemon.store.get(&summary.id).ok().flatten())
         .collect();
-    let mut sections = Vec::with_capacity(pending.len());
-    for record in &pending {
-        sections.push(pending_plan(&daemon, &visitor, record).await);
-    }
+    // Every plan is checked against its cluster at once, all within one bound.
+    let sections = futures_util::future::join_all(pending.iter().map(|r| pending_plan(&daemon, &visitor, r))).await;
     let body = html! {
         h1 { "Pending plans" }
         @if pending.is_empty() { p.muted #none-pending { "No plan is waiting for approval." } }
@@ -75,7 +135,11 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
 
 async fn pending_plan(daemon: &Daemon, visitor: &Visitor, record: &RunRecord) -> Markup {
     let base = format!("/ui/runs/{}", record.id);
-    let live = live_diff(daemon, record).await;
+    let live = match tokio::time::timeout(LIVE_CHECK, live_diff(daemon, record)).await {
+        Ok(Ok(live)) => live,
+        Ok(Err(why)) => html! { p.notice.warn.live { "Cannot compare with the cluster now: " (why) } },
+        Err(_) => html! { p.notice.warn.live { "The cluster did not answer in time to compare." } },
+    };
     html! {
         section.step.pending-plan {
             h2 { a href=(base) { "Run " (record.id) } " — " (record.runbook) }
@@ -84,19 +148,12 @@ async fn pending_plan(daemon: &Daemon, visitor: &Visitor, record: &RunRecord) ->
                     (approval.approvals.len()) " so far · expires " (time(&approval.expires_at)) }
             }
             @if let Some(plan) = &record.plan {
-                @for step in plan.steps.iter().filter(|s| s.detail.is_mutating()) {
-                    (step_html::document(&{
-                        let mut doc = ViewDocument::default();
-                        crate::steps::view(step, &console_view(), &mut doc);
-                        doc
-                    }))
-                }
+                @for step in plan.steps.iter().filter(|s| s.detail.is_mutating()) { (step_html::planned(step)) }
             }
             (live)
             div.actions {
                 (action_button(visitor, &format!("{base}/approve"), "Approve", "primary", Role::Operator, html! {}))
-                (action_button(visitor, &format!("{base}/reject"), "Reject", "danger", Role::Operator,
-                    html! { input type="text" name="reason" maxlength=(actions::REASON_MOST) placeholder="why (optional)"; }))
+                (action_button(visitor, &format!("{base}/reject"), "Reject", "danger", Role::Operator, reason_input()))
             }
         }
     }

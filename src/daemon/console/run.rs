@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::page::{ConsoleError, Section, answer, page, status_badge, time};
+use super::page::{ConsoleError, Section, answer, link, page, status_badge, time};
 use super::step_html;
 use super::visitor::{Submitted, Visitor, checked_form};
 use crate::config::Role;
@@ -20,16 +20,9 @@ use crate::daemon::runner::Started;
 use crate::daemon::state::Daemon;
 use crate::engine::{Mode, PlanStatus};
 use crate::history::{RunRecord, RunState, Store};
-use crate::step::ViewSettings;
-use crate::view_document::ViewDocument;
 
 /// Seconds between reloads of a run still going.
 const REFRESH: u32 = 2;
-
-/// How the console shows a step's tables: wide cells, headers included.
-pub fn console_view() -> ViewSettings {
-    ViewSettings { width: 400, headers: true, ..ViewSettings::default() }
-}
 
 /// A form with one button that posts to `action`, disabled (and refused by
 /// the server anyway) when the visitor's role is below `needs`.
@@ -55,7 +48,7 @@ pub async fn show(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(i
             Some((run_id, runbook, _)) => {
                 let body = html! {
                     h1 { "Run " (run_id) }
-                    p { "Runbook " a href={ "/ui/runbooks/" (runbook) } { (runbook) } ": " (status_badge("running")) " making its plan…" }
+                    p { "Runbook " a href=(link("/ui/runbooks/", &runbook)) { (runbook) } ": " (status_badge("running")) " making its plan…" }
                 };
                 answer(page(&format!("Run {run_id}"), Section::Runs, Some(&visitor), Some(REFRESH), body))
             }
@@ -70,8 +63,8 @@ fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
         h1 { "Run " span #run-id { (record.id) } }
         dl.facts {
             dt { "Status" } dd #status { (status_badge(record.status.name())) }
-            dt { "Runbook" } dd { a href={ "/ui/runbooks/" (record.runbook) } { (record.runbook) } }
-            dt { "Cluster" } dd { a href={ "/ui/clusters/" (record.cluster) } { (record.cluster) } }
+            dt { "Runbook" } dd { a href=(link("/ui/runbooks/", &record.runbook)) { (record.runbook) } }
+            dt { "Cluster" } dd { a href=(link("/ui/clusters/", &record.cluster)) { (record.cluster) } }
             dt { "Mode" } dd { (record.mode.name()) }
             dt { "Trigger" } dd {
                 (record.trigger.name())
@@ -83,10 +76,10 @@ fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
                 dt { "Finished" } dd { (time(end)) " (" (format!("{:.1}", (*end - record.started_at).num_milliseconds() as f64 / 1000.0)) " s)" }
             }
             @if let Some(of) = &record.rollback_of {
-                dt { "Rolls back" } dd { a href={ "/ui/runs/" (of) } { (of) } }
+                dt { "Rolls back" } dd { a href=(link("/ui/runs/", of)) { (of) } }
             }
             @if let Some(plan_id) = &record.plan_id {
-                dt { "Plan made by" } dd { a href={ "/ui/runs/" (plan_id) } { (plan_id) } }
+                dt { "Plan made by" } dd { a href=(link("/ui/runs/", plan_id)) { (plan_id) } }
             }
             dt { "Runbook SHA-256" } dd.muted { (record.runbook_sha256) }
         }
@@ -114,20 +107,14 @@ fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
                     dt { "Rejected" } dd { "by " (rejected.by) " at " (time(&rejected.at)) @if let Some(why) = &rejected.reason { ": " (why) } }
                 }
                 @if let Some(run) = &approval.applied_in {
-                    dt { "Applied in" } dd { a href={ "/ui/runs/" (run) } { (run) } }
+                    dt { "Applied in" } dd { a href=(link("/ui/runs/", run)) { (run) } }
                 }
             }
         }
         @if let Some(plan) = &record.plan {
             h2 #plan-title { @if plan.rollback_of.is_some() { "Rollback plan" } @else { "Plan" } }
             @for step in &plan.steps {
-                div.step {
-                    (step_html::document(&{
-                        let mut doc = ViewDocument::default();
-                        crate::steps::view(step, &console_view(), &mut doc);
-                        doc
-                    }))
-                }
+                div.step { (step_html::planned(step)) }
             }
             @for note in &plan.notes { p.notice.warn { (note) } }
             p #plan-outcome { (plan_outcome(plan)) }
@@ -138,13 +125,7 @@ fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
             @for step in &apply.steps {
                 div.step.applied {
                     div.lines { "step " (step.id) " (" (step.kind) "): " (step.status.name()) }
-                    @if let Some(detail) = &step.detail {
-                        (step_html::document(&{
-                            let mut doc = ViewDocument::default();
-                            crate::steps::view_applied(detail, &mut doc);
-                            doc
-                        }))
-                    }
+                    @if let Some(detail) = &step.detail { (step_html::applied(detail)) }
                     @if let Some(reason) = &step.reason { div.lines { (reason) } }
                 }
             }
@@ -168,12 +149,19 @@ fn plan_outcome(plan: &crate::engine::Plan) -> String {
     }
 }
 
+/// The optional reason a rejection carries.
+pub fn reason_input() -> Markup {
+    html! { input type="text" name="reason" maxlength=(actions::REASON_MOST) placeholder="why (optional)"; }
+}
+
 /// The buttons this run offers.
 fn actions_for(record: &RunRecord, visitor: &Visitor) -> Markup {
     let base = format!("/ui/runs/{}", record.id);
     let appliable = record.mode == Mode::Plan
         && record.status == RunState::Succeeded
         && record.plan.as_ref().is_some_and(|p| p.status == PlanStatus::Planned && p.has_changes());
+    // A plan under `approval:` is applied only once approved, from the runbook's own Apply.
+    let appliable = appliable && record.plan.as_ref().is_some_and(|p| p.approval.is_none());
     let undoable = record.mode == Mode::Apply && record.may_have_changed();
     let pending = record.status == RunState::Pending;
     let planner = record.approval.as_ref().is_some_and(|a| a.planned_by == visitor.session.caller.name);
@@ -188,8 +176,7 @@ fn actions_for(record: &RunRecord, visitor: &Visitor) -> Markup {
                 }
                 @if pending {
                     (action_button(visitor, &format!("{base}/approve"), "Approve", "primary", Role::Operator, html! {}))
-                    (action_button(visitor, &format!("{base}/reject"), "Reject", "danger", Role::Operator,
-                        html! { input type="text" name="reason" maxlength=(actions::REASON_MOST) placeholder="why (optional)"; }))
+                    (action_button(visitor, &format!("{base}/reject"), "Reject", "danger", Role::Operator, reason_input()))
                     @if planner { span.muted { "You planned this: another person must approve it." } }
                 }
             }

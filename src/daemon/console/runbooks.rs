@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::page::{ConsoleError, Section, answer, page, status_badge, time};
+use super::page::{ConsoleError, Section, answer, link, page, status_badge, time};
 use super::run::{action_button, to_started};
 use super::visitor::{Submitted, Visitor, checked_form};
 use crate::config::Role;
@@ -56,7 +56,7 @@ fn last_run(daemon: &Daemon, name: &str) -> Markup {
     let last = daemon.store.list(&newest).ok().and_then(|runs| runs.into_iter().next());
     html! {
         @match last {
-            Some(run) => { a href={ "/ui/runs/" (run.id) } { (status_badge(run.status.name())) } " " span.muted { (time(&run.started_at)) } }
+            Some(run) => { a href=(link("/ui/runs/", &run.id)) { (status_badge(run.status.name())) } " " span.muted { (time(&run.started_at)) } }
             None => span.muted { "never" },
         }
     }
@@ -65,7 +65,7 @@ fn last_run(daemon: &Daemon, name: &str) -> Markup {
 fn pause_button(daemon: &Daemon, visitor: &Visitor, name: &str) -> Markup {
     let paused = daemon.scheduler().is_paused(name);
     let (action, label) = if paused { ("resume", "Resume") } else { ("pause", "Pause") };
-    action_button(visitor, &format!("/ui/runbooks/{name}/{action}"), label, "", Role::Operator, html! {})
+    action_button(visitor, &format!("{}/{action}", link("/ui/runbooks/", name)), label, "", Role::Operator, html! {})
 }
 
 pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Response {
@@ -79,7 +79,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
                     @let spec = spec(entry);
                     tr {
                         td {
-                            a href={ "/ui/runbooks/" (entry.name) } { (entry.name) }
+                            a href=(link("/ui/runbooks/", &entry.name)) { (entry.name) }
                             @if let Some(description) = spec.and_then(|s| s.description.as_deref()) { br; span.muted { (description) } }
                         }
                         td { @if let Some(spec) = spec { (spec.cluster) } }
@@ -119,6 +119,7 @@ fn param_input(name: &str, param: &ParamSpec) -> Markup {
         label for=(id) { (name) @if param.required { " *" } br; span.muted { (kind_name(param.kind)) @if let Some(d) = &param.description { " — " (d) } } }
         @match param.kind {
             ParamType::Bool => select id=(id) name=(field) {
+                @if default.is_none() { option value="" { "(choose)" } }
                 @for choice in ["true", "false"] {
                     option value=(choice) selected[default.as_deref() == Some(choice)] { (choice) }
                 }
@@ -159,7 +160,7 @@ pub async fn one(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(na
         @if let Some(spec) = spec {
             dl.facts {
                 @if let Some(d) = &spec.description { dt { "Description" } dd { (d) } }
-                dt { "Cluster" } dd { a href={ "/ui/clusters/" (spec.cluster) } { (spec.cluster) } }
+                dt { "Cluster" } dd { a href=(link("/ui/clusters/", &spec.cluster)) { (spec.cluster) } }
                 dt { "Schedule" } dd { (schedule_cell(spec)) }
                 @if spec.schedule.is_some() {
                     dt { "State" } dd { @if daemon.scheduler().is_paused(&entry.name) { "paused" } @else { "scheduled" } " " (pause_button(&daemon, &visitor, &entry.name)) }
@@ -169,20 +170,20 @@ pub async fn one(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(na
                     dt { "Approval" } dd { (approval.required) " approval(s) needed before an apply" }
                 }
                 dt { "Steps" } dd { @for step in &spec.steps { code { (step.id) } " (" (step.kind.name()) ") " } }
-                dt { "Last run" } dd { (last_run(&daemon, &entry.name)) " · " a href={ "/ui/runs?runbook=" (entry.name) } { "all runs" } }
+                dt { "Last run" } dd { (last_run(&daemon, &entry.name)) " · " a href=(link("/ui/runs?runbook=", &entry.name)) { "all runs" } }
                 dt { "File" } dd.muted { (entry.path.display().to_string()) }
             }
             h2 { "Plan or run" }
-            form.grid #run-form method="post" action={ "/ui/runbooks/" (entry.name) "/plan" } {
+            form.grid #run-form method="post" action={ (link("/ui/runbooks/", &entry.name)) "/plan" } {
                 input type="hidden" name="csrf" value=(visitor.session.csrf);
                 @for (param, declared) in &spec.params { (param_input(param, declared)) }
                 span {}
                 div.actions {
                     button #plan type="submit" { "Plan (dry run)" }
                     @if operator {
-                        button.primary #apply type="submit" formaction={ "/ui/runbooks/" (entry.name) "/apply" } { "Apply" }
+                        button.primary #apply type="submit" formaction={ (link("/ui/runbooks/", &entry.name)) "/apply" } { "Apply" }
                     } @else {
-                        button.primary #apply type="submit" disabled title="needs the operator role" formaction={ "/ui/runbooks/" (entry.name) "/apply" } { "Apply" }
+                        button.primary #apply type="submit" disabled title="needs the operator role" formaction={ (link("/ui/runbooks/", &entry.name)) "/apply" } { "Apply" }
                     }
                 }
             }
@@ -207,18 +208,11 @@ fn params_from(form: &[(String, String)], spec: &RunbookSpec) -> Result<Vec<(Str
         if text.is_empty() {
             continue;
         }
-        let value = match declared.kind {
-            ParamType::Int => Value::from(text.parse::<i64>().map_err(|_| {
-                ConsoleError::new(StatusCode::BAD_REQUEST, format!("param {name}: not a whole number"))
-            })?),
-            ParamType::Bool => match text {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                _ => return Err(ConsoleError::new(StatusCode::BAD_REQUEST, format!("param {name}: true or false"))),
-            },
-            ParamType::List => Value::from(text.split(',').map(|item| item.trim().to_owned()).collect::<Vec<_>>()),
-            ParamType::String | ParamType::Duration | ParamType::Time => Value::from(text),
-        };
+        // Typed as `--set` and the API type text, by the one function that does it.
+        let value = declared
+            .kind
+            .accept(&Value::from(text))
+            .map_err(|why| ConsoleError::new(StatusCode::BAD_REQUEST, format!("param {name}: {why}")))?;
         params.push((name.to_owned(), value));
     }
     Ok(params)
@@ -250,7 +244,7 @@ pub async fn plan(
 ) -> Response {
     let planned = async {
         let params = submitted(&daemon, &visitor, &headers, &name, form)?;
-        Ok(actions::plan(&daemon, &visitor.session.caller, name.clone(), params).await?)
+        Ok(actions::plan(&daemon, &visitor.session.caller, name.clone(), params, None).await?)
     };
     to_started(&visitor, planned.await, true).await
 }
@@ -281,7 +275,7 @@ async fn set_paused(
     let set = checked_form(visitor, headers, form)
         .and_then(|_| actions::set_paused(daemon, &visitor.session.caller, name, paused).map_err(ConsoleError::from));
     match set {
-        Ok(()) => Redirect::to(&format!("/ui/runbooks/{name}")).into_response(),
+        Ok(()) => Redirect::to(&link("/ui/runbooks/", name)).into_response(),
         Err(e) => e.shown_to(visitor),
     }
 }
@@ -343,7 +337,7 @@ mod tests {
             "an empty field is left to its default"
         );
         let bad = params_from(&form(&[("param.n", "1.5")]), &spec()).unwrap_err();
-        assert!(bad.message.contains("param n: not a whole number"), "{}", bad.message);
+        assert!(bad.message.contains("param n: expected a whole number"), "{}", bad.message);
         assert!(params_from(&form(&[("param.on", "yes")]), &spec()).is_err(), "a bool is true or false");
         let unknown = params_from(&form(&[("param.<b>", "1")]), &spec()).unwrap_err();
         assert_eq!(unknown.status, StatusCode::BAD_REQUEST);

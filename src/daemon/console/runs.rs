@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::page::{ConsoleError, Section, answer, page, status_badge, time};
+use super::page::{ConsoleError, Section, answer, link, page, status_badge, time};
 use super::visitor::Visitor;
 use crate::daemon::state::Daemon;
 use crate::engine::Trigger;
@@ -167,8 +167,8 @@ pub async fn list(
             tbody {
                 @for run in &runs.runs {
                     tr {
-                        td { a href={ "/ui/runs/" (run.id) } { code { (run.id) } } }
-                        td { a href={ "/ui/runbooks/" (run.runbook) } { (run.runbook) } }
+                        td { a href=(link("/ui/runs/", &run.id)) { code { (run.id) } } }
+                        td { a href=(link("/ui/runbooks/", &run.runbook)) { (run.runbook) } }
                         td { (status_badge(run.status.name())) }
                         td { (run.mode.name()) }
                         td { (run.trigger.name()) }

@@ -7,6 +7,25 @@ use maud::{Markup, html};
 use crate::text_table::Table;
 use crate::view_document::{Block, ViewDocument};
 
+/// A planned step as `ebb plan` shows it, with the console's settings.
+pub fn planned(step: &crate::steps::PlannedStep) -> Markup {
+    let mut doc = ViewDocument::default();
+    crate::steps::view(step, &console_view(), &mut doc);
+    document(&doc)
+}
+
+/// What an applied step did, as `ebb show` shows it.
+pub fn applied(detail: &crate::steps::AppliedDetail) -> Markup {
+    let mut doc = ViewDocument::default();
+    crate::steps::view_applied(detail, &mut doc);
+    document(&doc)
+}
+
+/// How the console shows a step's tables: wide cells, headers included.
+pub fn console_view() -> crate::step::ViewSettings {
+    crate::step::ViewSettings { width: 400, headers: true, ..crate::step::ViewSettings::default() }
+}
+
 pub fn document(doc: &ViewDocument) -> Markup {
     html! {
         @for block in doc.blocks() {
