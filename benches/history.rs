@@ -43,7 +43,7 @@ fn main() {
     let dir = Workdir::new("ebb-bench-history", cluster);
     let data_dir = dir.0.join("data");
     let config = std::fs::read_to_string(dir.0.join("ebb.yaml")).expect("ebb.yaml");
-    let keep_all = "history: { max_age: 3650d, max_runs: 1000000 }\n";
+    let keep_all = "history: { max_age: 3650d, max_runs: 1000000, max_plans: 1000000 }\n";
     std::fs::write(dir.0.join("ebb.yaml"), format!("{config}data_dir: {}\n{keep_all}", data_dir.display()))
         .expect("ebb.yaml");
     let runbook = dir.file(
