@@ -104,7 +104,7 @@ async fn live_diff(daemon: &Daemon, record: &RunRecord) -> Result<Markup, String
         h3 { "Live now" }
         @for table in &tables { (step_html::table_html(table)) }
         @if drift.is_empty() {
-            p.notice.live { "The cluster is as planned (no drift): approving applies this plan." }
+            p.notice.live { "The cluster is as planned (no drift): the approval that completes the count applies this plan." }
         } @else {
             div.notice.warn.live {
                 "The cluster moved since the plan; the apply will refuse unless re-planned:"

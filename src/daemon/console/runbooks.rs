@@ -98,7 +98,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
             }
         } }
         @for (file, problems) in runbooks.nameless() {
-            div.notice.bad { "A runbook file that cannot be read: " code { (file.display().to_string()) } @for p in problems { div.lines { (p) } } }
+            div.notice.bad { "A runbook file that cannot be read: " code { (file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()) } @for p in problems { div.lines { (p) } } }
         }
     };
     answer(page("Runbooks", Section::Runbooks, Some(&visitor), None, body))
@@ -171,7 +171,7 @@ pub async fn one(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(na
                 }
                 dt { "Steps" } dd { @for step in &spec.steps { code { (step.id) } " (" (step.kind.name()) ") " } }
                 dt { "Last run" } dd { (last_run(&daemon, &entry.name)) " · " a href=(link("/ui/runs?runbook=", &entry.name)) { "all runs" } }
-                dt { "File" } dd.muted { (entry.path.display().to_string()) }
+                dt { "File" } dd.muted { (entry.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()) " in the runbooks directory" }
             }
             h2 { "Plan or run" }
             form.grid #run-form method="post" action={ (link("/ui/runbooks/", &entry.name)) "/plan" } {
