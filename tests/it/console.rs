@@ -284,10 +284,11 @@ async fn hostile_messages_render_as_text_and_forms_need_their_csrf_token() {
 }
 
 /// Screenshots of the main pages, at 1280 px and on a phone's width, where
-/// no page may be wider than the screen. Written to `$EBB_SCREENSHOTS` when
+/// no page may be wider than the screen; their colours follow the system's
+/// light or dark. Written to `$EBB_SCREENSHOTS` when
 /// set (scripts/screenshots fills docs/screenshots/ this way).
 #[tokio::test(flavor = "multi_thread")]
-async fn screenshots_of_the_main_pages_fit_a_desktop_and_a_phone() {
+async fn screenshots_of_the_main_pages_fit_a_desktop_and_a_phone_in_light_and_dark() {
     let (topic, group) = seeded_topic_and_group("ui-shot", 3, "order").await;
     let (other_topic, other_group) = seeded_topic_and_group("ui-shot-appr", 2, "order").await;
     let workspace =
@@ -349,6 +350,20 @@ async fn screenshots_of_the_main_pages_fit_a_desktop_and_a_phone() {
             assert_eq!(fits, serde_json::json!(true), "{name} is wider than {width} px");
         }
     }
+    // Dark and light follow the system.
+    let background = |client: &ebb_testkit::fantoccini::Client| {
+        let client = client.clone();
+        async move {
+            let value =
+                client.execute("return getComputedStyle(document.body).backgroundColor;", vec![]).await.unwrap();
+            value.as_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(background(client).await, "rgb(255, 255, 255)", "light by default");
+    let dark = Browser::start_dark(1280, 900).await;
+    log_in(&dark, &daemon.url, OPERATOR).await;
+    assert_eq!(background(&dark.client).await, "rgb(15, 20, 25)", "dark when the system is");
+    dark.close().await;
     if std::env::var_os("EBB_SCREENSHOTS").is_none() {
         let _ = std::fs::remove_dir_all(&out);
     }

@@ -32,6 +32,15 @@ fn program(variable: &str, names: &[&str]) -> Option<PathBuf> {
 impl Browser {
     /// Starts chromedriver and opens a headless Chromium window `width` pixels wide.
     pub async fn start(width: u32, height: u32) -> Browser {
+        Browser::launch(width, height, &[]).await
+    }
+
+    /// Like [`Browser::start`], with the system asking pages for their dark colours.
+    pub async fn start_dark(width: u32, height: u32) -> Browser {
+        Browser::launch(width, height, &["--force-dark-mode"]).await
+    }
+
+    async fn launch(width: u32, height: u32, extra: &[&str]) -> Browser {
         let install = "install Debian's chromium and chromium-driver (`apt-get install chromium chromium-driver`; \
                        .ci/run does) or name them with EBB_CHROMIUM and EBB_CHROMEDRIVER";
         let chromium = program("EBB_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"])
@@ -47,19 +56,23 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
         let profile = std::env::temp_dir().join(unique("ebb-chromium"));
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-extensions",
+            "--hide-scrollbars",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(format!("--window-size={width},{height}"));
+        args.push(format!("--user-data-dir={}", profile.display()));
         let mut capabilities = Capabilities::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--no-first-run", "--disable-extensions", "--hide-scrollbars",
-                    format!("--window-size={width},{height}"),
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
+        capabilities.insert("goog:chromeOptions".into(), json!({ "binary": chromium, "args": args }));
         capabilities.insert("acceptInsecureCerts".into(), json!(true));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let deadline = Instant::now() + Duration::from_secs(30);
