@@ -87,6 +87,7 @@ pub async fn apply(daemon: &Arc<Daemon>, caller: &Caller, work: Work) -> Result<
 
 /// Applies the plan run `plan_id` made, a rollback's plan included.
 pub async fn apply_saved(daemon: &Arc<Daemon>, caller: &Caller, plan_id: &str) -> Result<Started, ApiError> {
+    require(caller, Role::Operator)?;
     let record = daemon.store.find(plan_id)?;
     let work = Work::SavedPlan { name: record.runbook.clone(), plan_id: record.id, sha256: None, approved: false };
     apply(daemon, caller, work).await

@@ -50,7 +50,8 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
         return Err(ServeError::HeaderTimeout);
     }
     let session = daemon_config.console.session.duration;
-    if !(Duration::from_secs(60)..=Duration::from_secs(30 * 86_400)).contains(&session) {
+    let session_bounds = Duration::from_secs(60)..=Duration::from_secs(30 * 86_400);
+    if daemon_config.console.enabled && !session_bounds.contains(&session) {
         return Err(ServeError::ConsoleSession);
     }
     let tls = daemon_config.tls.as_ref().map(tls::acceptor).transpose()?;

@@ -107,6 +107,10 @@ async fn a_plan_waits_for_another_token_holder_and_is_applied_when_approved() {
     let approve_undo = format!("/api/v1/runs/{}/approve?wait=true", pending_undo["id"].as_str().unwrap());
     let (status, undone) = daemon.post(&approve_undo, BOB, "{}").await;
     assert_eq!((status, undone["status"].as_str()), (200, Some("succeeded")), "{undone}");
+    assert_eq!(
+        (undone["trigger"].as_str(), undone["rollback_of"].as_str()),
+        (Some("rollback"), applied["id"].as_str())
+    );
     assert_eq!(committed(&group).await, at(&topic, 10), "rolled back once approved");
 
     // A role below the runbook's is refused, whoever it is.

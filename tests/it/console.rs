@@ -179,8 +179,15 @@ async fn a_second_person_approves_and_a_viewer_cannot_apply() {
     assert_eq!(apache_offsets(&group), [(0, 10), (1, 10)].into());
     log_out(&browser).await;
 
-    // bob sees the plan against the cluster now, approves, and the apply runs.
+    // bob sees the plan against the cluster now: moved, then as planned; he approves, and the apply runs.
     log_in(&browser, &daemon.url, BOB).await;
+    let seeder = Seeder::new(&shared_cluster().bootstrap);
+    seeder.commit(&group, &[(&topic, 0, 12)]).await;
+    client.goto(&format!("{}/ui/pending", daemon.url)).await.unwrap();
+    let (_, moved) = last_table(client, ".pending-plan table").await;
+    assert_eq!((moved[0][2].as_str(), moved[0][3].as_str()), ("10", "12"), "{moved:?}");
+    assert!(text(client, ".live").await.contains("moved since the plan"));
+    seeder.commit(&group, &[(&topic, 0, 10)]).await;
     client.goto(&format!("{}/ui/pending", daemon.url)).await.unwrap();
     let live = text(client, ".live").await;
     assert!(live.contains("as planned"), "{live}");
@@ -191,9 +198,21 @@ async fn a_second_person_approves_and_a_viewer_cannot_apply() {
     wait_for_text(client, "#status", |s| s == "succeeded").await;
     assert_eq!(text(client, "#actor").await, "bob");
     assert_eq!(apache_offsets(&group), [(0, 15), (1, 15)].into());
+    let applied = run_id(client).await;
     client.goto(&format!("{}/ui/runs/{pending}", daemon.url)).await.unwrap();
     assert_eq!(text(client, "#status").await, "approved");
     assert!(text(client, "#approval").await.contains("by bob"));
+
+    // Its rollback is under the same rule: shown as a pending plan, nothing changed until approved.
+    client.goto(&format!("{}/ui/runs/{applied}", daemon.url)).await.unwrap();
+    click(client, "form[action$='/rollback'] button").await;
+    wait_for_next_run(client, &applied, "pending").await;
+    assert_eq!(text(client, "#plan-title").await, "Rollback plan");
+    assert!(
+        client.find_all(Locator::Css("form[action$='/apply']")).await.unwrap().is_empty(),
+        "not applied as a saved plan"
+    );
+    assert_eq!(apache_offsets(&group), [(0, 15), (1, 15)].into());
     browser.close().await;
 }
 

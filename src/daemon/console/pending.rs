@@ -31,6 +31,9 @@ const LIVE_CHECK: Duration = Duration::from_secs(5);
 /// committed offset, a purge's log start, as planned and as read now.
 async fn live_table(step: &PlannedStep, provider: &AnyProvider) -> Result<Option<Table>, ProviderError> {
     let dash = crate::text_table::dash;
+    if step.detail.change_count() == 0 {
+        return Ok(None);
+    }
     match &step.detail {
         StepDetail::ResetOffsets(reset) => {
             let topics: std::collections::BTreeSet<String> =

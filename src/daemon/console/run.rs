@@ -43,7 +43,15 @@ pub fn action_button(visitor: &Visitor, action: &str, label: &str, class: &str, 
 
 pub async fn show(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(id): Segment) -> Response {
     match daemon.store.find(&id) {
-        Ok(record) => answer(run_page(&record, &visitor)),
+        Ok(record) => {
+            let rule_now = daemon
+                .runbooks()
+                .get(&record.runbook)
+                .and_then(|e| e.good.as_ref())
+                .and_then(|g| g.spec.as_ref())
+                .is_some_and(|s| s.approval.is_some());
+            answer(run_page(&record, &visitor, rule_now))
+        }
         Err(e) => match daemon.in_flight().into_iter().find(|(run_id, _, _)| *run_id == id) {
             Some((run_id, runbook, _)) => {
                 let body = html! {
@@ -57,7 +65,8 @@ pub async fn show(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(i
     }
 }
 
-fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
+/// `rule_now`: the runbook is under `approval:` today, so none of its plans is applied without approvers.
+fn run_page(record: &RunRecord, visitor: &Visitor, rule_now: bool) -> Markup {
     let running = record.status == RunState::Running;
     let body = html! {
         h1 { "Run " span #run-id { (record.id) } }
@@ -86,7 +95,7 @@ fn run_page(record: &RunRecord, visitor: &Visitor) -> Markup {
         @if let Some(reason) = &record.reason {
             div.notice.bad #reason { div.lines { (reason) } }
         }
-        (actions_for(record, visitor))
+        (actions_for(record, visitor, rule_now))
         @if !record.params.is_empty() {
             h2 { "Params" }
             div.scroll { table #params {
@@ -155,13 +164,14 @@ pub fn reason_input() -> Markup {
 }
 
 /// The buttons this run offers.
-fn actions_for(record: &RunRecord, visitor: &Visitor) -> Markup {
+fn actions_for(record: &RunRecord, visitor: &Visitor, rule_now: bool) -> Markup {
     let base = format!("/ui/runs/{}", record.id);
     let appliable = record.mode == Mode::Plan
         && record.status == RunState::Succeeded
         && record.plan.as_ref().is_some_and(|p| p.status == PlanStatus::Planned && p.has_changes());
-    // A plan under `approval:` is applied only once approved, from the runbook's own Apply.
-    let appliable = appliable && record.plan.as_ref().is_some_and(|p| p.approval.is_none());
+    // A plan under `approval:` is applied only once approved: the daemon refuses it as a saved plan.
+    let under_rule = rule_now || record.plan.as_ref().is_some_and(|p| p.approval.is_some());
+    let appliable = appliable && !under_rule;
     let undoable = record.mode == Mode::Apply && record.may_have_changed();
     let pending = record.status == RunState::Pending;
     let planner = record.approval.as_ref().is_some_and(|a| a.planned_by == visitor.session.caller.name);
@@ -227,7 +237,11 @@ pub async fn rollback(
 ) -> Response {
     let planned = async {
         checked_form(&visitor, &headers, form)?;
-        Ok(actions::rollback(&daemon, &visitor.session.caller, &id, Mode::Plan).await?)
+        // Under `approval:` the rollback is asked for as an apply, which makes it a
+        // pending plan (shown, and applied only once someone else approves it).
+        let under_rule = daemon.store.find(&id)?.plan.is_some_and(|p| p.approval.is_some());
+        let mode = if under_rule { Mode::Apply } else { Mode::Plan };
+        Ok(actions::rollback(&daemon, &visitor.session.caller, &id, mode).await?)
     };
     to_started(&visitor, planned.await, true).await
 }
