@@ -106,11 +106,11 @@ async fn openapi() -> Json<Value> {
 }
 
 fn runbook_json(daemon: &Daemon, entry: &RunbookEntry, full: bool) -> Value {
-    let spec = entry.good.as_ref().and_then(|g| g.spec.as_ref());
+    let spec = entry.spec();
     let scheduler = daemon.scheduler();
     let schedule = spec.and_then(|s| s.schedule.as_ref()).map(|s| {
         let next_fires = scheduler.next_fires(&entry.name, NEXT_FIRES);
-        let zone = crate::schedule::parse_timezone(s.timezone.as_deref().unwrap_or("UTC")).unwrap_or(chrono_tz::UTC);
+        let zone = entry.zone().unwrap_or(chrono_tz::UTC);
         let local: Vec<String> = next_fires.iter().map(|t| t.with_timezone(&zone).to_rfc3339()).collect();
         json!({
             "cron": s.cron,

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use crate::runbook::spec::RunbookSpec;
 use crate::runbook::{Catalog, Checked, check_paths, is_runbook_name};
 use crate::schedule::Timing;
 
@@ -30,6 +31,18 @@ pub struct RunbookEntry {
     pub problems: Vec<String>,
     /// When the good version was loaded.
     pub loaded_at: Option<DateTime<Utc>>,
+}
+
+impl RunbookEntry {
+    /// The spec of the version that runs, if there is one.
+    pub fn spec(&self) -> Option<&RunbookSpec> {
+        self.good.as_ref().and_then(|g| g.spec.as_ref())
+    }
+
+    /// The time zone its schedule is read in, if it has one.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        self.timing.as_ref().map(|t| t.cron.zone())
+    }
 }
 
 /// What the directory holds: each file's size and modification time.
@@ -51,6 +64,11 @@ impl RunbookSet {
 
     pub fn get(&self, name: &str) -> Option<&RunbookEntry> {
         self.entries.get(name)
+    }
+
+    /// Whether runbook `name`'s version that runs is under `approval:`.
+    pub fn under_approval(&self, name: &str) -> bool {
+        self.get(name).and_then(RunbookEntry::spec).is_some_and(|s| s.approval.is_some())
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &RunbookEntry> {

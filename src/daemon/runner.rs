@@ -103,12 +103,7 @@ async fn prepare(
         }
         Work::SavedPlan { name, plan_id, sha256, approved } => {
             let record = daemon.store.find(&plan_id)?;
-            let needs_approval = daemon
-                .runbooks()
-                .get(&name)
-                .and_then(|e| e.good.as_ref())
-                .and_then(|g| g.spec.as_ref())
-                .is_some_and(|s| s.approval.is_some());
+            let needs_approval = daemon.runbooks().under_approval(&name);
             let is_approved = approved && record.status == RunState::Approved;
             let under_rule = needs_approval || record.plan.as_ref().is_some_and(|p| p.approval.is_some());
             if under_rule && !is_approved {
@@ -148,8 +143,7 @@ async fn prepare(
         }
         Work::Rollback { of } => {
             let record = daemon.store.find(&of)?;
-            let spec =
-                daemon.runbooks().get(&record.runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone());
+            let spec = daemon.runbooks().get(&record.runbook).and_then(|e| e.spec().cloned());
             let provider = provider(&record.cluster)?;
             let plan =
                 plan_rollback(&record, &provider, run).await.map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -110,7 +110,7 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
 }
 
 async fn notify_missed(daemon: &Daemon, runbook: &str, slot: DateTime<Utc>) {
-    let Some(spec) = daemon.runbooks().get(runbook).and_then(|e| e.good.as_ref()).and_then(|g| g.spec.clone()) else {
+    let Some(spec) = daemon.runbooks().get(runbook).and_then(|e| e.spec().cloned()) else {
         return;
     };
     let mode = match spec.schedule.as_ref().and_then(|s| s.mode) {

@@ -44,12 +44,7 @@ pub fn action_button(visitor: &Visitor, action: &str, label: &str, class: &str, 
 pub async fn show(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(id): Segment) -> Response {
     match daemon.store.find(&id) {
         Ok(record) => {
-            let rule_now = daemon
-                .runbooks()
-                .get(&record.runbook)
-                .and_then(|e| e.good.as_ref())
-                .and_then(|g| g.spec.as_ref())
-                .is_some_and(|s| s.approval.is_some());
+            let rule_now = daemon.runbooks().under_approval(&record.runbook);
             answer(run_page(&record, &visitor, rule_now))
         }
         Err(e) => match daemon.in_flight().into_iter().find(|(run_id, _, _)| *run_id == id) {

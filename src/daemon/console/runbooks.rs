@@ -26,10 +26,6 @@ use crate::runbook::spec::{ParamSpec, ParamType, RunbookSpec};
 /// Next fires shown on a runbook's own page.
 const NEXT_FIRES: usize = 5;
 
-fn spec(entry: &RunbookEntry) -> Option<&RunbookSpec> {
-    entry.good.as_ref().and_then(|g| g.spec.as_ref())
-}
-
 /// The schedule in words and as cron, with its zone.
 fn schedule_cell(spec: &RunbookSpec) -> Markup {
     html! {
@@ -43,11 +39,10 @@ fn schedule_cell(spec: &RunbookSpec) -> Markup {
     }
 }
 
-/// The next `count` fires of `name`, in its own time zone.
-fn next_fires(daemon: &Daemon, spec: &RunbookSpec, name: &str, count: usize) -> Vec<String> {
-    let Some(schedule) = &spec.schedule else { return Vec::new() };
-    let zone = crate::schedule::parse_timezone(schedule.timezone.as_deref().unwrap_or("UTC")).unwrap_or(chrono_tz::UTC);
-    let fires = daemon.scheduler().next_fires(name, count);
+/// The next `count` fires of `entry`, in its own time zone.
+fn next_fires(daemon: &Daemon, entry: &RunbookEntry, count: usize) -> Vec<String> {
+    let Some(zone) = entry.zone() else { return Vec::new() };
+    let fires = daemon.scheduler().next_fires(&entry.name, count);
     fires.iter().map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z").to_string()).collect()
 }
 
@@ -76,7 +71,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
             thead { tr { th { "NAME" } th { "CLUSTER" } th { "SCHEDULE" } th { "NEXT" } th { "STATE" } th { "LAST RUN" } th {} } }
             tbody {
                 @for entry in runbooks.entries() {
-                    @let spec = spec(entry);
+                    @let spec = entry.spec();
                     tr {
                         td {
                             a href=(link("/ui/runbooks/", &entry.name)) { (entry.name) }
@@ -84,7 +79,7 @@ pub async fn list(State(daemon): State<Arc<Daemon>>, visitor: Visitor) -> Respon
                         }
                         td { @if let Some(spec) = spec { (spec.cluster) } }
                         td { @if let Some(spec) = spec { (schedule_cell(spec)) } }
-                        td { @if let Some(spec) = spec { @for fire in next_fires(&daemon, spec, &entry.name, 1) { (fire) } } }
+                        td { @for fire in next_fires(&daemon, entry, 1) { (fire) } }
                         td {
                             @if !entry.problems.is_empty() { span.status.failed { "invalid" } " " }
                             @if spec.is_some_and(|s| s.schedule.is_some()) {
@@ -149,7 +144,7 @@ pub async fn one(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(na
     let Some(entry) = runbooks.get(&name) else {
         return ConsoleError::not_found(format!("no runbook named {name}")).shown_to(&visitor);
     };
-    let spec = spec(entry);
+    let spec = entry.spec();
     let operator = visitor.session.caller.role >= Role::Operator;
     let body = html! {
         h1 { "Runbook " (entry.name) }
@@ -164,7 +159,7 @@ pub async fn one(State(daemon): State<Arc<Daemon>>, visitor: Visitor, Segment(na
                 dt { "Schedule" } dd { (schedule_cell(spec)) }
                 @if spec.schedule.is_some() {
                     dt { "State" } dd { @if daemon.scheduler().is_paused(&entry.name) { "paused" } @else { "scheduled" } " " (pause_button(&daemon, &visitor, &entry.name)) }
-                    dt { "Next fires" } dd { @for fire in next_fires(&daemon, spec, &entry.name, NEXT_FIRES) { (fire) br; } }
+                    dt { "Next fires" } dd { @for fire in next_fires(&daemon, entry, NEXT_FIRES) { (fire) br; } }
                 }
                 @if let Some(approval) = &spec.approval {
                     dt { "Approval" } dd { (approval.required) " approval(s) needed before an apply" }
@@ -230,7 +225,7 @@ fn submitted(
     let runbooks = daemon.runbooks();
     let spec = runbooks
         .get(name)
-        .and_then(spec)
+        .and_then(RunbookEntry::spec)
         .ok_or_else(|| ConsoleError::not_found(format!("no runnable runbook named {name}")))?;
     params_from(&form, spec)
 }
