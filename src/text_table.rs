@@ -30,18 +30,25 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// Which columns hold only numbers (or `-`), to be aligned right; none of an empty table.
+    pub fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.header.len())
+            .map(|i| {
+                !self.rows.is_empty()
+                    && self.rows.iter().all(|row| row.get(i).is_some_and(|c| c.parse::<i64>().is_ok() || c == "-"))
+            })
+            .collect()
+    }
+
     pub fn render(&self) -> String {
         let columns = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.len()).collect();
-        let mut numeric = vec![true; columns];
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
                 widths[i] = widths[i].max(cell.chars().count());
-                if !(cell.parse::<i64>().is_ok() || cell == "-") {
-                    numeric[i] = false;
-                }
             }
         }
+        let numeric = self.numeric_columns();
         let mut out = String::new();
         let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
             let mut text = String::new();
@@ -50,7 +57,7 @@ impl Table {
                     text.push_str("  ");
                 }
                 let pad = widths[i].saturating_sub(cell.chars().count());
-                if numeric[i] && !self.rows.is_empty() {
+                if numeric[i] {
                     text.push_str(&" ".repeat(pad));
                     text.push_str(cell);
                 } else {

@@ -37,14 +37,8 @@ pub fn document(doc: &ViewDocument) -> Markup {
     }
 }
 
-fn numeric(cell: &str) -> bool {
-    cell.parse::<i64>().is_ok() || cell == "-"
-}
-
 pub fn table_html(table: &Table) -> Markup {
-    let numbers: Vec<bool> = (0..table.header().len())
-        .map(|i| !table.rows().is_empty() && table.rows().iter().all(|row| row.get(i).is_some_and(|c| numeric(c))))
-        .collect();
+    let numbers = table.numeric_columns();
     html! {
         div.scroll {
             table {
