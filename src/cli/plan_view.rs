@@ -51,15 +51,12 @@ pub fn render_plan(plan: &Plan) -> String {
         let _ = writeln!(out, "note: {note}");
     }
     out.push('\n');
-    let (tone, line) = match plan.status {
-        PlanStatus::Planned if plan.has_changes() => {
-            (Tone::Change, format!("Plan: {} partition(s) to change.", plan.change_count()))
-        }
-        PlanStatus::Planned => (Tone::Good, "No changes.".to_owned()),
-        PlanStatus::Refused => (Tone::Bad, "Refused: nothing will change.".to_owned()),
-        PlanStatus::Failed => (Tone::Bad, "Failed: nothing will change.".to_owned()),
+    let tone = match plan.status {
+        PlanStatus::Planned if plan.has_changes() => Tone::Change,
+        PlanStatus::Planned => Tone::Good,
+        PlanStatus::Refused | PlanStatus::Failed => Tone::Bad,
     };
-    let _ = writeln!(out, "{}", paint(settings().colour, tone, &line));
+    let _ = writeln!(out, "{}", paint(settings().colour, tone, &plan.outcome_line()));
     out
 }
 

@@ -64,6 +64,18 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.change_count() > 0
     }
+
+    /// The plan's last line for people, as `ebb plan` and the console end it.
+    pub fn outcome_line(&self) -> String {
+        match self.status {
+            PlanStatus::Planned if self.has_changes() => {
+                format!("Plan: {} partition(s) to change.", self.change_count())
+            }
+            PlanStatus::Planned => "No changes.".to_owned(),
+            PlanStatus::Refused => "Refused: nothing will change.".to_owned(),
+            PlanStatus::Failed => "Failed: nothing will change.".to_owned(),
+        }
+    }
 }
 
 /// A reset plan for tests elsewhere (plan files, history).

@@ -121,7 +121,7 @@ fn run_page(record: &RunRecord, visitor: &Visitor, rule_now: bool) -> Markup {
                 div.step { (step_html::planned(step)) }
             }
             @for note in &plan.notes { p.notice.warn { (note) } }
-            p #plan-outcome { (plan_outcome(plan)) }
+            p #plan-outcome { (plan.outcome_line()) }
         }
         @if let Some(apply) = &record.apply {
             h2 { "Apply" @if apply.forced { " (forced despite drift)" } }
@@ -142,15 +142,6 @@ fn run_page(record: &RunRecord, visitor: &Visitor, rule_now: bool) -> Markup {
         }
     };
     page(&format!("Run {}", record.id), Section::Runs, Some(visitor), running.then_some(REFRESH), body)
-}
-
-fn plan_outcome(plan: &crate::engine::Plan) -> String {
-    match plan.status {
-        PlanStatus::Planned if plan.has_changes() => format!("Plan: {} partition(s) to change.", plan.change_count()),
-        PlanStatus::Planned => "No changes.".to_owned(),
-        PlanStatus::Refused => "Refused: nothing will change.".to_owned(),
-        PlanStatus::Failed => "Failed: nothing will change.".to_owned(),
-    }
 }
 
 /// The optional reason a rejection carries.
