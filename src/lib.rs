@@ -10,6 +10,7 @@ pub mod audit;
 mod bounded_read;
 pub mod cli;
 pub mod config;
+pub mod coordination;
 pub mod daemon;
 pub mod engine;
 pub mod exit;

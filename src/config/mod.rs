@@ -4,6 +4,7 @@
 //! from the environment, then resolves relative paths against the file's folder.
 
 mod audit;
+mod coordination;
 mod env;
 mod secret;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use audit::{AuditConfig, AuditSink, DEFAULT_MAX_EVENTS, KafkaAuditSink};
+pub use coordination::{CoordinationConfig, DEFAULT_PARTITIONS};
 pub use env::{BadReference, UnreadableFile, UnsetVariable};
 pub use secret::{Redactor, Secret, is_sensitive_property};
 
@@ -55,6 +57,10 @@ pub struct Config {
     /// Every run's state changes as CloudEvents, delivered to these sinks.
     #[serde(default)]
     pub audit: Option<AuditConfig>,
+    /// Several daemons as one deployment, coordinated through a Kafka
+    /// cluster (docs/HA.md). Absent: one daemon on its own store.
+    #[serde(default)]
+    pub coordination: Option<CoordinationConfig>,
 }
 
 fn default_runbooks() -> PathBuf {
@@ -583,13 +589,12 @@ fn parse_from(path: &Path, text: &str, sources: env::Sources<'_>) -> Result<Load
         tls.key = base.join(&tls.key).components().collect();
         tls.ca = tls.ca.as_ref().map(|ca| base.join(ca).components().collect());
     }
-    if let Some(audit) = &config.audit {
-        let clusters: Vec<(&str, bool)> =
-            config.clusters.iter().map(|(name, c)| (name.as_str(), matches!(c, ClusterConfig::Kafka(_)))).collect();
-        let problems = audit.problems(&clusters);
-        if !problems.is_empty() {
-            return Err(invalid(problems.join("; ")));
-        }
+    let clusters: Vec<(&str, bool)> =
+        config.clusters.iter().map(|(name, c)| (name.as_str(), matches!(c, ClusterConfig::Kafka(_)))).collect();
+    let mut problems = config.audit.as_ref().map(|audit| audit.problems(&clusters)).unwrap_or_default();
+    problems.extend(config.coordination.as_ref().map(|c| c.problems(&clusters)).unwrap_or_default());
+    if !problems.is_empty() {
+        return Err(invalid(problems.join("; ")));
     }
     Ok(LoadedConfig { path: path.to_path_buf(), config, deferred })
 }

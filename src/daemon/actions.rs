@@ -142,7 +142,7 @@ pub async fn decide(
     let decision = daemon.decisions.lock().await;
     let mut record = daemon.store.find(id)?;
     let by = crate::runs::Approver { name: &caller.name, role: caller.role };
-    let store = &*daemon.store;
+    let store = &daemon.history();
     let decided = if approving {
         crate::runs::approve(&mut record, &by, Utc::now(), store)
     } else {

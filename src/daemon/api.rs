@@ -384,7 +384,7 @@ async fn decline(
     };
     let run = actions::run_info(Trigger::Api, Mode::Apply, &caller);
     let why = if request.no_terminal { crate::runs::Decline::NoTerminal } else { crate::runs::Decline::AtPrompt };
-    let declined = crate::runs::record_declined(&*daemon.store, &run, &plan, why);
+    let declined = crate::runs::record_declined(&daemon.history(), &run, &plan, why);
     if let Some(e) = declined.unsaved {
         return ApiError::from(e).into_response();
     }

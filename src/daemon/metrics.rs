@@ -94,6 +94,18 @@ pub struct Gauges {
     pub next_fires: Vec<(String, f64)>,
     /// Audit events in the outbox, waiting for some sink.
     pub audit_backlog: usize,
+    /// In a coordinated deployment (docs/HA.md).
+    pub coordination: Option<CoordinationGauges>,
+}
+
+/// A replica's part in its deployment.
+pub struct CoordinationGauges {
+    pub owned_partitions: usize,
+    pub claims: u64,
+    pub losses: u64,
+    pub fenced: u64,
+    /// Records of the coordination topics not yet read.
+    pub lag: i64,
 }
 
 impl Metrics {
@@ -285,6 +297,44 @@ impl Metrics {
         let _ = writeln!(out, "ebb_audit_events_dropped_total {}", m.audit_dropped);
         help(&mut out, "ebb_audit_backlog", "gauge", "Audit events waiting for some sink.");
         let _ = writeln!(out, "ebb_audit_backlog {}", gauges.audit_backlog);
+        if let Some(c) = &gauges.coordination {
+            let series: [(&str, &str, &str, String); 5] = [
+                (
+                    "ebb_coordination_owned_partitions",
+                    "gauge",
+                    "Partitions of the deployment this replica owns.",
+                    c.owned_partitions.to_string(),
+                ),
+                (
+                    "ebb_coordination_claims_total",
+                    "counter",
+                    "Partitions this replica claimed (each fences the owner before).",
+                    c.claims.to_string(),
+                ),
+                (
+                    "ebb_coordination_losses_total",
+                    "counter",
+                    "Partitions this replica stopped owning.",
+                    c.losses.to_string(),
+                ),
+                (
+                    "ebb_coordination_fenced_total",
+                    "counter",
+                    "Writes refused because a newer owner had fenced this replica.",
+                    c.fenced.to_string(),
+                ),
+                (
+                    "ebb_coordination_lag",
+                    "gauge",
+                    "Records of the coordination topics this replica has yet to read.",
+                    c.lag.to_string(),
+                ),
+            ];
+            for (name, kind, what, value) in series {
+                help(&mut out, name, kind, what);
+                let _ = writeln!(out, "{name} {value}");
+            }
+        }
         out
     }
 }
@@ -343,6 +393,7 @@ mod tests {
             runs_in_progress: 0,
             next_fires: vec![("nightly".into(), 1_700_003_600.0)],
             audit_backlog: 0,
+            coordination: None,
         };
         let text = m.render(&gauges);
         assert!(text.contains("ebb_runbook_last_success_timestamp_seconds{runbook=\"nightly\"} 1700000000"), "{text}");

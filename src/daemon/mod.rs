@@ -8,6 +8,7 @@ mod api_error;
 mod auth;
 mod body_read;
 mod console;
+mod coordinated;
 mod http_server;
 mod metrics;
 pub mod openapi;

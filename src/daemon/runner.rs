@@ -192,13 +192,13 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
     if let Some(approval) = plan.approval.as_ref().filter(|_| !approved)
         && runs::goes_on_to_apply(&plan, run)
     {
-        let pending = runs::record_pending(&*daemon.store, run, &plan, approval);
+        let pending = runs::record_pending(&daemon.history(), run, &plan, approval);
         if let Some(e) = &pending.unsaved {
             tracing::error!(run_id = %run.id, error = %e, "pending run is not in history");
         }
         return pending.record;
     }
-    runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &*daemon.store, &daemon.locks).await
+    runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &daemon.history(), &daemon.locks).await
 }
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.

@@ -92,9 +92,23 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     };
     let mut run = RunInfo::now(Trigger::Schedule, mode);
     run.slot = Some(slot);
+    let fired = match fire_for_deployment(daemon, runbook, slot, &run).await {
+        Ok(fired) => fired,
+        Err(why) => {
+            tracing::warn!(runbook = %runbook, slot = %slot.to_rfc3339(), why, "slot not fired here");
+            run_ended(daemon, runbook);
+            return;
+        }
+    };
     let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new(), sha256: None };
     if let Err(e) = start(daemon, work, run).await {
         tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
+        if let Some(mut record) = fired {
+            record.finish(crate::history::RunState::Failed, Some(format!("the run could not start: {}", e.message)));
+            if let Err(e) = crate::history::Store::save(&daemon.history(), &record) {
+                tracing::error!(run_id = %record.id, error = %e, "a scheduled run that could not start is still recorded as running");
+            }
+        }
         daemon.metrics.run_ended(&super::metrics::RunEnd {
             runbook,
             trigger: Trigger::Schedule.name(),
@@ -107,6 +121,38 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
         });
         run_ended(daemon, runbook);
     }
+}
+
+/// In a coordinated deployment, fires the slot for the whole deployment:
+/// its cursor and its run's first record in one transaction of the cluster's
+/// owner, so no other replica fires it too; `Err` when this replica does not
+/// own the cluster (any more). Alone, nothing to do.
+async fn fire_for_deployment(
+    daemon: &Daemon,
+    runbook: &str,
+    slot: DateTime<Utc>,
+    run: &RunInfo,
+) -> Result<Option<crate::history::RunRecord>, String> {
+    let Some(coordination) = daemon.coordination().cloned() else { return Ok(None) };
+    let (cluster, sha256) = {
+        let runbooks = daemon.runbooks();
+        let entry = runbooks.get(runbook).ok_or("the runbook is gone")?;
+        let good = entry.good.as_ref().ok_or("the runbook has no valid version")?;
+        let spec = entry.spec().ok_or("the runbook has no valid version")?;
+        (spec.cluster.clone(), crate::engine::sha256_hex(good.text.as_bytes()))
+    };
+    let record = crate::history::RunRecord::fired(run, runbook, &sha256, &cluster);
+    let cursor =
+        crate::coordination::records::CursorRecord { runbook: runbook.to_owned(), slot, run_id: run.id.clone() };
+    let written = {
+        let record = record.clone();
+        tokio::task::spawn_blocking(move || coordination.fire(&cursor, &record)).await
+    };
+    written.map_err(|e| e.to_string())??;
+    if let Err(e) = crate::history::Store::save(&*daemon.store, &record) {
+        tracing::error!(run_id = %record.id, error = %e, "a fired run is not in the local store");
+    }
+    Ok(Some(record))
 }
 
 async fn notify_missed(daemon: &Daemon, runbook: &str, slot: DateTime<Utc>) {

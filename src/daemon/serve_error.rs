@@ -26,6 +26,9 @@ pub enum ServeError {
     PlainHttp { address: SocketAddr },
     #[error(transparent)]
     History(#[from] StoreError),
+    /// ebb.yaml's `coordination:` deployment could not be joined.
+    #[error("cannot join the deployment: {0}")]
+    Coordination(String),
     /// A variable or file ebb.yaml names, which the daemon needs (it uses every section).
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),

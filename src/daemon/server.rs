@@ -75,6 +75,7 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     let mut runbooks = RunbookSet::new(config.config.runbooks.clone(), Catalog::from_config(&config.config));
     runbooks.reload();
     let daemon = Arc::new(Daemon::new(config, store, data.locks(), runbooks));
+    let coordination = super::coordinated::join(&daemon, &api_url).await?;
     daemon.sync_schedules();
     daemon.remember_history();
 
@@ -85,6 +86,8 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
     let expiry = tokio::spawn(expiry_loop(daemon.clone()));
+    let coordinator =
+        coordination.map(|events| tokio::spawn(super::coordinated::coordination_loop(daemon.clone(), events)));
     let auditor = crate::audit::AuditDelivery::from_config(&daemon.config).map(|delivery| {
         let delivery = Arc::new(delivery);
         let loops: Vec<_> = (0..delivery.sinks().len())
@@ -109,7 +112,20 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
         delivery.deliver(&daemon.store, std::time::Duration::from_secs(5)).await;
     }
 
-    mark_interrupted(&*daemon.store, &daemon.locks)?;
+    match daemon.coordination() {
+        // Runs stopped by the grace period are recorded for the deployment,
+        // while this replica still owns their clusters; then it leaves the group.
+        Some(coordination) => {
+            super::coordinated::interrupt_stopped_runs(&daemon);
+            coordination.stop();
+        }
+        None => {
+            mark_interrupted(&*daemon.store, &daemon.locks)?;
+        }
+    }
+    if let Some(task) = coordinator {
+        task.abort();
+    }
     save_cursors(&daemon);
     daemon.store.flush()?;
     tracing::info!("daemon stopped");
@@ -122,7 +138,9 @@ async fn expiry_loop(daemon: Arc<Daemon>) {
     loop {
         // One decision at a time: an approval being decided is not expired under it.
         let deciding = daemon.decisions.lock().await;
-        let expired = crate::runs::expire_overdue(&*daemon.store, chrono::Utc::now());
+        let expired = crate::runs::expire_overdue(&daemon.history(), chrono::Utc::now(), &|run| {
+            daemon.runs_cluster(&run.cluster)
+        });
         drop(deciding);
         match expired {
             Ok(0) => {}

@@ -13,6 +13,7 @@ use super::auth::Tokens;
 use super::metrics::{Gauges, Metrics};
 use super::runbook_set::RunbookSet;
 use crate::config::LoadedConfig;
+use crate::coordination::{ClusterFence, Coordination, ReplicatedStore};
 use crate::history::{LockDir, OpenStore};
 use crate::notify::Notifier;
 use crate::provider::{AnyProvider, ConnectError, connect_named};
@@ -40,6 +41,8 @@ pub struct Daemon {
     pub decisions: tokio::sync::Mutex<()>,
     /// Console logins.
     pub sessions: super::console::Sessions,
+    /// Set when ebb.yaml has `coordination:` (docs/HA.md), once joined.
+    pub coordination: std::sync::OnceLock<Arc<Coordination>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,6 +69,7 @@ impl Daemon {
             stopping: AtomicBool::new(false),
             decisions: tokio::sync::Mutex::new(()),
             sessions: super::console::Sessions::new(console.session.duration),
+            coordination: std::sync::OnceLock::new(),
         }
     }
 
@@ -81,13 +85,36 @@ impl Daemon {
         lock(&self.scheduler)
     }
 
-    /// The client for `cluster`, connecting on first use.
+    /// The coordinator of a deployment of several replicas, if this is one.
+    pub fn coordination(&self) -> Option<&Arc<Coordination>> {
+        self.coordination.get()
+    }
+
+    /// Where runs are recorded: the local store, and in a coordinated
+    /// deployment the runs topic first, as the owner of the run's cluster.
+    pub fn history(&self) -> ReplicatedStore<'_> {
+        ReplicatedStore { local: &*self.store, coordination: self.coordination().map(|c| &**c) }
+    }
+
+    /// Whether this replica runs `cluster`'s work now: always, alone.
+    pub fn runs_cluster(&self, cluster: &str) -> bool {
+        self.coordination().is_none_or(|c| c.owns(cluster))
+    }
+
+    /// The client for `cluster`, connecting on first use. In a coordinated
+    /// deployment its changes are fenced (docs/HA.md).
     pub fn provider(&self, cluster: &str) -> Result<AnyProvider, ConnectError> {
         let mut providers = lock(&self.providers);
         if let Some(provider) = providers.get(cluster) {
             return Ok(provider.clone());
         }
-        let provider = connect_named(&self.config, cluster)?;
+        let provider = match self.coordination() {
+            Some(coordination) => {
+                let fence = Arc::new(ClusterFence { coordination: coordination.clone(), cluster: cluster.to_owned() });
+                AnyProvider::connect_fenced(cluster, self.config.cluster(cluster)?, fence)?
+            }
+            None => connect_named(&self.config, cluster)?,
+        };
         providers.insert(cluster.to_owned(), provider.clone());
         Ok(provider)
     }
@@ -137,6 +164,16 @@ impl Daemon {
                 })
                 .collect(),
             audit_backlog: self.store.audit_backlog(),
+            coordination: self.coordination().map(|c| {
+                use std::sync::atomic::Ordering::Relaxed;
+                super::metrics::CoordinationGauges {
+                    owned_partitions: c.owned().len(),
+                    claims: c.counters.claims.load(Relaxed),
+                    losses: c.counters.losses.load(Relaxed),
+                    fenced: c.counters.fenced.load(Relaxed),
+                    lag: c.view().lag(),
+                }
+            }),
         }
     }
 
@@ -167,8 +204,12 @@ impl Daemon {
         let now = Utc::now();
         let runbooks = self.runbooks();
         let mut scheduler = self.scheduler();
-        let wanted: BTreeMap<&str, _> =
-            runbooks.entries().filter_map(|e| e.timing.as_ref().map(|t| (e.name.as_str(), t))).collect();
+        // In a coordinated deployment, only the schedules of the clusters this replica owns.
+        let wanted: BTreeMap<&str, _> = runbooks
+            .entries()
+            .filter(|e| e.spec().is_none_or(|spec| self.runs_cluster(&spec.cluster)))
+            .filter_map(|e| e.timing.as_ref().map(|t| (e.name.as_str(), t)))
+            .collect();
         let gone: Vec<String> = scheduler.names().filter(|n| !wanted.contains_key(n)).map(str::to_owned).collect();
         for name in gone {
             scheduler.remove(&name);
@@ -176,6 +217,9 @@ impl Daemon {
         for (name, timing) in wanted {
             let resume_from = if scheduler.contains(name) {
                 None
+            } else if let Some(coordination) = self.coordination() {
+                // The deployment's cursor: where the last owner left the schedule.
+                coordination.cursor(name).map(|c| c.slot)
             } else {
                 self.store.schedule_cursor(name).unwrap_or_else(|e| {
                     tracing::warn!(runbook = %name, error = %e, "cannot read the schedule cursor; starting from now");

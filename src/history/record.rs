@@ -202,6 +202,32 @@ impl RunRecord {
         }
     }
 
+    /// A run of `runbook` on `cluster` that has started but not yet planned:
+    /// what a coordinated deployment records as it fires a schedule slot.
+    pub fn fired(run: &RunInfo, runbook: &str, runbook_sha256: &str, cluster: &str) -> Self {
+        RunRecord {
+            format: RUN_FORMAT.to_owned(),
+            id: run.id.clone(),
+            runbook: runbook.to_owned(),
+            runbook_sha256: runbook_sha256.to_owned(),
+            cluster: cluster.to_owned(),
+            trigger: run.trigger,
+            slot: run.slot,
+            rollback_of: run.rollback_of.clone(),
+            plan_id: None,
+            params: Map::new(),
+            actor: run.actor.clone(),
+            mode: run.mode,
+            status: RunState::Running,
+            started_at: run.started_at,
+            finished_at: None,
+            reason: None,
+            plan: None,
+            apply: None,
+            approval: None,
+        }
+    }
+
     /// A finished plan-only run.
     pub fn planned(run: &RunInfo, plan: &Plan) -> Self {
         let mut record = RunRecord::start(run, plan);

@@ -49,6 +49,31 @@ impl AnyProvider {
             ClusterConfig::Dms(dms) => AnyProvider::Dms(Arc::new(DmsProvider::connect(cluster, dms)?)),
         })
     }
+
+    /// Like `connect`, for a replica of a coordinated deployment: a Kafka
+    /// cluster's commits are fenced and its DeleteRecords wait on proof of
+    /// ownership. The cloud APIs have nothing to fence with; their changes
+    /// are covered by the journal write that proves ownership before each step.
+    pub fn connect_fenced(
+        cluster: &str,
+        config: &ClusterConfig,
+        fence: Arc<dyn super::CommitFence>,
+    ) -> ProviderResult<Self> {
+        match config {
+            ClusterConfig::Kafka(kafka) => {
+                Ok(AnyProvider::Kafka(KafkaProvider::connect_fenced(cluster, kafka, fence)?))
+            }
+            other => Self::connect(cluster, other),
+        }
+    }
+
+    /// Takes `group`'s commits from whoever held them; nothing where commits are not fenced.
+    pub async fn fence_group(&self, group: &str) -> ProviderResult<()> {
+        match self {
+            AnyProvider::Kafka(p) => p.fence_group(group).await,
+            AnyProvider::Ckafka(_) | AnyProvider::Dms(_) => Ok(()),
+        }
+    }
 }
 
 /// `$body` with `$p` bound to the provider inside, whichever it is.

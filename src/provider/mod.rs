@@ -7,6 +7,7 @@ mod any;
 pub mod ckafka;
 mod cloud_http;
 pub mod cluster_report;
+pub mod commit_fence;
 mod connect_error;
 pub mod dms;
 mod error;
@@ -22,6 +23,7 @@ pub mod signing;
 use std::future::Future;
 
 pub use any::AnyProvider;
+pub use commit_fence::CommitFence;
 pub use connect_error::{ConnectError, connect_named};
 pub use error::{CloudAnswer, ProviderError};
 pub use model::{

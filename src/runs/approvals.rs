@@ -176,11 +176,15 @@ pub fn withdraw_approval(record: &mut RunRecord, by: &str, store: &dyn Store) ->
 
 /// Marks every pending run whose time to be approved has passed as expired;
 /// how many it marked.
-pub fn expire_overdue(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+pub fn expire_overdue(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    mine: &dyn Fn(&RunRecord) -> bool,
+) -> Result<usize, StoreError> {
     let pending = crate::history::RunQuery { status: Some(RunState::Pending), ..Default::default() };
     let mut expired = 0;
     for summary in store.list(&pending)? {
-        let Some(mut record) = store.get(&summary.id)? else { continue };
+        let Some(mut record) = store.get(&summary.id)?.filter(|r| mine(r)) else { continue };
         expired += usize::from(expire_if_overdue(&mut record, now, store)?);
     }
     Ok(expired)

@@ -30,6 +30,21 @@ impl KafkaProvider {
         let mut outcomes: BTreeMap<(String, i32), Result<i64, String>> = BTreeMap::new();
         let mut pending: Vec<(TopicPartition, i64)> = below.to_vec();
         while !pending.is_empty() {
+            // Kafka cannot fence DeleteRecords: ownership is proven before each batch.
+            if let Some(fence) = inner.fence.clone() {
+                let owner = tokio::task::spawn_blocking(move || fence.still_owner()).await;
+                let why = match owner {
+                    Ok(Ok(())) => None,
+                    Ok(Err(why)) => Some(why),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(why) = why {
+                    return Err(crate::provider::ProviderError::NotSent {
+                        cluster: inner.cluster.clone(),
+                        detail: format!("records were not deleted: {why}"),
+                    });
+                }
+            }
             let mut request = TopicPartitionList::with_capacity(pending.len());
             for (tp, offset) in &pending {
                 request

@@ -12,6 +12,7 @@ mod client_context;
 mod connect_failure;
 mod delete_records;
 mod errors;
+mod fenced_commit;
 mod first_connection;
 mod group_admin;
 mod offsets_over_wire;
@@ -21,7 +22,7 @@ mod request_counts;
 pub mod retry;
 mod scan;
 pub use scan::SCAN_GROUP;
-mod settings;
+pub mod settings;
 mod wire;
 
 use client_context::ReaderContext;
@@ -40,6 +41,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use wire::metadata::{ClusterMetadata, PartitionMetadata, TopicMetadata};
 
 use crate::config::{KafkaClusterConfig, Redactor};
+use crate::provider::commit_fence::CommitFence;
 use crate::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetDeleted, OffsetForTime, OffsetRange,
     PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor,
@@ -69,6 +71,11 @@ pub(crate) struct Inner {
     timeout: HumanDuration,
     redactor: Redactor,
     base: ClientConfig,
+    /// Settings for the transactional producers of fenced commits.
+    producer: ClientConfig,
+    /// Set in a coordinated deployment: commits are fenced, and DeleteRecords
+    /// waits on proof of ownership (`fenced_commit`).
+    fence: Option<Arc<dyn CommitFence>>,
     /// Belongs to no group: metadata, ListOffsets, group listings.
     reader: BaseConsumer<ReaderContext>,
     /// Created at its first use (deleting records, describing configs): a
@@ -106,15 +113,44 @@ impl KafkaProvider {
 impl KafkaProvider {
     /// Creates the clients. No request is sent until the first read.
     pub fn connect(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
-        Self::build(cluster, config, false)
+        Self::build(cluster, config, false, None)
+    }
+
+    /// Like `connect`, for a replica of a coordinated deployment: offset
+    /// commits are fenced and every DeleteRecords batch waits on `fence`.
+    pub fn connect_fenced(
+        cluster: &str,
+        config: &KafkaClusterConfig,
+        fence: Arc<dyn CommitFence>,
+    ) -> ProviderResult<Self> {
+        Self::build(cluster, config, false, Some(fence))
+    }
+
+    /// Takes `group`'s commits from whoever held them (a replica taking over
+    /// a run left behind); nothing without a fence.
+    pub async fn fence_group(&self, group: &str) -> ProviderResult<()> {
+        if self.inner.fence.is_none() {
+            return Ok(());
+        }
+        let group = group.to_owned();
+        self.blocking("fencing commits", move |inner| {
+            let fence = inner.fence.clone().expect("checked above");
+            inner.fence_group(&*fence, &group)
+        })
+        .await
     }
 
     /// Like `connect`, and counts the requests the reader sends (see `request_counts`).
     pub fn connect_counting_requests(cluster: &str, config: &KafkaClusterConfig) -> ProviderResult<Self> {
-        Self::build(cluster, config, true)
+        Self::build(cluster, config, true, None)
     }
 
-    fn build(cluster: &str, config: &KafkaClusterConfig, count_requests: bool) -> ProviderResult<Self> {
+    fn build(
+        cluster: &str,
+        config: &KafkaClusterConfig,
+        count_requests: bool,
+        fence: Option<Arc<dyn CommitFence>>,
+    ) -> ProviderResult<Self> {
         let base = settings::base(config);
         let redactor = config.redactor();
         let create_error = |e| errors::creation_error(cluster, &redactor, &e);
@@ -126,6 +162,12 @@ impl KafkaProvider {
             timeout: config.timeout.clone(),
             redactor,
             base,
+            producer: {
+                let mut producer = settings::producer(config);
+                producer.set("client.id", settings::client_id(config));
+                producer
+            },
+            fence,
             reader,
             admin: OnceLock::new(),
             group_clients: Mutex::new(HashMap::new()),
@@ -510,6 +552,9 @@ impl Inner {
 
     fn commit_offsets(&self, group: &str, offsets: &[(TopicPartition, i64)]) -> ProviderResult<()> {
         const OPERATION: &str = "committing offsets";
+        if let Some(fence) = &self.fence {
+            return self.commit_fenced(&**fence, group, offsets);
+        }
         if let Some(wire) = &self.wire {
             // Committing the same offsets again is harmless, so passing failures are retried.
             return retry::within(self.timeout.duration, || self.commit_over_wire(wire, group, offsets));

@@ -1,0 +1,423 @@
+//! Several daemons as one deployment, coordinated through Kafka itself
+//! (docs/HA.md). The replicas join one group on the coordination cluster;
+//! the group's assignment of the state topic's partitions says which replica
+//! owns which partition, and a target cluster belongs to the partition its
+//! name hashes to. An owner claims a partition (its transactional producer's
+//! `init_transactions` fences the one before), reads the partition to its
+//! end, writes its claim with the next term, and only then acts: fires the
+//! schedules of the partition's runbooks, runs on its clusters, and writes
+//! their records, all in transactions a newer owner fences. Every replica
+//! tails both topics into its own store, so any replica answers reads.
+
+mod claim;
+mod cluster_fence;
+mod membership;
+pub mod names;
+mod ownership;
+pub mod records;
+mod replicated_store;
+pub mod status;
+mod tail;
+mod topics;
+pub mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::producer::{FutureProducer, Producer};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::config::{CoordinationConfig, KafkaClusterConfig};
+use crate::history::{RunRecord, StoreError};
+pub use cluster_fence::ClusterFence;
+pub use names::Names;
+pub use ownership::TransactError;
+use ownership::{Ownership, Write};
+use records::{ClaimRecord, CursorRecord, ReplicaRecord, RunEnvelope, StateRecord};
+pub use replicated_store::ReplicatedStore;
+pub use tail::{Ingest, Ingested};
+use view::View;
+
+/// What the daemon hears from its coordinator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// This replica claimed `partition` and read it to its end: its runs left
+    /// behind are to be taken over, its schedules to be run here.
+    Claimed { partition: i32, term: u64 },
+    /// This replica no longer owns `partition`: its schedules stop here.
+    Lost { partition: i32 },
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub claims: AtomicU64,
+    pub losses: AtomicU64,
+    /// Writes refused because a newer owner had fenced this replica.
+    pub fenced: AtomicU64,
+}
+
+pub struct Coordination {
+    pub names: Names,
+    pub replica: String,
+    /// Random per process: a restarted replica is a new incarnation.
+    pub incarnation: String,
+    /// Where this replica's API answers.
+    pub address: String,
+    cluster: KafkaClusterConfig,
+    /// How long without reaching the coordination cluster before this replica stops acting.
+    pub session: Duration,
+    /// Partitions the group gave this replica, claimed or being claimed.
+    assigned: Mutex<BTreeSet<i32>>,
+    /// Partitions claimed and still owned.
+    owned: Mutex<BTreeMap<i32, Arc<Ownership>>>,
+    view: Mutex<View>,
+    /// When the coordination cluster last took a write from this replica.
+    last_contact: Mutex<Instant>,
+    events: UnboundedSender<Event>,
+    /// Partitions the group gave, waiting to be claimed.
+    to_claim: UnboundedSender<i32>,
+    heartbeats: FutureProducer,
+    stopping: AtomicBool,
+    pub counters: Counters,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The first error line of a coordination failure, for logs and messages.
+#[derive(Debug, thiserror::Error)]
+#[error("coordination through cluster {cluster}: {detail}")]
+pub struct CoordinationError {
+    pub cluster: String,
+    pub detail: String,
+}
+
+impl Coordination {
+    /// Joins the deployment: makes its topics if they are missing, reads them
+    /// into the local store through `ingest` (returning once read to their
+    /// end), then joins the group and starts claiming what it is given.
+    pub async fn start(
+        settings: &CoordinationConfig,
+        cluster: &KafkaClusterConfig,
+        address: &str,
+        ingest: Ingest,
+    ) -> Result<(Arc<Coordination>, UnboundedReceiver<Event>), CoordinationError> {
+        let fail = |detail: String| CoordinationError {
+            cluster: settings.cluster.clone(),
+            detail: cluster.redactor().redact(&detail),
+        };
+        let partitions = topics::ensure(cluster, &settings.id, settings.partitions).await.map_err(fail)?;
+        let replica = settings.replica.clone().unwrap_or_else(|| default_replica(address));
+        let (events, event_rx) = unbounded_channel();
+        let (to_claim, claim_rx) = unbounded_channel();
+        let heartbeats: FutureProducer = crate::provider::kafka::settings::producer(cluster)
+            .set("client.id", format!("ebb-{replica}"))
+            .create()
+            .map_err(|e| fail(format!("cannot make a producer: {e}")))?;
+        let coordination = Arc::new(Coordination {
+            names: Names::new(&settings.id, partitions),
+            replica,
+            incarnation: format!("{:016x}", rand_u64()),
+            address: settings.advertise.clone().unwrap_or_else(|| address.to_owned()),
+            cluster: cluster.clone(),
+            session: settings.session.duration,
+            assigned: Mutex::new(BTreeSet::new()),
+            owned: Mutex::new(BTreeMap::new()),
+            view: Mutex::new(View::default()),
+            last_contact: Mutex::new(Instant::now()),
+            events,
+            to_claim,
+            heartbeats,
+            stopping: AtomicBool::new(false),
+            counters: Counters::default(),
+        });
+        tail::start(coordination.clone(), ingest).map_err(fail)?;
+        let caught_up = {
+            let coordination = coordination.clone();
+            tokio::task::spawn_blocking(move || coordination.read_to_end(None)).await
+        };
+        caught_up.map_err(|e| fail(e.to_string()))?.map_err(fail)?;
+        membership::start(coordination.clone()).map_err(fail)?;
+        tokio::spawn(claim::claim_loop(coordination.clone(), claim_rx));
+        tokio::spawn(heartbeat_loop(coordination.clone()));
+        Ok((coordination, event_rx))
+    }
+
+    pub fn cluster_name(&self) -> &str {
+        &self.cluster.bootstrap_servers
+    }
+
+    pub fn view(&self) -> View {
+        lock(&self.view).clone()
+    }
+
+    /// The partition of target cluster `cluster`.
+    pub fn partition_of(&self, cluster: &str) -> i32 {
+        self.names.partition_of(cluster)
+    }
+
+    /// Whether this replica owns `cluster` now: its partition is claimed and
+    /// the coordination cluster was reached within the session.
+    pub fn owns(&self, cluster: &str) -> bool {
+        self.ownership(cluster).is_ok()
+    }
+
+    /// The partitions this replica owns.
+    pub fn owned(&self) -> Vec<i32> {
+        lock(&self.owned).keys().copied().collect()
+    }
+
+    /// The replica that owns `cluster` by the latest claim, and its address.
+    pub fn owner_of(&self, cluster: &str) -> Option<(String, Option<String>)> {
+        let view = lock(&self.view);
+        let claim = view.claims.get(&self.partition_of(cluster))?;
+        let address = view.replicas.get(&claim.replica).map(|r| r.address.clone());
+        Some((claim.replica.clone(), address))
+    }
+
+    /// A schedule's cursor as the state topic holds it.
+    pub fn cursor(&self, runbook: &str) -> Option<CursorRecord> {
+        lock(&self.view).cursors.get(runbook).cloned()
+    }
+
+    fn ownership(&self, cluster: &str) -> Result<Arc<Ownership>, String> {
+        let partition = self.partition_of(cluster);
+        if lock(&self.last_contact).elapsed() > self.session {
+            self.let_go_of_everything("the coordination cluster has not been reached within the session");
+        }
+        lock(&self.owned).get(&partition).cloned().ok_or_else(|| {
+            let owner = self.owner_of(cluster).map_or_else(
+                || "no replica has claimed it yet".to_owned(),
+                |(replica, address)| {
+                    format!("replica {replica} owns it{}", address.map(|a| format!(" ({a})")).unwrap_or_default())
+                },
+            );
+            format!("replica {} does not own cluster {cluster} (partition {partition}) now: {owner}", self.replica)
+        })
+    }
+
+    /// Writes `writes` for `cluster` in one transaction of its partition's
+    /// owner, or refuses: this replica does not own it, or was fenced.
+    fn transact(&self, cluster: &str, writes: &[Write]) -> Result<(), String> {
+        let ownership = self.ownership(cluster)?;
+        let started = Instant::now();
+        match ownership.transact(writes) {
+            Ok(()) => {
+                self.contact(started);
+                Ok(())
+            }
+            Err(TransactError::Fenced(partition)) => {
+                self.counters.fenced.fetch_add(1, Ordering::Relaxed);
+                self.lose(partition, "a newer owner fenced this replica");
+                Err(format!("replica {} was fenced: another replica owns cluster {cluster} now", self.replica))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Proves this replica still owns `cluster`: its claim is written again in
+    /// a transaction, which fails if a newer owner has fenced it. Blocks.
+    pub fn prove(&self, cluster: &str) -> Result<(), String> {
+        let ownership = self.ownership(cluster)?;
+        let claim = StateRecord::Claim(ClaimRecord {
+            partition: ownership.partition,
+            replica: self.replica.clone(),
+            incarnation: self.incarnation.clone(),
+            term: ownership.term,
+            at: Utc::now(),
+        });
+        self.transact(cluster, &[self.state_write(&claim)])
+    }
+
+    /// Saves a run's record to the runs topic, as the owner of its cluster. Blocks.
+    pub fn publish_run(&self, record: &RunRecord) -> Result<(), StoreError> {
+        let writes = self.run_writes(record)?;
+        self.transact(&record.cluster, &writes).map_err(StoreError::Io)
+    }
+
+    /// Removes a run from the runs topic (retention), as the owner of its cluster. Blocks.
+    pub fn publish_removal(&self, record: &RunRecord) -> Result<(), StoreError> {
+        let write = Write { topic: self.names.runs_topic(), key: record.id.clone(), value: None };
+        self.transact(&record.cluster, &[write]).map_err(StoreError::Io)
+    }
+
+    /// Fires a schedule slot: its cursor and its run's first record, in one
+    /// transaction, so a slot fires at most once whoever owns the schedule. Blocks.
+    pub fn fire(&self, cursor: &CursorRecord, record: &RunRecord) -> Result<(), String> {
+        let mut writes = vec![self.state_write(&StateRecord::Cursor(cursor.clone()))];
+        writes.extend(self.run_writes(record).map_err(|e| e.to_string())?);
+        self.transact(&record.cluster, &writes)
+    }
+
+    fn run_writes(&self, record: &RunRecord) -> Result<Vec<Write>, StoreError> {
+        let term = lock(&self.owned).get(&self.partition_of(&record.cluster)).map_or(0, |o| o.term);
+        let envelope = RunEnvelope {
+            replica: self.replica.clone(),
+            incarnation: self.incarnation.clone(),
+            term,
+            record: record.clone(),
+        };
+        let topic = self.names.runs_topic();
+        Ok(records::run_writes(&envelope)
+            .into_iter()
+            .map(|(key, value)| Write { topic: topic.clone(), key, value: Some(value) })
+            .collect())
+    }
+
+    fn state_write(&self, record: &StateRecord) -> Write {
+        Write { topic: self.names.state_topic(), key: record.key(), value: Some(record.value()) }
+    }
+
+    fn contact(&self, since: Instant) {
+        let mut last = lock(&self.last_contact);
+        *last = (*last).max(since);
+    }
+
+    /// The group took `partitions` away (or they were lost with the session).
+    fn revoked(&self, partitions: &[i32]) {
+        let mut assigned = lock(&self.assigned);
+        for partition in partitions {
+            assigned.remove(partition);
+            self.lose(*partition, "the group moved it");
+        }
+    }
+
+    fn assigned(&self, partitions: &[i32]) {
+        lock(&self.assigned).extend(partitions.iter().copied());
+        for partition in partitions {
+            let _ = self.to_claim.send(*partition);
+        }
+    }
+
+    fn is_assigned(&self, partition: i32) -> bool {
+        lock(&self.assigned).contains(&partition)
+    }
+
+    fn lose(&self, partition: i32, why: &str) {
+        let Some(ownership) = lock(&self.owned).remove(&partition) else { return };
+        self.counters.losses.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            partition,
+            term = ownership.term,
+            why,
+            "no longer the owner of a partition; its work stops here"
+        );
+        let _ = self.events.send(Event::Lost { partition });
+        // Closing a producer waits on the network: not on the caller's thread.
+        std::thread::spawn(move || drop(ownership));
+    }
+
+    fn let_go_of_everything(&self, why: &str) {
+        let partitions: Vec<i32> = lock(&self.owned).keys().copied().collect();
+        for partition in partitions {
+            self.lose(partition, why);
+        }
+    }
+
+    /// Waits until the tail has read both topics to their ends as they are
+    /// now (`partition` alone, or every partition). Blocks.
+    fn read_to_end(&self, partition: Option<i32>) -> Result<(), String> {
+        let deadline = Instant::now() + self.cluster.timeout.duration.max(Duration::from_secs(30));
+        let topics = [self.names.state_topic(), self.names.runs_topic()];
+        let partitions: Vec<i32> = partition.map_or_else(|| (0..self.names.partitions).collect(), |p| vec![p]);
+        let client = self.heartbeats.client();
+        let mut ends = Vec::new();
+        for topic in &topics {
+            for p in &partitions {
+                let (_, high) = client
+                    .fetch_watermarks(topic, *p, self.cluster.timeout.duration)
+                    .map_err(|e| format!("cannot read the end of {topic}:{p}: {e}"))?;
+                ends.push((topic.clone(), *p, high));
+            }
+        }
+        {
+            let mut view = lock(&self.view);
+            for (topic, p, high) in &ends {
+                view.ends.insert((topic.clone(), *p), *high);
+            }
+        }
+        loop {
+            let done = {
+                let view = lock(&self.view);
+                ends.iter().all(|(topic, p, high)| view.has_read(topic, *p, *high))
+            };
+            if done {
+                return Ok(());
+            }
+            if Instant::now() > deadline || self.stopping.load(Ordering::SeqCst) {
+                return Err("the coordination topics could not be read to their end in time".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops acting and leaves: no more claims, heartbeats or tail.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.let_go_of_everything("the daemon is stopping");
+    }
+
+    fn replica_record(&self) -> ReplicaRecord {
+        ReplicaRecord {
+            replica: self.replica.clone(),
+            incarnation: self.incarnation.clone(),
+            address: self.address.clone(),
+            seen_at: Utc::now(),
+            owned: self.owned(),
+            lag: lock(&self.view).lag(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// Says this replica is alive every quarter of the session, and lets go of
+/// everything once the coordination cluster has not been reached for a
+/// whole session: a replica cut off stops acting on its own.
+async fn heartbeat_loop(coordination: Arc<Coordination>) {
+    use rdkafka::producer::FutureRecord;
+    let every = coordination.session / 4;
+    loop {
+        if coordination.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let record = StateRecord::Replica(coordination.replica_record());
+        let (key, value) = (record.key(), record.value());
+        let topic = coordination.names.state_topic();
+        let partition = coordination.partition_of(&coordination.replica);
+        let started = Instant::now();
+        let sent = coordination
+            .heartbeats
+            .send(FutureRecord::to(&topic).key(&key).payload(&value).partition(partition), every)
+            .await;
+        match sent {
+            Ok(_) => coordination.contact(started),
+            Err((e, _)) => tracing::warn!(error = %e, "cannot reach the coordination cluster"),
+        }
+        if lock(&coordination.last_contact).elapsed() > coordination.session {
+            coordination.let_go_of_everything("the coordination cluster has not been reached within the session");
+        }
+        tokio::time::sleep(every.saturating_sub(started.elapsed())).await;
+    }
+}
+
+fn default_replica(address: &str) -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let port = address.rsplit(':').next().unwrap_or_default();
+    let name: String = format!("{}-{port}", host.trim())
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    name.trim_matches('-').chars().take(64).collect()
+}
+
+fn rand_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    u64::from_le_bytes(bytes)
+}
