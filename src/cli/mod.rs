@@ -6,6 +6,7 @@ mod apply;
 mod approvals;
 mod audit_delivery;
 mod cluster;
+mod cluster_status;
 mod completions;
 mod connect;
 mod daemon;
@@ -70,6 +71,8 @@ pub enum Command {
     /// Look at a cluster: topics, watermarks, consumer groups and their lag.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// A deployment of several daemons (coordination: in ebb.yaml): replicas, who owns what, their lag.
+    ClusterStatus(cluster_status::ClusterStatusArgs),
     /// Dry run: read the cluster and print what a runbook would change.
     Plan(plan::PlanArgs),
     /// Plan a runbook, show the plan, and apply it after confirmation.
@@ -176,6 +179,9 @@ async fn commands(cli: Cli) -> Result<Exit, Error> {
         Command::Cluster(ClusterCommand::Describe(args)) => {
             let config = crate::config::load(cli.config.as_deref())?;
             cluster::describe(&config, args).await
+        }
+        Command::ClusterStatus(args) => {
+            cluster_status::cluster_status(&crate::config::load(cli.config.as_deref())?, args).await
         }
         Command::Plan(args) => plan::plan(&crate::config::load(cli.config.as_deref())?, args).await,
         Command::Run(args) => run::run(&crate::config::load(cli.config.as_deref())?, args).await,

@@ -8,6 +8,13 @@ use crate::time::TimeError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
+    #[error(
+        "ebb.yaml has no coordination: section; cluster-status describes a deployment of several daemons (docs/HA.md)"
+    )]
+    NotCoordinated,
+    /// The coordination cluster could not be read; the reason, redacted.
+    #[error("coordination cluster {cluster}: {why}")]
+    CoordinationUnread { cluster: String, why: String },
     #[error("--status {given:?} is not a run status (one of: {known})")]
     UnknownStatus { given: String, known: String },
     #[error("--since: {0}")]

@@ -58,6 +58,9 @@ pub struct Counters {
     pub losses: AtomicU64,
     /// Writes refused because a newer owner had fenced this replica.
     pub fenced: AtomicU64,
+    /// Writes refused because this replica no longer owned the cluster (it
+    /// had let go, or the group had moved it) before anything was sent.
+    pub refused: AtomicU64,
 }
 
 pub struct Coordination {
@@ -204,7 +207,9 @@ impl Coordination {
     /// Writes `writes` for `cluster` in one transaction of its partition's
     /// owner, or refuses: this replica does not own it, or was fenced.
     fn transact(&self, cluster: &str, writes: &[Write]) -> Result<(), String> {
-        let ownership = self.ownership(cluster)?;
+        let ownership = self.ownership(cluster).inspect_err(|_| {
+            self.counters.refused.fetch_add(1, Ordering::Relaxed);
+        })?;
         let started = Instant::now();
         match ownership.transact(writes) {
             Ok(()) => {
@@ -329,9 +334,16 @@ impl Coordination {
         let mut ends = Vec::new();
         for topic in &topics {
             for p in &partitions {
-                let (_, high) = client
-                    .fetch_watermarks(topic, *p, self.cluster.timeout.duration)
-                    .map_err(|e| format!("cannot read the end of {topic}:{p}: {e}"))?;
+                // A topic just made may have no leader for a moment.
+                let high = loop {
+                    match client.fetch_watermarks(topic, *p, self.cluster.timeout.duration) {
+                        Ok((_, high)) => break high,
+                        Err(e) if Instant::now() > deadline => {
+                            return Err(format!("cannot read the end of {topic}:{p}: {e}"));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(100)),
+                    }
+                };
                 ends.push((topic.clone(), *p, high));
             }
         }

@@ -104,6 +104,7 @@ pub struct CoordinationGauges {
     pub claims: u64,
     pub losses: u64,
     pub fenced: u64,
+    pub refused: u64,
     /// Records of the coordination topics not yet read.
     pub lag: i64,
 }
@@ -298,7 +299,7 @@ impl Metrics {
         help(&mut out, "ebb_audit_backlog", "gauge", "Audit events waiting for some sink.");
         let _ = writeln!(out, "ebb_audit_backlog {}", gauges.audit_backlog);
         if let Some(c) = &gauges.coordination {
-            let series: [(&str, &str, &str, String); 5] = [
+            let series: [(&str, &str, &str, String); 6] = [
                 (
                     "ebb_coordination_owned_partitions",
                     "gauge",
@@ -322,6 +323,12 @@ impl Metrics {
                     "counter",
                     "Writes refused because a newer owner had fenced this replica.",
                     c.fenced.to_string(),
+                ),
+                (
+                    "ebb_coordination_refused_total",
+                    "counter",
+                    "Writes refused because this replica no longer owned the cluster.",
+                    c.refused.to_string(),
                 ),
                 (
                     "ebb_coordination_lag",

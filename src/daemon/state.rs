@@ -171,6 +171,7 @@ impl Daemon {
                     claims: c.counters.claims.load(Relaxed),
                     losses: c.counters.losses.load(Relaxed),
                     fenced: c.counters.fenced.load(Relaxed),
+                    refused: c.counters.refused.load(Relaxed),
                     lag: c.view().lag(),
                 }
             }),

@@ -151,4 +151,9 @@ impl Daemon {
     pub fn kill(&mut self) -> ExitStatus {
         self.process.kill()
     }
+
+    /// Sends `signal` (`STOP`, `CONT`).
+    pub fn signal(&self, signal: &str) {
+        self.process.signal(signal)
+    }
 }

@@ -21,6 +21,8 @@ mod daemon_support;
 mod daemon_tls;
 mod everyday_jobs;
 mod file_confinement;
+mod ha_support;
+mod high_availability;
 mod history_damage;
 mod history_retention;
 mod history_runs;

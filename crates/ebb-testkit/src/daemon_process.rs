@@ -63,6 +63,17 @@ impl DaemonProcess {
         self.log.lock().expect("log").clone()
     }
 
+    /// Sends `signal` (`STOP`, `CONT`…) with kill(1): a stopped daemon is
+    /// frozen mid-step, as a long GC pause or a hung host would leave it.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// SIGKILL, as a crash or the OOM killer would: nothing of the daemon runs after it.
     pub fn kill(&mut self) -> ExitStatus {
         let mut child = self.child.take().expect("running");
