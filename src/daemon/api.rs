@@ -60,7 +60,9 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     let api = if console_on { api.nest("/ui", super::console::router()) } else { api };
-    api.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(daemon)
+    api.layer(axum::middleware::from_fn_with_state(daemon.clone(), super::forward::to_owner))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(daemon)
 }
 
 fn authorize(daemon: &Daemon, headers: &HeaderMap, needs: Role) -> Result<Caller, ApiError> {

@@ -159,3 +159,60 @@ pub fn interrupt_stopped_runs(daemon: &Daemon) {
         }
     }
 }
+
+/// History retention for the deployment: every hour, each replica applies
+/// `history:` to the runs of the clusters it owns, removing them with
+/// tombstones on the runs topic, so every replica's store lets them go.
+pub async fn retention_loop(daemon: Arc<Daemon>) {
+    let retention = crate::history::Retention::from(&daemon.config.config.history);
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        let daemon = daemon.clone();
+        let retention = retention.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            let owned = OwnedRuns { history: daemon.history(), daemon: &daemon };
+            retention.apply(&owned, Utc::now())
+        })
+        .await;
+        match removed {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "history retention deleted old runs of this replica's clusters"),
+            Ok(Err(e)) => tracing::error!(error = %e, "history retention failed"),
+            Err(e) => tracing::error!(error = %e, "history retention stopped"),
+        }
+    }
+}
+
+/// The runs of the clusters this replica owns, as retention sees them.
+struct OwnedRuns<'a> {
+    history: crate::coordination::ReplicatedStore<'a>,
+    daemon: &'a Daemon,
+}
+
+impl Store for OwnedRuns<'_> {
+    fn save(&self, record: &RunRecord) -> Result<(), crate::history::StoreError> {
+        self.history.save(record)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<RunRecord>, crate::history::StoreError> {
+        self.history.get(id)
+    }
+
+    fn remove(&self, id: &str) -> Result<bool, crate::history::StoreError> {
+        self.history.remove(id)
+    }
+
+    fn page(&self, query: &RunQuery) -> Result<crate::history::RunPage, crate::history::StoreError> {
+        let mut page = self.history.page(query)?;
+        page.runs.retain(|run| self.daemon.runs_cluster(&run.cluster));
+        Ok(page)
+    }
+
+    fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, crate::history::StoreError> {
+        self.history.ids_with_prefix(prefix, limit)
+    }
+
+    fn runbook_counts(&self) -> Result<Vec<(String, u64)>, crate::history::StoreError> {
+        self.history.runbook_counts()
+    }
+}

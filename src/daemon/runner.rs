@@ -88,7 +88,10 @@ async fn prepare(
     work: Work,
     run: &RunInfo,
 ) -> Result<(String, Option<RunbookSpec>, Prepared, AnyProvider), ApiError> {
-    let provider = |cluster: &str| daemon.provider(cluster).map_err(|e| ApiError::unavailable(e.to_string()));
+    let provider = |cluster: &str| {
+        owned_here(daemon, cluster)?;
+        daemon.provider(cluster).map_err(|e| ApiError::unavailable(e.to_string()))
+    };
     match work {
         Work::Runbook { name, params, sha256 } => {
             let checked = good_version(daemon, &name, sha256.as_deref())?;
@@ -151,6 +154,26 @@ async fn prepare(
             let prepared = Prepared::Plan { plan: Box::new(plan), sha256_now, approved: false };
             Ok((record.runbook.clone(), spec, prepared, provider))
         }
+    }
+}
+
+/// In a coordinated deployment, runs start only on the replica that owns
+/// their cluster (the API passes requests there; see `forward.rs`).
+fn owned_here(daemon: &Daemon, cluster: &str) -> Result<(), ApiError> {
+    match daemon.coordination() {
+        Some(coordination) if !coordination.owns(cluster) => {
+            let owner = coordination.owner_of(cluster).map_or_else(
+                || "no replica owns it yet".to_owned(),
+                |(replica, address)| {
+                    format!("replica {replica} owns it{}", address.map(|a| format!(" at {a}")).unwrap_or_default())
+                },
+            );
+            Err(ApiError::unavailable(format!(
+                "this replica ({}) does not own cluster {cluster}: {owner}; ask there",
+                coordination.replica
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

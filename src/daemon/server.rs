@@ -86,8 +86,10 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     let scheduler = tokio::spawn(schedule_loop(daemon.clone()));
     let reloader = tokio::spawn(reload_loop(daemon.clone()));
     let expiry = tokio::spawn(expiry_loop(daemon.clone()));
-    let coordinator =
-        coordination.map(|events| tokio::spawn(super::coordinated::coordination_loop(daemon.clone(), events)));
+    let coordinator = coordination.map(|events| {
+        let retention = tokio::spawn(super::coordinated::retention_loop(daemon.clone()));
+        (tokio::spawn(super::coordinated::coordination_loop(daemon.clone(), events)), retention)
+    });
     let auditor = crate::audit::AuditDelivery::from_config(&daemon.config).map(|delivery| {
         let delivery = Arc::new(delivery);
         let loops: Vec<_> = (0..delivery.sinks().len())
@@ -123,8 +125,9 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
             mark_interrupted(&*daemon.store, &daemon.locks)?;
         }
     }
-    if let Some(task) = coordinator {
-        task.abort();
+    if let Some((events, retention)) = coordinator {
+        events.abort();
+        retention.abort();
     }
     save_cursors(&daemon);
     daemon.store.flush()?;
