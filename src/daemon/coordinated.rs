@@ -168,7 +168,6 @@ pub async fn retention_loop(daemon: Arc<Daemon>) {
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         let daemon = daemon.clone();
-        let retention = retention.clone();
         let removed = tokio::task::spawn_blocking(move || {
             let owned = OwnedRuns { history: daemon.history(), daemon: &daemon };
             retention.apply(&owned, Utc::now())
