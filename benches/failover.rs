@@ -97,18 +97,17 @@ async fn get(url: &str) -> Value {
     answer.json().await.expect("JSON")
 }
 
-/// Every run of the deployment as `url` knows it: (started, finished, status).
-async fn runs(url: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
-    let list = get(&format!("{url}/api/v1/runs?limit=1000000")).await;
-    list["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
+/// Every run of `runbooks` as `url` knows it: (started, finished, status).
+async fn runs(url: &str, runbooks: &[String]) -> Vec<(DateTime<Utc>, DateTime<Utc>, String)> {
+    let mut all = Vec::new();
+    for runbook in runbooks {
+        let list = get(&format!("{url}/api/v1/runs?runbook={runbook}&limit=1000")).await;
+        for r in list["runs"].as_array().expect("a list of runs") {
             let at = |k: &str| r[k].as_str().unwrap_or_default().parse::<DateTime<Utc>>().unwrap_or_default();
-            (at("started_at"), at("finished_at"), r["status"].as_str().unwrap_or_default().to_owned())
-        })
-        .collect()
+            all.push((at("started_at"), at("finished_at"), r["status"].as_str().unwrap_or_default().to_owned()));
+        }
+    }
+    all
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -127,17 +126,17 @@ async fn throughput(topic: &str, replicas: Option<usize>, window: Duration) -> S
     };
     let mut daemons: Vec<DaemonProcess> = configs.iter().map(|c| daemon(c)).collect();
     tokio::time::sleep(Duration::from_secs(if replicas.is_some() { 15 } else { 2 })).await;
-    for c in 0..CLUSTERS {
-        for r in 0..PER_CLUSTER {
-            setup.runbook(&format!("rb-{c:02}-{r}"), &format!("c{c:02}"), topic);
-        }
+    let names: Vec<String> =
+        (0..CLUSTERS).flat_map(|c| (0..PER_CLUSTER).map(move |r| format!("rb-{c:02}-{r}"))).collect();
+    for name in &names {
+        setup.runbook(name, &format!("c{}", &name[3..5]), topic);
     }
     let started = Utc::now();
     tokio::time::sleep(window).await;
     let ended = Utc::now();
     setup.clear_runbooks();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let all = runs(&daemons[0].url).await;
+    let all = runs(&daemons[0].url, &names).await;
     let inside: Vec<&(DateTime<Utc>, DateTime<Utc>, String)> =
         all.iter().filter(|(start, _, _)| *start >= started && *start < ended).collect();
     let succeeded = inside.iter().filter(|(_, _, s)| s == "succeeded").count();
@@ -192,8 +191,10 @@ async fn takeover(topic: &str, rounds: usize) -> Vec<Duration> {
         let killed = Utc::now();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let newer =
-                runs(&url).await.into_iter().any(|(_, start, _)| start > killed + chrono::Duration::milliseconds(50));
+            let newer = runs(&url, &["takeover".to_owned()])
+                .await
+                .into_iter()
+                .any(|(_, start, _)| start > killed + chrono::Duration::milliseconds(50));
             if newer {
                 took.push((Utc::now() - killed).to_std().unwrap_or_default());
                 break;

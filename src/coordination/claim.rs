@@ -26,26 +26,26 @@ pub async fn claim_loop(coordination: Arc<Coordination>, mut partitions: Unbound
             return;
         }
         if !coordination.is_assigned(partition) || lock(&coordination.owned).contains_key(&partition) {
+            lock(&coordination.claiming).remove(&partition);
             continue;
         }
         let claimed = {
             let coordination = coordination.clone();
             tokio::task::spawn_blocking(move || claim(&coordination, partition)).await
         };
+        // A failed claim is asked for again after the next heartbeat reaches the cluster.
+        lock(&coordination.claiming).remove(&partition);
         match claimed {
             Ok(Ok(term)) => {
                 coordination.counters.claims.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(partition, term, replica = %coordination.replica, "claimed a partition");
                 let _ = coordination.events.send(Event::Claimed { partition, term });
             }
-            Ok(Err(why)) => {
-                tracing::warn!(partition, why, "cannot claim a partition; asking again shortly");
-                let (coordination, again) = (coordination.clone(), coordination.to_claim.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(coordination.session / 4).await;
-                    let _ = again.send(partition);
-                });
-            }
+            Ok(Err(why)) => tracing::warn!(
+                partition,
+                why = %coordination.cluster.redactor().redact(&why),
+                "cannot claim a partition; asking again after the next heartbeat"
+            ),
             Err(e) => tracing::error!(partition, error = %e, "claiming a partition stopped"),
         }
     }
@@ -54,16 +54,19 @@ pub async fn claim_loop(coordination: Arc<Coordination>, mut partitions: Unbound
 /// Claims `partition`; its term when done. Blocks.
 fn claim(coordination: &Coordination, partition: i32) -> Result<u64, String> {
     let timeout = coordination.cluster.timeout.duration.max(std::time::Duration::from_secs(10));
-    let mut config = crate::provider::kafka::settings::producer(&coordination.cluster);
-    config
-        .set("client.id", format!("ebb-{}", coordination.replica))
-        .set("transactional.id", coordination.names.owner_transactional_id(partition))
-        .set("transaction.timeout.ms", timeout.as_millis().to_string());
+    let mut producer = crate::provider::kafka::settings::producer(&coordination.cluster);
+    producer.set("client.id", format!("ebb-{}", coordination.replica));
+    let config = crate::provider::kafka::settings::transactional(
+        &producer,
+        &coordination.names.owner_transactional_id(partition),
+        timeout,
+    );
     let producer: TxnProducer = config.create().map_err(|e| format!("cannot make the owner's producer: {e}"))?;
     let started = Instant::now();
     producer.init_transactions(timeout).map_err(|e| format!("cannot fence earlier owners: {e}"))?;
     coordination.read_to_end(Some(partition))?;
-    let term = lock(&coordination.view).claims.get(&partition).map_or(0, |c| c.term) + 1;
+    let last = lock(&coordination.view).claims.get(&partition).map_or(0, |c| c.term);
+    let term = last.checked_add(1).ok_or("the partition's claims have run out of terms")?;
     let ownership = Ownership::new(partition, term, producer, timeout);
     let claim = StateRecord::Claim(ClaimRecord {
         partition,

@@ -38,7 +38,7 @@ impl ConsumerContext for MemberContext {
     }
 }
 
-pub fn start(coordination: Arc<Coordination>) -> Result<(), String> {
+pub fn start(coordination: Arc<Coordination>) -> Result<std::thread::JoinHandle<()>, String> {
     let session = coordination.session.as_millis();
     let mut config = crate::provider::kafka::settings::base(&coordination.cluster);
     config
@@ -55,7 +55,7 @@ pub fn start(coordination: Arc<Coordination>) -> Result<(), String> {
     consumer
         .subscribe(&[&coordination.names.state_topic()])
         .map_err(|e| format!("cannot join the group {}: {e}", coordination.names.group()))?;
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("ebb-membership".to_owned())
         .spawn(move || {
             while !coordination.stopping.load(std::sync::atomic::Ordering::SeqCst) {
@@ -69,5 +69,5 @@ pub fn start(coordination: Arc<Coordination>) -> Result<(), String> {
             let _ = consumer.poll(Duration::from_millis(500));
         })
         .map_err(|e| format!("cannot start the group's thread: {e}"))?;
-    Ok(())
+    Ok(thread)
 }

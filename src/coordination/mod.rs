@@ -83,6 +83,13 @@ pub struct Coordination {
     events: UnboundedSender<Event>,
     /// Partitions the group gave, waiting to be claimed.
     to_claim: UnboundedSender<i32>,
+    /// Partitions queued or being claimed now.
+    claiming: Mutex<BTreeSet<i32>>,
+    /// Told of each partition this replica stops owning, at once (the daemon
+    /// stops its runs there, before anything can be claimed again).
+    on_lost: Box<dyn Fn(i32) + Send + Sync>,
+    /// The group's thread, joined when the replica leaves.
+    membership: Mutex<Option<std::thread::JoinHandle<()>>>,
     heartbeats: FutureProducer,
     stopping: AtomicBool,
     pub counters: Counters,
@@ -104,11 +111,14 @@ impl Coordination {
     /// Joins the deployment: makes its topics if they are missing, reads them
     /// into the local store through `ingest` (returning once read to their
     /// end), then joins the group and starts claiming what it is given.
+    /// `on_lost` hears of each partition this replica stops owning, as it
+    /// stops (before the group can hand it on, or this replica claim it again).
     pub async fn start(
         settings: &CoordinationConfig,
         cluster: &KafkaClusterConfig,
         address: &str,
         ingest: Ingest,
+        on_lost: Box<dyn Fn(i32) + Send + Sync>,
     ) -> Result<(Arc<Coordination>, UnboundedReceiver<Event>), CoordinationError> {
         let fail = |detail: String| CoordinationError {
             cluster: settings.cluster.clone(),
@@ -135,6 +145,9 @@ impl Coordination {
             last_contact: Mutex::new(Instant::now()),
             events,
             to_claim,
+            claiming: Mutex::new(BTreeSet::new()),
+            on_lost,
+            membership: Mutex::new(None),
             heartbeats,
             stopping: AtomicBool::new(false),
             counters: Counters::default(),
@@ -145,14 +158,11 @@ impl Coordination {
             tokio::task::spawn_blocking(move || coordination.read_to_end(None)).await
         };
         caught_up.map_err(|e| fail(e.to_string()))?.map_err(fail)?;
-        membership::start(coordination.clone()).map_err(fail)?;
+        let group = membership::start(coordination.clone()).map_err(fail)?;
+        *lock(&coordination.membership) = Some(group);
         tokio::spawn(claim::claim_loop(coordination.clone(), claim_rx));
         tokio::spawn(heartbeat_loop(coordination.clone()));
         Ok((coordination, event_rx))
-    }
-
-    pub fn cluster_name(&self) -> &str {
-        &self.cluster.bootstrap_servers
     }
 
     pub fn view(&self) -> View {
@@ -190,18 +200,40 @@ impl Coordination {
 
     fn ownership(&self, cluster: &str) -> Result<Arc<Ownership>, String> {
         let partition = self.partition_of(cluster);
+        self.check_contact();
+        lock(&self.owned).get(&partition).cloned().ok_or_else(|| self.not_owner(cluster))
+    }
+
+    /// Why this replica may not act on `cluster`, naming its owner.
+    pub fn not_owner(&self, cluster: &str) -> String {
+        let owner = self.owner_of(cluster).map_or_else(
+            || "no replica has claimed it yet".to_owned(),
+            |(replica, address)| {
+                format!("replica {replica} owns it{}", address.map(|a| format!(" at {a}")).unwrap_or_default())
+            },
+        );
+        format!("this replica ({}) does not own cluster {cluster} now: {owner}", self.replica)
+    }
+
+    /// Lets go of everything once the coordination cluster has not been
+    /// reached for a whole session: a replica cut off stops acting on its own.
+    fn check_contact(&self) {
         if lock(&self.last_contact).elapsed() > self.session {
             self.let_go_of_everything("the coordination cluster has not been reached within the session");
         }
-        lock(&self.owned).get(&partition).cloned().ok_or_else(|| {
-            let owner = self.owner_of(cluster).map_or_else(
-                || "no replica has claimed it yet".to_owned(),
-                |(replica, address)| {
-                    format!("replica {replica} owns it{}", address.map(|a| format!(" ({a})")).unwrap_or_default())
-                },
-            );
-            format!("replica {} does not own cluster {cluster} (partition {partition}) now: {owner}", self.replica)
-        })
+    }
+
+    /// Queues for a claim the partitions the group gave this replica that it
+    /// does not own (it let go of them while out of contact, or a claim failed).
+    fn claim_what_is_assigned(&self) {
+        let assigned = lock(&self.assigned);
+        let owned = lock(&self.owned);
+        let mut claiming = lock(&self.claiming);
+        for partition in assigned.iter().filter(|p| !owned.contains_key(p)) {
+            if claiming.insert(*partition) {
+                let _ = self.to_claim.send(*partition);
+            }
+        }
     }
 
     /// Writes `writes` for `cluster` in one transaction of its partition's
@@ -245,15 +277,21 @@ impl Coordination {
         self.transact(&record.cluster, &writes).map_err(StoreError::Io)
     }
 
-    /// Removes a run from the runs topic (retention), as the owner of its cluster. Blocks.
+    /// Removes a run from the runs topic (retention), as the owner of its
+    /// cluster: tombstones for its key and the parts it was written in. Blocks.
     pub fn publish_removal(&self, record: &RunRecord) -> Result<(), StoreError> {
-        let write = Write { topic: self.names.runs_topic(), key: record.id.clone(), value: None };
-        self.transact(&record.cluster, &[write]).map_err(StoreError::Io)
+        let writes: Vec<Write> =
+            self.run_writes(record)?.into_iter().map(|write| Write { value: None, ..write }).collect();
+        self.transact(&record.cluster, &writes).map_err(StoreError::Io)
     }
 
     /// Fires a schedule slot: its cursor and its run's first record, in one
     /// transaction, so a slot fires at most once whoever owns the schedule. Blocks.
     pub fn fire(&self, cursor: &CursorRecord, record: &RunRecord) -> Result<(), String> {
+        // A slot at or before the deployment's cursor fired already (under an earlier owner).
+        if lock(&self.view).cursors.get(&cursor.runbook).is_some_and(|last| last.slot >= cursor.slot) {
+            return Err(format!("slot {} fired already", cursor.slot.to_rfc3339()));
+        }
         let mut writes = vec![self.state_write(&StateRecord::Cursor(cursor.clone()))];
         writes.extend(self.run_writes(record).map_err(|e| e.to_string())?);
         self.transact(&record.cluster, &writes)
@@ -294,8 +332,11 @@ impl Coordination {
 
     fn assigned(&self, partitions: &[i32]) {
         lock(&self.assigned).extend(partitions.iter().copied());
+        let mut claiming = lock(&self.claiming);
         for partition in partitions {
-            let _ = self.to_claim.send(*partition);
+            if claiming.insert(*partition) {
+                let _ = self.to_claim.send(*partition);
+            }
         }
     }
 
@@ -312,6 +353,7 @@ impl Coordination {
             why,
             "no longer the owner of a partition; its work stops here"
         );
+        (self.on_lost)(partition);
         let _ = self.events.send(Event::Lost { partition });
         // Closing a producer waits on the network: not on the caller's thread.
         std::thread::spawn(move || drop(ownership));
@@ -368,10 +410,14 @@ impl Coordination {
         }
     }
 
-    /// Stops acting and leaves: no more claims, heartbeats or tail.
+    /// Stops acting and leaves the group (so the others take its partitions
+    /// over at once): no more claims, heartbeats or tail. Blocks a moment.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.let_go_of_everything("the daemon is stopping");
+        if let Some(group) = lock(&self.membership).take() {
+            let _ = group.join();
+        }
     }
 
     fn replica_record(&self) -> ReplicaRecord {
@@ -407,12 +453,16 @@ async fn heartbeat_loop(coordination: Arc<Coordination>) {
             .send(FutureRecord::to(&topic).key(&key).payload(&value).partition(partition), every)
             .await;
         match sent {
-            Ok(_) => coordination.contact(started),
-            Err((e, _)) => tracing::warn!(error = %e, "cannot reach the coordination cluster"),
+            Ok(_) => {
+                coordination.contact(started);
+                coordination.claim_what_is_assigned();
+            }
+            Err((e, _)) => tracing::warn!(
+                error = %coordination.cluster.redactor().redact(&e.to_string()),
+                "cannot reach the coordination cluster"
+            ),
         }
-        if lock(&coordination.last_contact).elapsed() > coordination.session {
-            coordination.let_go_of_everything("the coordination cluster has not been reached within the session");
-        }
+        coordination.check_contact();
         tokio::time::sleep(every.saturating_sub(started.elapsed())).await;
     }
 }

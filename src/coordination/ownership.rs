@@ -69,12 +69,9 @@ impl Ownership {
 
 /// A fenced producer (or one whose errors are fatal) lost the partition; the rest failed.
 pub fn classify(partition: i32, error: KafkaError) -> TransactError {
-    use rdkafka::types::RDKafkaErrorCode::{Fenced, InvalidProducerEpoch, ProducerFenced};
-    let fenced = match &error {
-        KafkaError::Transaction(e) => {
-            e.is_fatal() || matches!(e.code(), Fenced | ProducerFenced | InvalidProducerEpoch)
-        }
-        other => matches!(other.rdkafka_error_code(), Some(Fenced | ProducerFenced | InvalidProducerEpoch)),
-    };
-    if fenced { TransactError::Fenced(partition) } else { TransactError::Failed(error.to_string()) }
+    if crate::provider::kafka::is_fenced(&error) {
+        TransactError::Fenced(partition)
+    } else {
+        TransactError::Failed(error.to_string())
+    }
 }

@@ -67,7 +67,7 @@ impl Tail {
             match consumer.poll(Duration::from_millis(50)) {
                 Some(Ok(message)) => {
                     let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
-                    self.absorb(message.topic(), &key, message.payload());
+                    self.absorb(message.topic(), message.partition(), &key, message.payload());
                     let at = (message.topic().to_owned(), message.partition());
                     super::lock(&self.coordination.view).positions.insert(at, message.offset() + 1);
                 }
@@ -94,7 +94,7 @@ impl Tail {
         }
     }
 
-    fn absorb(&mut self, topic: &str, key: &str, value: Option<&[u8]>) {
+    fn absorb(&mut self, topic: &str, partition: i32, key: &str, value: Option<&[u8]>) {
         if topic == self.state {
             let record = value.and_then(|v| StateRecord::parse(key, v));
             if value.is_some() && record.is_none() {
@@ -102,14 +102,21 @@ impl Tail {
             }
             super::lock(&self.coordination.view).absorb(key, record);
         } else if topic == self.runs {
-            self.absorb_run(key, value);
+            self.absorb_run(partition, key, value);
         }
     }
 
-    fn absorb_run(&mut self, key: &str, value: Option<&[u8]>) {
+    fn absorb_run(&mut self, partition: i32, key: &str, value: Option<&[u8]>) {
         if let Some((id, n)) = part_of(key) {
-            if let Some(value) = value {
-                self.parts.entry(id.to_owned()).or_default().insert(n, value.to_vec());
+            match value {
+                Some(value) => {
+                    self.parts.entry(id.to_owned()).or_default().insert(n, value.to_vec());
+                }
+                None => {
+                    if let Some(parts) = self.parts.get_mut(id) {
+                        parts.remove(&n);
+                    }
+                }
             }
             return;
         }
@@ -120,6 +127,13 @@ impl Tail {
         };
         let parts = self.parts.remove(key).unwrap_or_default();
         match read_run(value, |n| parts.get(&n).cloned()) {
+            // Only a record under its own id, in its cluster's partition, is believed.
+            Ok(envelope)
+                if envelope.record.id != key
+                    || self.coordination.partition_of(&envelope.record.cluster) != partition =>
+            {
+                tracing::warn!(run = %crate::shown::quoted(key), "a run record in the runs topic is not where its owner writes it; ignored");
+            }
             Ok(envelope) => {
                 let mine = envelope.replica == self.coordination.replica
                     && envelope.incarnation == self.coordination.incarnation;

@@ -27,6 +27,8 @@ pub async fn ensure(cluster: &KafkaClusterConfig, deployment: &str, partitions: 
             .set("cleanup.policy", "compact")
             .set("compression.type", "zstd")
             .set("min.compaction.lag.ms", "60000")
+            // A replica away for up to a week still sees the runs retention removed.
+            .set("delete.retention.ms", "604800000")
     }
     let made = admin
         .create_topics(&[compacted(&state, partitions), compacted(&runs, partitions)], &options)

@@ -21,18 +21,22 @@ impl View {
     /// Takes in one record of the state topic; `None` is a tombstone of `key`.
     pub fn absorb(&mut self, key: &str, record: Option<StateRecord>) {
         match record {
-            Some(StateRecord::Replica(r)) => {
+            Some(StateRecord::Replica(r)) if key.strip_prefix("replica/") == Some(r.replica.as_str()) => {
                 self.replicas.insert(r.replica.clone(), r);
             }
+            Some(StateRecord::Replica(_)) => {}
             Some(StateRecord::Claim(c)) => {
                 // Terms only grow: a late write of an older claim is not news.
-                if self.claims.get(&c.partition).is_none_or(|known| known.term <= c.term) {
+                // A claim filed under another partition's key is not believed.
+                let under_its_key = key.strip_prefix("claim/") == Some(c.partition.to_string().as_str());
+                if under_its_key && self.claims.get(&c.partition).is_none_or(|known| known.term <= c.term) {
                     self.claims.insert(c.partition, c);
                 }
             }
-            Some(StateRecord::Cursor(c)) => {
+            Some(StateRecord::Cursor(c)) if key.strip_prefix("cursor/") == Some(c.runbook.as_str()) => {
                 self.cursors.insert(c.runbook.clone(), c);
             }
+            Some(StateRecord::Cursor(_)) => {}
             None => {
                 if let Some(replica) = key.strip_prefix("replica/") {
                     self.replicas.remove(replica);
@@ -77,6 +81,8 @@ mod tests {
         assert_eq!(view.claims[&1].replica, "a", "an older term does not take a partition back");
         view.absorb("claim/1", Some(claim(1, 3, "b")));
         assert_eq!(view.claims[&1].replica, "b");
+        view.absorb("claim/1", Some(claim(2, 9, "x")));
+        assert!(!view.claims.contains_key(&2), "a claim under another partition's key is not believed");
         let replica = ReplicaRecord {
             replica: "a".into(),
             incarnation: "i".into(),

@@ -32,7 +32,14 @@ pub async fn join(daemon: &Arc<Daemon>, address: &str) -> Result<Option<Unbounde
             tracing::error!(error = %e, "a run from the runs topic cannot be kept in the local store");
         }
     });
-    let (coordination, events) = Coordination::start(&settings, cluster, address, ingest)
+    let weak: Weak<Daemon> = Arc::downgrade(daemon);
+    let on_lost = Box::new(move |partition: i32| {
+        let Some(daemon) = weak.upgrade() else { return };
+        let Some(coordination) = daemon.coordination().cloned() else { return };
+        // Its runs there stop now: a claim of it later is a new term, not theirs.
+        daemon.stop_runs_on(|cluster| coordination.partition_of(cluster) == partition);
+    });
+    let (coordination, events) = Coordination::start(&settings, cluster, address, ingest, on_lost)
         .await
         .map_err(|e| ServeError::Coordination(e.to_string()))?;
     tracing::info!(replica = %coordination.replica, deployment = %settings.id, "joined the deployment");

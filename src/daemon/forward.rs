@@ -40,10 +40,18 @@ pub async fn to_owner(State(daemon): State<Arc<Daemon>>, request: Request, next:
         ))
         .into_response();
     }
-    let Some((replica, Some(address))) = coordination.owner_of(&cluster) else {
-        return ApiError::unavailable(format!("no replica owns cluster {cluster} yet; ask again in a few seconds"))
+    let owner = coordination.owner_of(&cluster).filter(|(replica, _)| *replica != coordination.replica);
+    let Some((replica, Some(address))) = owner else {
+        return ApiError::unavailable(format!("no replica owns cluster {cluster} now; ask again in a few seconds"))
             .into_response();
     };
+    // A token that came over TLS never leaves over plain HTTP.
+    if coordination.address.starts_with("https://") && !address.starts_with("https://") {
+        return ApiError::unavailable(format!(
+            "replica {replica}, which owns cluster {cluster}, advertises a plain-HTTP address; ask it directly"
+        ))
+        .into_response();
+    }
     tracing::info!(cluster, owner = %replica, path = request.uri().path(), "passing the request to the cluster's owner");
     pass_on(request, &address, &replica, &coordination.replica).await
 }

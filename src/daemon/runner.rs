@@ -49,6 +49,16 @@ enum Prepared {
     },
 }
 
+impl Prepared {
+    /// The cluster the run works on.
+    fn cluster(&self) -> &str {
+        match self {
+            Prepared::Runbook { compiled } => &compiled.spec.cluster,
+            Prepared::Plan { plan, .. } => &plan.cluster,
+        }
+    }
+}
+
 /// A run started: its id, and its task, whose output is the run's record.
 pub struct Started {
     pub id: String,
@@ -66,6 +76,7 @@ pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result
     let id = run.id.clone();
     let task_daemon = daemon.clone();
     let task_runbook = runbook.clone();
+    let cluster = prepared.cluster().to_owned();
     // The scheduler counted a scheduled run when it fired it; any other run of
     // the runbook counts too, for `overlap`, until it ends.
     if run.trigger != Trigger::Schedule {
@@ -78,7 +89,7 @@ pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result
         super::schedule_loop::run_ended(&task_daemon, &task_runbook);
         record
     });
-    daemon.track(&id, &runbook, task.abort_handle());
+    daemon.track(&id, &runbook, &cluster, task.abort_handle());
     Ok(Started { id, task })
 }
 
@@ -162,16 +173,7 @@ async fn prepare(
 fn owned_here(daemon: &Daemon, cluster: &str) -> Result<(), ApiError> {
     match daemon.coordination() {
         Some(coordination) if !coordination.owns(cluster) => {
-            let owner = coordination.owner_of(cluster).map_or_else(
-                || "no replica owns it yet".to_owned(),
-                |(replica, address)| {
-                    format!("replica {replica} owns it{}", address.map(|a| format!(" at {a}")).unwrap_or_default())
-                },
-            );
-            Err(ApiError::unavailable(format!(
-                "this replica ({}) does not own cluster {cluster}: {owner}; ask there",
-                coordination.replica
-            )))
+            Err(ApiError::unavailable(format!("{}; ask there", coordination.not_owner(cluster))))
         }
         _ => Ok(()),
     }

@@ -63,6 +63,12 @@ pub async fn serve(config: LoadedConfig, options: DaemonOptions) -> Result<(), S
     let listener = TcpListener::bind(&listen).await.map_err(cannot_listen)?;
     let address = listener.local_addr().map_err(cannot_listen)?;
     let api_url = format!("{}://{address}", if tls.is_some() { "https" } else { "http" });
+    // Other replicas pass runs here: an address like 0.0.0.0 would send them to themselves.
+    if address.ip().is_unspecified() && config.config.coordination.as_ref().is_some_and(|c| c.advertise.is_none()) {
+        return Err(ServeError::Coordination(format!(
+            "daemon.listen {address} is every interface: set coordination.advertise to the address other replicas reach this one at"
+        )));
+    }
     if daemon_config.tokens.is_empty() {
         tracing::warn!(
             "daemon.tokens in ebb.yaml is empty: every API request but /healthz and /metrics will be refused (401)"

@@ -31,8 +31,8 @@ pub struct Daemon {
     pub tokens: Tokens,
     /// One client per cluster, made on first use and kept.
     providers: Mutex<BTreeMap<String, AnyProvider>>,
-    /// Runs going now: id → (runbook, the task).
-    in_flight: Mutex<BTreeMap<String, (String, AbortHandle)>>,
+    /// Runs going now: id → (runbook, cluster, the task).
+    in_flight: Mutex<BTreeMap<String, (String, String, AbortHandle)>>,
     /// Wakes the scheduler loop early (a reload, a pause, a run's end).
     pub wake: Notify,
     /// Set by SIGTERM/SIGINT: no new runs start.
@@ -134,8 +134,22 @@ impl Daemon {
         }
     }
 
-    pub fn track(&self, id: &str, runbook: &str, task: AbortHandle) {
-        lock(&self.in_flight).insert(id.to_owned(), (runbook.to_owned(), task));
+    pub fn track(&self, id: &str, runbook: &str, cluster: &str, task: AbortHandle) {
+        lock(&self.in_flight).insert(id.to_owned(), (runbook.to_owned(), cluster.to_owned(), task));
+    }
+
+    /// Stops the runs going now on the clusters `which` picks; their records
+    /// stay as they last were, for the cluster's new owner to take over.
+    pub fn stop_runs_on(&self, which: impl Fn(&str) -> bool) {
+        let mut in_flight = lock(&self.in_flight);
+        let stopped: Vec<String> =
+            in_flight.iter().filter(|(_, (_, c, _))| which(c)).map(|(id, _)| id.clone()).collect();
+        for id in stopped {
+            if let Some((runbook, cluster, task)) = in_flight.remove(&id) {
+                task.abort();
+                tracing::warn!(run_id = %id, runbook = %runbook, cluster = %cluster, "run stopped: this replica no longer owns its cluster");
+            }
+        }
     }
 
     pub fn untrack(&self, id: &str) {
@@ -143,7 +157,10 @@ impl Daemon {
     }
 
     pub fn in_flight(&self) -> Vec<(String, String, AbortHandle)> {
-        lock(&self.in_flight).iter().map(|(id, (runbook, task))| (id.clone(), runbook.clone(), task.clone())).collect()
+        lock(&self.in_flight)
+            .iter()
+            .map(|(id, (runbook, _, task))| (id.clone(), runbook.clone(), task.clone()))
+            .collect()
     }
 
     pub fn gauges(&self) -> Gauges {

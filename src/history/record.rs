@@ -180,25 +180,10 @@ impl RunRecord {
     /// A run about to plan or apply `plan`, not finished yet.
     pub fn start(run: &RunInfo, plan: &Plan) -> Self {
         RunRecord {
-            format: RUN_FORMAT.to_owned(),
-            id: run.id.clone(),
-            runbook: plan.runbook.clone(),
-            runbook_sha256: plan.runbook_sha256.clone(),
-            cluster: plan.cluster.clone(),
-            trigger: run.trigger,
-            slot: run.slot,
-            rollback_of: run.rollback_of.clone(),
             plan_id: (plan.run_id != run.id).then(|| plan.run_id.clone()),
             params: plan.params.clone(),
-            actor: run.actor.clone(),
-            mode: run.mode,
-            status: RunState::Running,
-            started_at: run.started_at,
-            finished_at: None,
-            reason: None,
             plan: Some(plan.clone()),
-            apply: None,
-            approval: None,
+            ..RunRecord::fired(run, &plan.runbook, &plan.runbook_sha256, &plan.cluster)
         }
     }
 

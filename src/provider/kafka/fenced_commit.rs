@@ -13,7 +13,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::Inner;
 use crate::provider::commit_fence::CommitFence;
@@ -23,11 +23,17 @@ const OPERATION: &str = "committing offsets in a transaction";
 
 impl Inner {
     fn transactional_producer(&self, fence: &dyn CommitFence, group: &str) -> ProviderResult<BaseProducer> {
-        let mut config: ClientConfig = self.producer.clone();
-        config
-            .set("transactional.id", fence.transactional_id(group))
-            .set("transaction.timeout.ms", self.timeout.duration.as_millis().max(10_000).to_string());
-        config.create().map_err(|e| self.request_error(OPERATION, &e))
+        super::settings::transactional(&self.producer, &fence.transactional_id(group), self.timeout.duration)
+            .create()
+            .map_err(|e| self.request_error(OPERATION, &e))
+    }
+
+    /// Whether this process still owns the cluster, as a refusal naming `group`.
+    fn proven(&self, fence: &dyn CommitFence, group: &str) -> ProviderResult<()> {
+        fence.still_owner().map_err(|why| ProviderError::NotSent {
+            cluster: self.cluster.clone(),
+            detail: format!("group {group:?}: nothing was committed: {why}"),
+        })
     }
 
     /// Takes the group's transactional id: any earlier holder is fenced.
@@ -43,12 +49,12 @@ impl Inner {
         offsets: &[(TopicPartition, i64)],
     ) -> ProviderResult<()> {
         let timeout = self.timeout.duration;
+        // Proven before taking the group's id too: an old owner that wakes up
+        // must not fence (and so abort) the new owner's commit in flight.
+        self.proven(fence, group)?;
         let producer = self.transactional_producer(fence, group)?;
         producer.init_transactions(timeout).map_err(|e| self.fenced_or(e))?;
-        fence.still_owner().map_err(|why| ProviderError::NotSent {
-            cluster: self.cluster.clone(),
-            detail: format!("group {group:?}: nothing was committed: {why}"),
-        })?;
+        self.proven(fence, group)?;
         let mut request = TopicPartitionList::with_capacity(offsets.len());
         for (tp, offset) in offsets {
             request
@@ -78,25 +84,41 @@ impl Inner {
         for (tp, _) in offsets {
             asked.add_partition(&tp.topic, tp.partition);
         }
-        reader.committed_offsets(asked, timeout).map_err(|e| self.request_error(OPERATION, &e))?;
+        let read = reader.committed_offsets(asked, timeout).map_err(|e| self.request_error(OPERATION, &e))?;
+        let differs = offsets.iter().find(|(tp, offset)| {
+            read.find_partition(&tp.topic, tp.partition).map(|e| e.offset()) != Some(Offset::Offset(*offset))
+        });
+        if let Some((tp, offset)) = differs {
+            return Err(ProviderError::Request {
+                cluster: self.cluster.clone(),
+                operation: OPERATION,
+                detail: format!("{}:{} reads back other than {offset} after the commit", tp.topic, tp.partition),
+                retryable: false,
+            });
+        }
         Ok(())
     }
 
     /// A fenced producer's error says another replica took over; others are what they are.
     fn fenced_or(&self, error: KafkaError) -> ProviderError {
-        let fenced = match &error {
-            KafkaError::Transaction(e) => {
-                use rdkafka::types::RDKafkaErrorCode::{Fenced, ProducerFenced};
-                e.is_fatal() || matches!(e.code(), Fenced | ProducerFenced)
-            }
-            _ => false,
-        };
-        if fenced {
+        if is_fenced(&error) {
             return ProviderError::NotSent {
                 cluster: self.cluster.clone(),
                 detail: "fenced: a newer owner has taken this group's commits; nothing was committed".to_owned(),
             };
         }
         self.request_error(OPERATION, &error)
+    }
+}
+
+/// Whether a transactional producer's `error` says a newer holder of its
+/// transactional id fenced it (or left it unusable, which ends it the same way).
+pub fn is_fenced(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::{Fenced, InvalidProducerEpoch, ProducerFenced};
+    match error {
+        KafkaError::Transaction(e) => {
+            e.is_fatal() || matches!(e.code(), Fenced | ProducerFenced | InvalidProducerEpoch)
+        }
+        other => matches!(other.rdkafka_error_code(), Some(Fenced | ProducerFenced | InvalidProducerEpoch)),
     }
 }

@@ -13,6 +13,7 @@ mod connect_failure;
 mod delete_records;
 mod errors;
 mod fenced_commit;
+pub use fenced_commit::is_fenced;
 mod first_connection;
 mod group_admin;
 mod offsets_over_wire;
@@ -586,6 +587,13 @@ impl Inner {
 
     fn delete_offsets(&self, group: &str, partitions: &[TopicPartition]) -> ProviderResult<Vec<OffsetDeleted>> {
         self.check_partitions(partitions)?;
+        // OffsetDelete cannot be fenced by Kafka: ownership is proven first.
+        if let Some(fence) = &self.fence {
+            fence.still_owner().map_err(|why| ProviderError::NotSent {
+                cluster: self.cluster.clone(),
+                detail: format!("group {group:?}: no offsets were deleted: {why}"),
+            })?;
+        }
         // Deleting what is already gone is harmless, so passing failures are retried.
         retry::within(self.timeout.duration, || {
             group_admin::delete_offsets(&self.reader, group, partitions, self.timeout.duration)

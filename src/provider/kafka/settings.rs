@@ -41,6 +41,15 @@ pub fn producer(cluster: &KafkaClusterConfig) -> ClientConfig {
     config
 }
 
+/// `producer` settings made transactional under `id`: a newer producer with
+/// the same id fences this one. Its transactions time out after `timeout`
+/// (10 s at least), so one left open by a dead process does not hold readers.
+pub fn transactional(producer: &ClientConfig, id: &str, timeout: std::time::Duration) -> ClientConfig {
+    let mut config = producer.clone();
+    config.set("transactional.id", id).set("transaction.timeout.ms", timeout.as_millis().max(10_000).to_string());
+    config
+}
+
 /// Settings for a consumer that reads metadata and offsets but belongs to no group.
 pub fn base(cluster: &KafkaClusterConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
