@@ -31,12 +31,12 @@ use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::config::{CoordinationConfig, KafkaClusterConfig};
-use crate::history::{RunRecord, StoreError};
+use crate::history::{Held, RunRecord, StoreError, Target};
 pub use cluster_fence::ClusterFence;
 pub use names::Names;
 pub use ownership::TransactError;
 use ownership::{Ownership, Write};
-use records::{ClaimRecord, CursorRecord, ReplicaRecord, RunEnvelope, StateRecord};
+use records::{ClaimRecord, CursorRecord, LockRecord, ReplicaRecord, RunEnvelope, StateRecord, lock_key};
 pub use replicated_store::ReplicatedStore;
 pub use tail::{Ingest, Ingested};
 use view::View;
@@ -297,6 +297,59 @@ impl Coordination {
         self.transact(&record.cluster, &writes)
     }
 
+    /// Takes the deployment's locks of `targets` on `cluster` for run
+    /// `run_id`, in one transaction of the cluster's owner. `Ok(Err)` names a
+    /// lock another run holds (one `running` says is still going); `Err` says
+    /// this replica could not write them (it does not own the cluster). Blocks.
+    pub fn take_locks(
+        &self,
+        cluster: &str,
+        targets: &[Target],
+        run_id: &str,
+        running: &dyn Fn(&str) -> bool,
+    ) -> Result<Result<(), Held>, String> {
+        {
+            let view = lock(&self.view);
+            for target in targets {
+                let key = lock_key(cluster, &lock_target(target));
+                if let Some(held) = view.locks.get(&key).filter(|l| l.run_id != run_id && running(&l.run_id)) {
+                    return Ok(Err(Held {
+                        cluster: cluster.to_owned(),
+                        target: target.clone(),
+                        holder: held.run_id.clone(),
+                    }));
+                }
+            }
+        }
+        let writes: Vec<Write> = targets
+            .iter()
+            .map(|target| {
+                self.state_write(&StateRecord::Lock(LockRecord {
+                    cluster: cluster.to_owned(),
+                    target: lock_target(target),
+                    run_id: run_id.to_owned(),
+                    replica: self.replica.clone(),
+                    at: Utc::now(),
+                }))
+            })
+            .collect();
+        self.transact(cluster, &writes).map(Ok)
+    }
+
+    /// Lets go of the deployment's locks of `targets` on `cluster`, if this
+    /// replica still owns it (a new owner lets go of them when it takes over). Blocks.
+    pub fn release_locks(&self, cluster: &str, targets: &[Target]) -> Result<(), String> {
+        let writes: Vec<Write> = targets
+            .iter()
+            .map(|target| Write {
+                topic: self.names.state_topic(),
+                key: lock_key(cluster, &lock_target(target)),
+                value: None,
+            })
+            .collect();
+        self.transact(cluster, &writes)
+    }
+
     fn run_writes(&self, record: &RunRecord) -> Result<Vec<Write>, StoreError> {
         let term = lock(&self.owned).get(&self.partition_of(&record.cluster)).map_or(0, |o| o.term);
         let envelope = RunEnvelope {
@@ -464,6 +517,24 @@ async fn heartbeat_loop(coordination: Arc<Coordination>) {
         }
         coordination.check_contact();
         tokio::time::sleep(every.saturating_sub(started.elapsed())).await;
+    }
+}
+
+/// How a lock's target is written in its key and record.
+fn lock_target(target: &Target) -> String {
+    match target {
+        Target::Group(name) => format!("group:{name}"),
+        Target::Topic(name) => format!("topic:{name}"),
+    }
+}
+
+/// Runs blocking work from async code without stalling the runtime's other tasks.
+pub fn off_worker<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 

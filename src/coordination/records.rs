@@ -41,12 +41,29 @@ pub struct CursorRecord {
     pub run_id: String,
 }
 
+/// A group or topic a run is changing, held for the deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockRecord {
+    pub cluster: String,
+    /// `group:<name>` or `topic:<name>`.
+    pub target: String,
+    pub run_id: String,
+    pub replica: String,
+    pub at: DateTime<Utc>,
+}
+
 /// What the state topic holds under one key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateRecord {
     Replica(ReplicaRecord),
     Claim(ClaimRecord),
     Cursor(CursorRecord),
+    Lock(LockRecord),
+}
+
+/// The state topic's key of a lock of `target` (`group:<name>`, `topic:<name>`) on `cluster`.
+pub fn lock_key(cluster: &str, target: &str) -> String {
+    format!("lock/{cluster}/{target}")
 }
 
 impl StateRecord {
@@ -55,6 +72,7 @@ impl StateRecord {
             StateRecord::Replica(r) => format!("replica/{}", r.replica),
             StateRecord::Claim(c) => format!("claim/{}", c.partition),
             StateRecord::Cursor(c) => format!("cursor/{}", c.runbook),
+            StateRecord::Lock(l) => lock_key(&l.cluster, &l.target),
         }
     }
 
@@ -63,6 +81,7 @@ impl StateRecord {
             StateRecord::Replica(r) => serde_json::to_vec(r),
             StateRecord::Claim(c) => serde_json::to_vec(c),
             StateRecord::Cursor(c) => serde_json::to_vec(c),
+            StateRecord::Lock(l) => serde_json::to_vec(l),
         };
         json.expect("state records serialize")
     }
@@ -75,6 +94,7 @@ impl StateRecord {
             "replica" => serde_json::from_slice(value).ok().map(StateRecord::Replica),
             "claim" => serde_json::from_slice(value).ok().map(StateRecord::Claim),
             "cursor" => serde_json::from_slice(value).ok().map(StateRecord::Cursor),
+            "lock" => serde_json::from_slice(value).ok().map(StateRecord::Lock),
             _ => None,
         }
     }

@@ -6,22 +6,12 @@
 //! The tail brings the other replicas' records into the same store. Without
 //! coordination it is the local store alone.
 
-use super::Coordination;
+use super::{Coordination, off_worker};
 use crate::history::{RunPage, RunQuery, RunRecord, Store, StoreError};
 
 pub struct ReplicatedStore<'a> {
     pub local: &'a dyn Store,
     pub coordination: Option<&'a Coordination>,
-}
-
-/// Runs blocking work from async code without stalling the runtime's other tasks.
-fn off_worker<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
-    }
 }
 
 impl Store for ReplicatedStore<'_> {

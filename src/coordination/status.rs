@@ -24,6 +24,8 @@ pub struct ClusterStatus {
     pub partitions: i32,
     pub replicas: Vec<ReplicaStatus>,
     pub ownership: Vec<PartitionStatus>,
+    /// Groups and topics runs hold now.
+    pub locks: Vec<super::records::LockRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,7 +138,8 @@ pub fn status(
             }
         })
         .collect();
-    ClusterStatus { deployment: deployment.to_owned(), group: names.group(), partitions, replicas, ownership }
+    let locks = view.locks.values().cloned().collect();
+    ClusterStatus { deployment: deployment.to_owned(), group: names.group(), partitions, replicas, ownership, locks }
 }
 
 pub fn render(status: &ClusterStatus, now: DateTime<Utc>) -> String {
@@ -172,5 +175,21 @@ pub fn render(status: &ClusterStatus, now: DateTime<Utc>) -> String {
         ]);
     }
     out.push_str(&partitions.render());
+    out.push('\n');
+    if status.locks.is_empty() {
+        out.push_str("No run holds a lock.\n");
+    } else {
+        let mut locks = Table::new(vec!["CLUSTER", "LOCKED", "RUN", "REPLICA", "SINCE"]);
+        for l in &status.locks {
+            locks.row(vec![
+                crate::shown::bare(&l.cluster),
+                crate::shown::bare(&l.target),
+                crate::shown::bare(&l.run_id),
+                crate::shown::bare(&l.replica),
+                l.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ]);
+        }
+        out.push_str(&locks.render());
+    }
     out
 }

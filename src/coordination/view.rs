@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use super::records::{ClaimRecord, CursorRecord, ReplicaRecord, StateRecord};
+use super::records::{ClaimRecord, CursorRecord, LockRecord, ReplicaRecord, StateRecord, lock_key};
 
 #[derive(Debug, Default, Clone)]
 pub struct View {
     pub replicas: BTreeMap<String, ReplicaRecord>,
     pub claims: BTreeMap<i32, ClaimRecord>,
     pub cursors: BTreeMap<String, CursorRecord>,
+    /// Groups and topics runs are changing, by their key.
+    pub locks: BTreeMap<String, LockRecord>,
     /// The next offset the tail reads, by topic and partition.
     pub positions: BTreeMap<(String, i32), i64>,
     /// The end of each partition when last asked, for the lag.
@@ -37,11 +39,17 @@ impl View {
                 self.cursors.insert(c.runbook.clone(), c);
             }
             Some(StateRecord::Cursor(_)) => {}
+            Some(StateRecord::Lock(l)) if key == lock_key(&l.cluster, &l.target) => {
+                self.locks.insert(key.to_owned(), l);
+            }
+            Some(StateRecord::Lock(_)) => {}
             None => {
                 if let Some(replica) = key.strip_prefix("replica/") {
                     self.replicas.remove(replica);
                 } else if let Some(runbook) = key.strip_prefix("cursor/") {
                     self.cursors.remove(runbook);
+                } else if key.starts_with("lock/") {
+                    self.locks.remove(key);
                 }
             }
         }

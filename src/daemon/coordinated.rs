@@ -79,6 +79,12 @@ async fn take_over(daemon: &Arc<Daemon>, partition: i32, term: u64) {
             continue;
         }
         let record = fence_and_interrupt(daemon, record, &coordination.replica, term).await;
+        let targets = record.plan.as_ref().map(crate::runs::targets).unwrap_or_default();
+        let cluster = record.cluster.clone();
+        let released = crate::coordination::off_worker(|| coordination.release_locks(&cluster, &targets));
+        if let Err(why) = released {
+            tracing::warn!(run_id = %record.id, why, "cannot let go of the locks of a run taken over");
+        }
         match daemon.history().save(&record) {
             Ok(()) => {
                 tracing::warn!(run_id = %record.id, runbook = %record.runbook, partition, term, "a run left behind by an earlier owner is marked interrupted")

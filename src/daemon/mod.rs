@@ -9,6 +9,7 @@ mod auth;
 mod body_read;
 mod console;
 mod coordinated;
+mod deployment_locks;
 mod forward;
 mod http_server;
 mod metrics;

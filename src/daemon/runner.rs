@@ -223,7 +223,7 @@ async fn execute(daemon: &Daemon, prepared: Prepared, provider: &AnyProvider, ru
         }
         return pending.record;
     }
-    runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &daemon.history(), &daemon.locks).await
+    runs::finish_run(&plan, sha256_now.as_deref(), provider, run, &daemon.history(), &daemon.run_locks()).await
 }
 
 /// Counts a finished run, logs it, and sends the notifications its runbook asks for.

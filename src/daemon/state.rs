@@ -96,6 +96,15 @@ impl Daemon {
         ReplicatedStore { local: &*self.store, coordination: self.coordination().map(|c| &**c) }
     }
 
+    /// The locks a run takes: the data dir's, and the deployment's when coordinated.
+    pub fn run_locks(&self) -> super::deployment_locks::DeploymentLocks<'_> {
+        super::deployment_locks::DeploymentLocks {
+            local: &self.locks,
+            coordination: self.coordination(),
+            store: &*self.store,
+        }
+    }
+
     /// Whether this replica runs `cluster`'s work now: always, alone.
     pub fn runs_cluster(&self, cluster: &str) -> bool {
         self.coordination().is_none_or(|c| c.owns(cluster))

@@ -167,6 +167,15 @@ async fn a_frozen_owner_that_wakes_after_a_takeover_changes_nothing() {
     let started: Value = response.json().await.unwrap();
     let id = started["run_id"].as_str().unwrap().to_owned();
     deployment.wait_for_run(owner, &id, in_reset).await;
+    // The run holds the group for the whole deployment, as every replica sees.
+    let held = |status: &Value| {
+        status["locks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["target"] == format!("group:{group}") && l["run_id"] == id.as_str())
+    };
+    assert!(held(&deployment.status((owner + 1) % REPLICAS)), "{:#}", deployment.status(owner));
     deployment.replica(owner).signal("STOP");
     let other = (owner + 1) % REPLICAS;
     let (_, took) = deployment.wait_for_run(other, &id, |run| run["status"] == "interrupted").await;
@@ -184,6 +193,9 @@ async fn a_frozen_owner_that_wakes_after_a_takeover_changes_nothing() {
     assert_eq!(status, 200, "{run:#}");
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_eq!(apache_offsets(group), both(&topic, 40));
+    // The takeover let go of the frozen run's lock, and the new run of its own.
+    let status = deployment.status(new_owner);
+    assert!(!status["locks"].as_array().unwrap().iter().any(|l| l["target"] == format!("group:{group}")), "{status:#}");
     // The frozen owner wakes and is stopped before it changes anything: it
     // learns it lost the cluster and stops the run, or its write is refused
     // (fenced, or no longer owned).
