@@ -422,7 +422,10 @@ impl Coordination {
     /// Waits until the tail has read both topics to their ends as they are
     /// now (`partition` alone, or every partition). Blocks.
     fn read_to_end(&self, partition: Option<i32>) -> Result<(), String> {
-        let deadline = Instant::now() + self.cluster.timeout.duration.max(Duration::from_secs(30));
+        // The wait lasts while the tail makes progress: a large runs topic takes
+        // as long as it takes, a tail that reads nothing gives up.
+        let patience = self.cluster.timeout.duration.max(Duration::from_secs(30));
+        let mut deadline = Instant::now() + patience;
         let topics = [self.names.state_topic(), self.names.runs_topic()];
         let partitions: Vec<i32> = partition.map_or_else(|| (0..self.names.partitions).collect(), |p| vec![p]);
         let client = self.heartbeats.client();
@@ -448,13 +451,19 @@ impl Coordination {
                 view.ends.insert((topic.clone(), *p), *high);
             }
         }
+        let mut read_so_far = 0;
         loop {
-            let done = {
+            let (done, read) = {
                 let view = lock(&self.view);
-                ends.iter().all(|(topic, p, high)| view.has_read(topic, *p, *high))
+                let done = ends.iter().all(|(topic, p, high)| view.has_read(topic, *p, *high));
+                (done, view.positions.values().sum::<i64>())
             };
             if done {
                 return Ok(());
+            }
+            if read > read_so_far {
+                read_so_far = read;
+                deadline = Instant::now() + patience;
             }
             if Instant::now() > deadline || self.stopping.load(Ordering::SeqCst) {
                 return Err("the coordination topics could not be read to their end in time".to_owned());

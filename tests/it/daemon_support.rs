@@ -99,14 +99,25 @@ impl Daemon {
 
     pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_owned());
-        }
-        let response = request.send().await.expect("the daemon answers");
+        let build = || {
+            let mut request = self.client.request(method.clone(), format!("{}{path}", self.url));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.header("content-type", "application/json").body(body.to_owned());
+            }
+            request
+        };
+        let response = match build().send().await {
+            Ok(response) => response,
+            // A kept-alive connection the daemon closed just then (its idle
+            // timeout passed, while it was frozen say): a GET is asked again.
+            Err(e) if method == reqwest::Method::GET && e.is_request() => {
+                build().send().await.expect("the daemon answers")
+            }
+            Err(e) => panic!("the daemon answers: {e:?}"),
+        };
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));

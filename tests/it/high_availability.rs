@@ -53,14 +53,22 @@ async fn every_second(name: &str) -> String {
     )
 }
 
-/// (a) A per-second schedule for two minutes across three replicas: every
-/// slot fires exactly once, and every replica holds the same runs.
+/// (a) A per-second schedule for two minutes across three replicas, its
+/// owner stopped and started again halfway (so the schedule moves to another
+/// replica and on): every slot fires exactly once, and every replica holds
+/// the same runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_per_second_schedule_fires_every_slot_exactly_once_across_replicas() {
     let _turn = turn().await;
-    let deployment = Deployment::start("ha-slots").await;
+    let mut deployment = Deployment::start("ha-slots").await;
     deployment.runbook("every-second.yaml", &every_second("every-second").await);
-    tokio::time::sleep(Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_secs(50)).await;
+    let owner = deployment.owner().await;
+    deployment.replicas[owner].as_mut().unwrap().terminate();
+    deployment.replicas[owner] = None;
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    deployment.restart(owner).await;
+    tokio::time::sleep(Duration::from_secs(55)).await;
     deployment.remove_runbook("every-second.yaml");
     tokio::time::sleep(Duration::from_secs(5)).await;
 
@@ -214,7 +222,16 @@ async fn a_frozen_owner_that_wakes_after_a_takeover_changes_nothing() {
                 .lines()
                 .any(|l| l.contains("run stopped: this replica no longer owns its cluster") && l.contains(&id))
     };
-    while !stopped(&deployment.replica(owner).metrics().await, &deployment.replica(owner).log()) {
+    // A fresh connection each time: a kept-alive one may have timed out while the daemon was frozen.
+    let metrics_url = format!("{}/metrics", deployment.replica(owner).url);
+    loop {
+        let metrics = match reqwest::Client::new().get(&metrics_url).send().await {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if stopped(&metrics, &deployment.replica(owner).log()) {
+            break;
+        }
         assert!(Instant::now() < deadline, "the woken owner was never stopped:\n{}", deployment.replica(owner).log());
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
