@@ -66,11 +66,24 @@ pub struct Started {
 }
 
 /// Checks `work` and starts it as run `run`.
-pub async fn start(daemon: &Arc<Daemon>, work: Work, mut run: RunInfo) -> Result<Started, ApiError> {
+pub async fn start(daemon: &Arc<Daemon>, work: Work, run: RunInfo) -> Result<Started, ApiError> {
+    start_after(daemon, work, run, async { Ok(()) }).await
+}
+
+/// Like `start`, with `commit` awaited once the work is checked and before
+/// it starts (a scheduled run fires its slot for the deployment there):
+/// work that cannot start commits nothing, and a failed commit starts nothing.
+pub async fn start_after(
+    daemon: &Arc<Daemon>,
+    work: Work,
+    mut run: RunInfo,
+    commit: impl std::future::Future<Output = Result<(), ApiError>>,
+) -> Result<Started, ApiError> {
     if daemon.stopping.load(Ordering::SeqCst) {
         return Err(ApiError::unavailable("the daemon is shutting down; no new runs start"));
     }
     let (runbook, spec, prepared, provider) = prepare(daemon, work, &run).await?;
+    commit.await?;
     run.notifier = Some(daemon.notifier.clone());
     run = run.with_files(crate::step::confined_files::FileAccess::from_config(&daemon.config.config));
     let id = run.id.clone();

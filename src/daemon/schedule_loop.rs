@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::runner::{Work, start};
+use super::api_error::ApiError;
+use super::runner::{Work, start_after};
 use super::state::Daemon;
 use crate::engine::{Mode, RunInfo, Trigger};
 use crate::notify::{Notification, missed_context, render_message};
@@ -92,23 +93,30 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     };
     let mut run = RunInfo::now(Trigger::Schedule, mode);
     run.slot = Some(slot);
-    let fired = match fire_for_deployment(daemon, runbook, slot, &run).await {
-        Ok(fired) => fired,
-        Err(why) => {
-            tracing::warn!(runbook = %runbook, slot = %slot.to_rfc3339(), why, "slot not fired here");
-            run_ended(daemon, runbook);
-            return;
-        }
+    // In a deployment, the slot is fired for everyone once the run is checked and before it starts.
+    let fired = fired_record(daemon, runbook, &run);
+    let not_fired = std::sync::atomic::AtomicBool::new(false);
+    let commit = async {
+        let fired = match (daemon.coordination().cloned(), fired) {
+            (Some(coordination), Some(record)) => fire_for_deployment(daemon, &coordination, slot, record).await,
+            (Some(_), None) => Err(ApiError::unavailable("the runbook has no valid version to run")),
+            (None, _) => Ok(()),
+        };
+        not_fired.store(fired.is_err(), Ordering::SeqCst);
+        fired
     };
     let work = Work::Runbook { name: runbook.to_owned(), params: Vec::new(), sha256: None };
-    if let Err(e) = start(daemon, work, run).await {
+    let started = start_after(daemon, work, run, commit).await;
+    if let Err(e) = &started
+        && not_fired.load(Ordering::SeqCst)
+    {
+        // Another replica owns the schedule now, or fired this slot: nothing of it is ours.
+        tracing::warn!(runbook = %runbook, slot = %slot.to_rfc3339(), why = %e.message, "slot not fired here");
+        run_ended(daemon, runbook);
+        return;
+    }
+    if let Err(e) = started {
         tracing::error!(runbook = %runbook, slot = %slot.to_rfc3339(), error = %e.message, "scheduled run could not start");
-        if let Some(mut record) = fired {
-            record.finish(crate::history::RunState::Failed, Some(format!("the run could not start: {}", e.message)));
-            if let Err(e) = crate::history::Store::save(&daemon.history(), &record) {
-                tracing::error!(run_id = %record.id, error = %e, "a scheduled run that could not start is still recorded as running");
-            }
-        }
         daemon.metrics.run_ended(&super::metrics::RunEnd {
             runbook,
             trigger: Trigger::Schedule.name(),
@@ -123,36 +131,38 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     }
 }
 
-/// In a coordinated deployment, fires the slot for the whole deployment:
-/// its cursor and its run's first record in one transaction of the cluster's
-/// owner, so no other replica fires it too; `Err` when this replica does not
-/// own the cluster (any more). Alone, nothing to do.
+/// The first record of a scheduled run of `runbook`, as a deployment
+/// records it when the slot fires; `None` without a valid version.
+fn fired_record(daemon: &Daemon, runbook: &str, run: &RunInfo) -> Option<crate::history::RunRecord> {
+    let runbooks = daemon.runbooks();
+    let entry = runbooks.get(runbook)?;
+    let good = entry.good.as_ref()?;
+    let spec = entry.spec()?;
+    let sha256 = crate::engine::sha256_hex(good.text.as_bytes());
+    Some(crate::history::RunRecord::fired(run, runbook, &sha256, &spec.cluster))
+}
+
+/// Fires a slot for the whole deployment: its cursor and its run's first
+/// record in one transaction of the cluster's owner, so no other replica
+/// fires it too; refused when this replica does not own the cluster (any
+/// more), or the slot fired already.
 async fn fire_for_deployment(
     daemon: &Daemon,
-    runbook: &str,
+    coordination: &Arc<crate::coordination::Coordination>,
     slot: DateTime<Utc>,
-    run: &RunInfo,
-) -> Result<Option<crate::history::RunRecord>, String> {
-    let Some(coordination) = daemon.coordination().cloned() else { return Ok(None) };
-    let (cluster, sha256) = {
-        let runbooks = daemon.runbooks();
-        let entry = runbooks.get(runbook).ok_or("the runbook is gone")?;
-        let good = entry.good.as_ref().ok_or("the runbook has no valid version")?;
-        let spec = entry.spec().ok_or("the runbook has no valid version")?;
-        (spec.cluster.clone(), crate::engine::sha256_hex(good.text.as_bytes()))
-    };
-    let record = crate::history::RunRecord::fired(run, runbook, &sha256, &cluster);
+    record: crate::history::RunRecord,
+) -> Result<(), ApiError> {
     let cursor =
-        crate::coordination::records::CursorRecord { runbook: runbook.to_owned(), slot, run_id: run.id.clone() };
+        crate::coordination::records::CursorRecord { runbook: record.runbook.clone(), slot, run_id: record.id.clone() };
     let written = {
-        let record = record.clone();
+        let (coordination, record) = (coordination.clone(), record.clone());
         tokio::task::spawn_blocking(move || coordination.fire(&cursor, &record)).await
     };
-    written.map_err(|e| e.to_string())??;
+    written.map_err(|e| ApiError::internal(e.to_string()))?.map_err(ApiError::unavailable)?;
     if let Err(e) = crate::history::Store::save(&*daemon.store, &record) {
         tracing::error!(run_id = %record.id, error = %e, "a fired run is not in the local store");
     }
-    Ok(Some(record))
+    Ok(())
 }
 
 async fn notify_missed(daemon: &Daemon, runbook: &str, slot: DateTime<Utc>) {
