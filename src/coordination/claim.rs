@@ -12,12 +12,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use chrono::Utc;
 use rdkafka::producer::Producer;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::ownership::{Ownership, TxnProducer, Write};
-use super::records::{ClaimRecord, StateRecord};
+use super::ownership::{Ownership, TxnProducer};
 use super::{Coordination, Event, lock};
 
 pub async fn claim_loop(coordination: Arc<Coordination>, mut partitions: UnboundedReceiver<i32>) {
@@ -68,15 +66,7 @@ fn claim(coordination: &Coordination, partition: i32) -> Result<u64, String> {
     let last = lock(&coordination.view).claims.get(&partition).map_or(0, |c| c.term);
     let term = last.checked_add(1).ok_or("the partition's claims have run out of terms")?;
     let ownership = Ownership::new(partition, term, producer, timeout);
-    let claim = StateRecord::Claim(ClaimRecord {
-        partition,
-        replica: coordination.replica.clone(),
-        incarnation: coordination.incarnation.clone(),
-        term,
-        at: Utc::now(),
-    });
-    let write = Write { topic: coordination.names.state_topic(), key: claim.key(), value: Some(claim.value()) };
-    ownership.transact(&[write]).map_err(|e| e.to_string())?;
+    ownership.transact(&[coordination.claim_write(partition, term)]).map_err(|e| e.to_string())?;
     coordination.contact(started);
     // The group may have moved it on while this claim was made; a revocation
     // takes the same lock first, so it cannot slip in between.

@@ -165,8 +165,9 @@ impl Coordination {
         Ok((coordination, event_rx))
     }
 
-    pub fn view(&self) -> View {
-        lock(&self.view).clone()
+    /// Records of the coordination topics this replica has yet to read.
+    pub fn lag(&self) -> i64 {
+        lock(&self.view).lag()
     }
 
     /// The partition of target cluster `cluster`.
@@ -261,14 +262,18 @@ impl Coordination {
     /// a transaction, which fails if a newer owner has fenced it. Blocks.
     pub fn prove(&self, cluster: &str) -> Result<(), String> {
         let ownership = self.ownership(cluster)?;
-        let claim = StateRecord::Claim(ClaimRecord {
-            partition: ownership.partition,
+        self.transact(cluster, &[self.claim_write(ownership.partition, ownership.term)])
+    }
+
+    /// This replica's claim of `partition` at `term`, as of now.
+    fn claim_write(&self, partition: i32, term: u64) -> Write {
+        self.state_write(&StateRecord::Claim(ClaimRecord {
+            partition,
             replica: self.replica.clone(),
             incarnation: self.incarnation.clone(),
-            term: ownership.term,
+            term,
             at: Utc::now(),
-        });
-        self.transact(cluster, &[self.state_write(&claim)])
+        }))
     }
 
     /// Saves a run's record to the runs topic, as the owner of its cluster. Blocks.
@@ -385,12 +390,7 @@ impl Coordination {
 
     fn assigned(&self, partitions: &[i32]) {
         lock(&self.assigned).extend(partitions.iter().copied());
-        let mut claiming = lock(&self.claiming);
-        for partition in partitions {
-            if claiming.insert(*partition) {
-                let _ = self.to_claim.send(*partition);
-            }
-        }
+        self.claim_what_is_assigned();
     }
 
     fn is_assigned(&self, partition: i32) -> bool {

@@ -12,7 +12,6 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 
 use super::names::Names;
-use super::records::StateRecord;
 use super::view::View;
 use crate::config::KafkaClusterConfig;
 use crate::text_table::Table;
@@ -84,19 +83,11 @@ pub fn read(cluster: &KafkaClusterConfig, deployment: &str) -> Result<(View, i32
         }
         if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
             let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
-            let record = message.payload().and_then(|v| StateRecord::parse(&key, v));
-            if message.payload().is_none() || record.is_some() {
-                view.absorb(&key, record);
-            }
-            view.positions.insert((topic.clone(), message.partition()), message.offset() + 1);
+            view.absorb_message(&key, message.payload());
+            view.read_up_to(&topic, message.partition(), message.offset() + 1);
         }
         if let Ok(positions) = consumer.position() {
-            for element in positions.elements() {
-                if let Offset::Offset(at) = element.offset() {
-                    let known = view.positions.entry((topic.clone(), element.partition())).or_insert(at);
-                    *known = (*known).max(at);
-                }
-            }
+            view.read_up_to_positions(&positions);
         }
     }
     Ok((view, partitions))

@@ -14,7 +14,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::Coordination;
-use super::records::{StateRecord, part_of, read_run};
+use super::records::{part_of, read_run};
 use crate::history::RunRecord;
 
 /// What the tail hands the local store: a run's record, or a run removed.
@@ -68,8 +68,11 @@ impl Tail {
                 Some(Ok(message)) => {
                     let key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
                     self.absorb(message.topic(), message.partition(), &key, message.payload());
-                    let at = (message.topic().to_owned(), message.partition());
-                    super::lock(&self.coordination.view).positions.insert(at, message.offset() + 1);
+                    super::lock(&self.coordination.view).read_up_to(
+                        message.topic(),
+                        message.partition(),
+                        message.offset() + 1,
+                    );
                 }
                 Some(Err(e)) if warned_at.is_none_or(|at| at.elapsed() > Duration::from_secs(30)) => {
                     tracing::warn!(error = %e, "the coordination topics cannot be read");
@@ -81,14 +84,7 @@ impl Tail {
             if positions_at.elapsed() > Duration::from_millis(50) {
                 positions_at = Instant::now();
                 if let Ok(positions) = consumer.position() {
-                    let mut view = super::lock(&self.coordination.view);
-                    for element in positions.elements() {
-                        if let Offset::Offset(at) = element.offset() {
-                            let key = (element.topic().to_owned(), element.partition());
-                            let known = view.positions.entry(key).or_insert(at);
-                            *known = (*known).max(at);
-                        }
-                    }
+                    super::lock(&self.coordination.view).read_up_to_positions(&positions);
                 }
             }
         }
@@ -96,11 +92,7 @@ impl Tail {
 
     fn absorb(&mut self, topic: &str, partition: i32, key: &str, value: Option<&[u8]>) {
         if topic == self.state {
-            let record = value.and_then(|v| StateRecord::parse(key, v));
-            if value.is_some() && record.is_none() {
-                return;
-            }
-            super::lock(&self.coordination.view).absorb(key, record);
+            super::lock(&self.coordination.view).absorb_message(key, value);
         } else if topic == self.runs {
             self.absorb_run(partition, key, value);
         }

@@ -55,6 +55,30 @@ impl View {
         }
     }
 
+    /// Takes in one message of the state topic as it came: a value this ebb
+    /// cannot read (a newer one wrote it) changes nothing.
+    pub fn absorb_message(&mut self, key: &str, value: Option<&[u8]>) {
+        let record = value.and_then(|v| StateRecord::parse(key, v));
+        if value.is_none() || record.is_some() {
+            self.absorb(key, record);
+        }
+    }
+
+    /// Notes that `topic`'s `partition` has been read up to `next` (never back).
+    pub fn read_up_to(&mut self, topic: &str, partition: i32, next: i64) {
+        let known = self.positions.entry((topic.to_owned(), partition)).or_insert(next);
+        *known = (*known).max(next);
+    }
+
+    /// Notes a consumer's positions: transaction markers move them without a message.
+    pub fn read_up_to_positions(&mut self, positions: &rdkafka::TopicPartitionList) {
+        for element in positions.elements() {
+            if let rdkafka::Offset::Offset(next) = element.offset() {
+                self.read_up_to(element.topic(), element.partition(), next);
+            }
+        }
+    }
+
     /// Whether the tail has read `topic`'s `partition` up to `end`.
     pub fn has_read(&self, topic: &str, partition: i32, end: i64) -> bool {
         end <= 0 || self.positions.get(&(topic.to_owned(), partition)).is_some_and(|at| *at >= end)
@@ -104,7 +128,10 @@ mod tests {
         assert!(view.replicas.contains_key("a"));
         view.absorb("replica/a", None);
         assert!(view.replicas.is_empty());
-        view.positions.insert(("t".into(), 0), 5);
+        view.read_up_to("t", 0, 5);
+        view.read_up_to("t", 0, 3);
+        view.absorb_message("replica/b", Some(b"not json"));
+        assert!(view.replicas.is_empty(), "an unreadable value changes nothing");
         view.ends.insert(("t".into(), 0), 7);
         assert!(view.has_read("t", 0, 5) && !view.has_read("t", 0, 6) && !view.has_read("t", 1, 1));
         assert!(view.has_read("t", 1, 0), "an empty partition is read");

@@ -78,8 +78,8 @@ async fn take_over(daemon: &Arc<Daemon>, partition: i32, term: u64) {
         if coordination.partition_of(&record.cluster) != partition {
             continue;
         }
-        let record = fence_and_interrupt(daemon, record, &coordination.replica, term).await;
         let targets = record.plan.as_ref().map(crate::runs::targets).unwrap_or_default();
+        let record = fence_and_interrupt(daemon, record, &targets, &coordination.replica, term).await;
         let cluster = record.cluster.clone();
         let released = crate::coordination::off_worker(|| coordination.release_locks(&cluster, &targets));
         if let Err(why) = released {
@@ -94,26 +94,24 @@ async fn take_over(daemon: &Arc<Daemon>, partition: i32, term: u64) {
     }
 }
 
-async fn fence_and_interrupt(daemon: &Daemon, mut record: RunRecord, replica: &str, term: u64) -> RunRecord {
-    let now = Utc::now();
-    record.interrupt(now);
+/// Marks `record` interrupted after fencing and reading back each group among
+/// `targets` (what its plan changes).
+async fn fence_and_interrupt(
+    daemon: &Daemon,
+    mut record: RunRecord,
+    targets: &[crate::history::Target],
+    replica: &str,
+    term: u64,
+) -> RunRecord {
+    record.interrupt(Utc::now());
     let mut notes = Vec::new();
-    let groups: Vec<String> = record
-        .plan
-        .as_ref()
-        .map(|plan| {
-            crate::runs::targets(plan)
-                .into_iter()
-                .filter_map(|t| match t {
-                    crate::history::Target::Group(g) => Some(g),
-                    crate::history::Target::Topic(_) => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = targets.iter().filter_map(|t| match t {
+        crate::history::Target::Group(g) => Some(g),
+        crate::history::Target::Topic(_) => None,
+    });
     match daemon.provider(&record.cluster) {
         Ok(provider) => {
-            for group in &groups {
+            for group in groups {
                 let fenced = provider.fence_group(group).await;
                 let snapshot: Vec<(String, i32)> = record
                     .apply

@@ -94,7 +94,7 @@ async fn fire(daemon: &Arc<Daemon>, runbook: &str, slot: DateTime<Utc>) {
     let mut run = RunInfo::now(Trigger::Schedule, mode);
     run.slot = Some(slot);
     // In a deployment, the slot is fired for everyone once the run is checked and before it starts.
-    let fired = fired_record(daemon, runbook, &run);
+    let fired = daemon.coordination().and_then(|_| fired_record(daemon, runbook, &run));
     let not_fired = std::sync::atomic::AtomicBool::new(false);
     let commit = async {
         let fired = match (daemon.coordination().cloned(), fired) {

@@ -198,7 +198,7 @@ impl Daemon {
                     losses: c.counters.losses.load(Relaxed),
                     fenced: c.counters.fenced.load(Relaxed),
                     refused: c.counters.refused.load(Relaxed),
-                    lag: c.view().lag(),
+                    lag: c.lag(),
                 }
             }),
         }
