@@ -11,6 +11,7 @@ mod chunks;
 mod client_context;
 mod connect_failure;
 mod delete_records;
+mod direct_scan;
 mod errors;
 mod fenced_commit;
 pub use fenced_commit::is_fenced;

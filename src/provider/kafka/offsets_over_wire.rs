@@ -23,9 +23,8 @@ impl Inner {
         for address in self.bootstrap.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let bootstrap = Broker { id: -1, address: address.to_owned() };
             match wire.call(&bootstrap, wire::metadata::API, &wire::metadata::request(topics)) {
-                Ok(body) => {
-                    let metadata =
-                        wire::metadata::answer(&body).map_err(|e| self.malformed(OPERATION, &bootstrap, e))?;
+                Ok(response) => {
+                    let metadata = wire::metadata::answer(response);
                     self.connected.store(true, Ordering::Release);
                     return Ok(metadata);
                 }
@@ -115,9 +114,9 @@ impl Inner {
             .collect();
         let answers = wire::per_broker(requests, |broker, (i, share)| {
             let request = wire::list_offsets::request(&share, timestamps[i]);
-            let body =
+            let response =
                 wire.call(broker, wire::list_offsets::API, &request).map_err(|e| self.call_failed(OPERATION, &e))?;
-            let answers = wire::list_offsets::answer(&body).map_err(|e| self.malformed(OPERATION, broker, e))?;
+            let answers = wire::list_offsets::answer(response);
             Ok((i, answers))
         })?;
         let mut found: Vec<HashMap<(String, i32), Option<i64>>> = vec![HashMap::new(); timestamps.len()];
@@ -154,10 +153,10 @@ impl Inner {
         let Some(first) = partitions.first() else { return Ok(Vec::new()) };
         let coordinator = self.coordinator(wire, group, &first.topic)?;
         let asked: Vec<(&str, i32)> = partitions.iter().map(|tp| (tp.topic.as_str(), tp.partition)).collect();
-        let body = wire
+        let response = wire
             .call(&coordinator, wire::offset_fetch::API, &wire::offset_fetch::request(group, &asked))
             .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
-        let answer = wire::offset_fetch::answer(&body).map_err(|e| self.malformed(OPERATION, &coordinator, e))?;
+        let answer = wire::offset_fetch::answer(response);
         if answer.error != 0 {
             wire.remember_coordinator(group, None);
             return Err(self.partition_failed(OPERATION, &format!("group {group}"), answer.error));
@@ -187,10 +186,10 @@ impl Inner {
         let coordinator = self.coordinator(wire, group, &first.topic)?;
         let asked: Vec<(&str, i32, i64)> =
             offsets.iter().map(|(tp, offset)| (tp.topic.as_str(), tp.partition, *offset)).collect();
-        let body = wire
+        let response = wire
             .call(&coordinator, wire::offset_commit::API, &wire::offset_commit::request(group, &asked))
             .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
-        let answers = wire::offset_commit::answer(&body).map_err(|e| self.malformed(OPERATION, &coordinator, e))?;
+        let answers = wire::offset_commit::answer(response);
         if answers.len() != offsets.len() {
             return Err(self.malformed(
                 OPERATION,
@@ -218,10 +217,10 @@ impl Inner {
         let Some(any) = metadata.brokers.iter().min_by_key(|b| b.id) else {
             return Err(self.partition_failed(OPERATION, "the cluster", 8));
         };
-        let body = wire
+        let response = wire
             .call(any, find_coordinator::API, &find_coordinator::request(group))
             .map_err(|e| self.call_failed(OPERATION, &e))?;
-        let answer = find_coordinator::answer(&body).map_err(|e| self.malformed(OPERATION, any, e))?;
+        let answer = find_coordinator::answer(response);
         if answer.error != 0 {
             let subject = match answer.message {
                 Some(message) => format!("group {group} ({message})"),
@@ -249,7 +248,7 @@ impl Inner {
     }
 
     /// A partition or group the broker answered with error `code`.
-    fn partition_failed(&self, operation: &'static str, subject: &str, code: i16) -> Failed {
+    pub(super) fn partition_failed(&self, operation: &'static str, subject: &str, code: i16) -> Failed {
         self.recent_metadata.forget();
         match rd_code(code) {
             Some(code) => Failed { code: Some(code), error: self.code_error(operation, subject, code) },
@@ -266,7 +265,7 @@ impl Inner {
     }
 
     /// A request that got no answer: a time-out, or a broker that cannot be reached (retried).
-    fn call_failed(&self, operation: &'static str, failed: &CallFailed) -> Failed {
+    pub(super) fn call_failed(&self, operation: &'static str, failed: &CallFailed) -> Failed {
         self.recent_metadata.forget();
         let code = match failed {
             CallFailed::Malformed { .. } | CallFailed::AnsweredInTls { .. } => None,

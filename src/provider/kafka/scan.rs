@@ -1,4 +1,6 @@
-//! Reading records in offset ranges with a consumer of its own that is assigned
+//! Reading records in offset ranges. On plaintext listeners this is Fetch
+//! spoken directly (`direct_scan`); on listeners that need TLS or SASL it is a
+//! consumer of its own that is assigned
 //! the partitions (never subscribed, no group): librdkafka fetches every
 //! assigned partition at once, and its queue limits bound the memory in use.
 //! A partition is done at the end of its range, or at the log end it reports.
@@ -28,12 +30,21 @@ const PREFETCH: [(&str, &str); 3] =
 pub const SCAN_GROUP: &str = "ebb-scan-never-joined";
 
 impl Inner {
+    /// Reads `ranges` of one topic: over Fetch spoken directly on plaintext
+    /// listeners (`direct_scan`), through librdkafka's consumer on the others.
     pub(super) fn scan(&self, ranges: &[OffsetRange], visit: &Visitor) -> ProviderResult<u64> {
         let ranges: Vec<&OffsetRange> = ranges.iter().filter(|r| r.start < r.end).collect();
         let Some(topic) = ranges.first().map(|r| r.topic.clone()) else { return Ok(0) };
         if ranges.iter().any(|r| r.topic != topic) {
             return Err(self.scan_error("a scan reads one topic at a time".to_owned()));
         }
+        match &self.wire {
+            Some(wire) => self.scan_direct(wire, &topic, &ranges, visit),
+            None => self.scan_with_librdkafka(topic, &ranges, visit),
+        }
+    }
+
+    fn scan_with_librdkafka(&self, topic: String, ranges: &[&OffsetRange], visit: &Visitor) -> ProviderResult<u64> {
         // librdkafka wants a group id even to assign; this one is never joined
         // and never committed to (auto commit is off), so no group appears.
         let mut config = settings::for_group(&self.base, SCAN_GROUP);
@@ -45,7 +56,7 @@ impl Inner {
         }
         let consumer: BaseConsumer = config.create().map_err(|e| self.request_error(OPERATION, &e))?;
         let mut assignment = TopicPartitionList::with_capacity(ranges.len());
-        for r in &ranges {
+        for r in ranges {
             assignment
                 .add_partition(&r.topic, r.partition)
                 .set_offset(Offset::Offset(r.start))

@@ -1,18 +1,22 @@
-//! One TCP connection to one broker, speaking Kafka's request/response framing:
-//! a 4-byte size, a request header (v1: API key, version, correlation id,
-//! client id) and the body; the answer is a size, the correlation id and the
-//! body. Every connect, write and read is bounded by the cluster's timeout.
+//! One TCP connection to one broker, speaking Kafka's request/response
+//! framing: a 4-byte size, then the request header and body as the
+//! `kafka-protocol` crate encodes them; the answer is a size, the response
+//! header (its correlation id checked) and the body, decoded by the same crate.
+//! Every connect, write and read is bounded by the cluster's timeout.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use super::codec::{Decoder, Encoder, Malformed};
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+
+use super::malformed::Malformed;
 
 /// A Kafka API at the one version ebb speaks of it.
 #[derive(Debug, Clone, Copy)]
 pub struct Api {
-    pub key: i16,
     pub version: i16,
     /// As librdkafka's statistics name it, so request counts read the same.
     pub name: &'static str,
@@ -38,7 +42,7 @@ impl From<Malformed> for CallError {
 
 pub struct Connection {
     stream: TcpStream,
-    client_id: String,
+    client_id: StrBytes,
     next_correlation: i32,
 }
 
@@ -52,7 +56,8 @@ impl Connection {
                     stream.set_read_timeout(Some(timeout))?;
                     stream.set_write_timeout(Some(timeout))?;
                     stream.set_nodelay(true)?;
-                    return Ok(Connection { stream, client_id: client_id.to_owned(), next_correlation: 1 });
+                    let client_id = StrBytes::from_string(client_id.to_owned());
+                    return Ok(Connection { stream, client_id, next_correlation: 1 });
                 }
                 Err(e) => last = e,
             }
@@ -60,19 +65,26 @@ impl Connection {
         Err(last)
     }
 
-    /// Sends one request and returns the body of its answer.
-    pub fn call(&mut self, api: Api, body: &[u8]) -> Result<Vec<u8>, CallError> {
+    /// Sends one request and returns its decoded answer.
+    pub fn call<R: Request>(&mut self, api: Api, request: &R) -> Result<R::Response, CallError> {
         let correlation = self.next_correlation;
         self.next_correlation = self.next_correlation.wrapping_add(1);
-        let mut header = Encoder::new();
-        header.i16(api.key).i16(api.version).i32(correlation).string(&self.client_id);
-        let header = header.into_bytes();
-        let size = i32::try_from(header.len() + body.len())
+        let header = RequestHeader::default()
+            .with_request_api_key(R::KEY)
+            .with_request_api_version(api.version)
+            .with_correlation_id(correlation)
+            .with_client_id(Some(self.client_id.clone()));
+        let mut frame = BytesMut::new();
+        frame.extend_from_slice(&[0; 4]);
+        let encoded = header
+            .encode(&mut frame, R::header_version(api.version))
+            .and_then(|()| request.encode(&mut frame, api.version));
+        if let Err(e) = encoded {
+            return Err(CallError::Io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())));
+        }
+        let size = i32::try_from(frame.len() - 4)
             .map_err(|_| CallError::Io(io::Error::new(io::ErrorKind::InvalidInput, "request larger than 2 GiB")))?;
-        let mut frame = Vec::with_capacity(4 + size as usize);
-        frame.extend_from_slice(&size.to_be_bytes());
-        frame.extend_from_slice(&header);
-        frame.extend_from_slice(body);
+        frame[..4].copy_from_slice(&size.to_be_bytes());
         self.stream.write_all(&frame).map_err(CallError::Io)?;
 
         let mut size = [0u8; 4];
@@ -86,14 +98,19 @@ impl Connection {
         }
         let mut answer = vec![0u8; size as usize];
         self.stream.read_exact(&mut answer).map_err(CallError::Io)?;
-        let mut reader = Decoder::new(&answer);
-        let echoed = reader.i32()?;
-        if echoed != correlation {
+        let mut answer = Bytes::from(answer);
+        let header_version = <R::Response as HeaderVersion>::header_version(api.version);
+        let header = ResponseHeader::decode(&mut answer, header_version).map_err(|e| malformed(api, e))?;
+        if header.correlation_id != correlation {
+            let echoed = header.correlation_id;
             return Err(Malformed(format!("{} answered request {echoed}, not {correlation}", api.name)).into());
         }
-        answer.drain(..4);
-        Ok(answer)
+        R::Response::decode(&mut answer, api.version).map_err(|e| malformed(api, e))
     }
+}
+
+fn malformed(api: Api, error: impl std::fmt::Display) -> CallError {
+    CallError::Malformed(Malformed(format!("{}: {error:#}", api.name)))
 }
 
 /// Whether four bytes begin a TLS record (an alert or a handshake, TLS 1.x):
@@ -105,11 +122,14 @@ fn is_tls_record(head: [u8; 4]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest, FindCoordinatorResponse};
+    use kafka_protocol::protocol::decode_request_header_from_buffer;
     use std::net::TcpListener;
 
-    const METADATA: Api = Api { key: 3, version: 1, name: "Metadata" };
+    const FIND: Api = Api { version: 1, name: "FindCoordinator" };
 
-    /// A one-shot server: reads one request, checks its header, answers `answer(correlation)`.
+    /// A one-shot server: reads one request, checks its header, answers
+    /// `answer(correlation)` as raw bytes.
     fn serve(answer: impl FnOnce(i32) -> Vec<u8> + Send + 'static) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap().to_string();
@@ -119,38 +139,55 @@ mod tests {
             socket.read_exact(&mut size).unwrap();
             let mut request = vec![0u8; i32::from_be_bytes(size) as usize];
             socket.read_exact(&mut request).unwrap();
-            let mut d = Decoder::new(&request);
-            assert_eq!((d.i16().unwrap(), d.i16().unwrap()), (3, 1));
-            let correlation = d.i32().unwrap();
-            assert_eq!(d.string().unwrap(), "ebb-test");
-            assert_eq!(d.i32().unwrap(), 42, "the body follows the header");
-            let _ = socket.write_all(&answer(correlation));
+            let mut request = Bytes::from(request);
+            let header = decode_request_header_from_buffer(&mut request).unwrap();
+            assert_eq!(header.request_api_key, ApiKey::FindCoordinator as i16);
+            assert_eq!(header.client_id.as_deref(), Some("ebb-test"));
+            let body = FindCoordinatorRequest::decode(&mut request, 1).unwrap();
+            assert_eq!(body.key.as_str(), "g", "the body follows the header");
+            let _ = socket.write_all(&answer(header.correlation_id));
             std::thread::sleep(Duration::from_millis(200));
         });
         address
     }
 
-    fn framed(parts: &[&[u8]]) -> Vec<u8> {
-        let body: Vec<u8> = parts.concat();
+    fn framed(correlation: i32, response: &FindCoordinatorResponse) -> Vec<u8> {
+        let mut body = BytesMut::new();
+        ResponseHeader::default().with_correlation_id(correlation).encode(&mut body, 0).unwrap();
+        response.encode(&mut body, 1).unwrap();
         [&(body.len() as i32).to_be_bytes()[..], &body].concat()
     }
 
-    #[test]
-    fn a_call_returns_the_body_after_the_correlation_id() {
-        let address = serve(|c| framed(&[&c.to_be_bytes(), b"hello"]));
-        let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
-        assert_eq!(connection.call(METADATA, &42i32.to_be_bytes()).unwrap(), b"hello");
+    fn request() -> FindCoordinatorRequest {
+        FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("g"))
     }
 
     #[test]
-    fn a_wrong_correlation_id_or_size_is_malformed() {
-        let address = serve(|c| framed(&[&(c + 1).to_be_bytes(), b"x"]));
+    fn a_call_returns_the_decoded_answer() {
+        let address = serve(|c| framed(c, &FindCoordinatorResponse::default().with_node_id(7.into())));
         let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
-        assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::Malformed(_))));
+        assert_eq!(connection.call(FIND, &request()).unwrap().node_id.0, 7);
+    }
+
+    #[test]
+    fn a_wrong_correlation_id_a_bad_size_or_a_short_body_is_malformed() {
+        let address = serve(|c| framed(c + 1, &FindCoordinatorResponse::default()));
+        let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
+        assert!(matches!(connection.call(FIND, &request()), Err(CallError::Malformed(_))));
 
         let address = serve(|_| (-5i32).to_be_bytes().to_vec());
         let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
-        assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::Malformed(_))));
+        assert!(matches!(connection.call(FIND, &request()), Err(CallError::Malformed(_))));
+
+        let address = serve(|c| {
+            let mut whole = framed(c, &FindCoordinatorResponse::default());
+            whole.truncate(whole.len() - 3);
+            let size = whole.len() as i32 - 4;
+            whole[..4].copy_from_slice(&size.to_be_bytes());
+            whole
+        });
+        let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(2)).unwrap();
+        assert!(matches!(connection.call(FIND, &request()), Err(CallError::Malformed(_))));
     }
 
     #[test]
@@ -158,7 +195,7 @@ mod tests {
         // A TLS alert record (handshake failure), as a TLS listener sends to a plain client.
         let address = serve(|_| vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
         let mut connection = Connection::open(&address, "ebb-test", Duration::from_secs(5)).unwrap();
-        assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::AnsweredInTls)));
+        assert!(matches!(connection.call(FIND, &request()), Err(CallError::AnsweredInTls)));
     }
 
     #[test]
@@ -166,7 +203,7 @@ mod tests {
         let address = serve(|_| Vec::new());
         let mut connection = Connection::open(&address, "ebb-test", Duration::from_millis(300)).unwrap();
         let started = std::time::Instant::now();
-        assert!(matches!(connection.call(METADATA, &42i32.to_be_bytes()), Err(CallError::Io(_))));
+        assert!(matches!(connection.call(FIND, &request()), Err(CallError::Io(_))));
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

@@ -1,14 +1,14 @@
 //! FindCoordinator v1: which broker coordinates a consumer group.
 
-use super::codec::{Decoder, Encoder, Malformed};
+use kafka_protocol::messages::{FindCoordinatorRequest, FindCoordinatorResponse};
+
 use super::connection::Api;
+use super::name;
 
-pub const API: Api = Api { key: 10, version: 1, name: "FindCoordinator" };
+pub const API: Api = Api { version: 1, name: "FindCoordinator" };
 
-pub fn request(group: &str) -> Vec<u8> {
-    let mut e = Encoder::new();
-    e.string(group).i8(0);
-    e.into_bytes()
+pub fn request(group: &str) -> FindCoordinatorRequest {
+    FindCoordinatorRequest::default().with_key(name(group)).with_key_type(0)
 }
 
 /// The coordinator's node id and address, or an error code and the broker's message.
@@ -19,15 +19,13 @@ pub struct Answer {
     pub address: String,
 }
 
-pub fn answer(body: &[u8]) -> Result<Answer, Malformed> {
-    let mut d = Decoder::new(body);
-    let _throttle_ms = d.i32()?;
-    let error = d.i16()?;
-    let message = d.nullable_string()?;
-    let node = d.i32()?;
-    let host = d.string()?;
-    let port = d.i32()?;
-    Ok(Answer { error, message, node, address: super::address(&host, port) })
+pub fn answer(response: FindCoordinatorResponse) -> Answer {
+    Answer {
+        error: response.error_code,
+        message: response.error_message.map(|m| m.to_string()),
+        node: response.node_id.0,
+        address: super::address(&response.host, response.port),
+    }
 }
 
 #[cfg(test)]
@@ -36,13 +34,12 @@ mod tests {
 
     #[test]
     fn the_answer_gives_the_coordinator_address() {
-        let mut e = Encoder::new();
-        e.i32(0).i16(0).null_string().i32(2).string("127.0.0.1").i32(9093);
-        let found = answer(&e.into_bytes()).unwrap();
+        let found = answer(
+            FindCoordinatorResponse::default().with_node_id(2.into()).with_host(name("127.0.0.1")).with_port(9093),
+        );
         assert_eq!((found.error, found.node, found.address.as_str()), (0, 2, "127.0.0.1:9093"));
-        let mut e = Encoder::new();
-        e.i32(0).i16(15).string("not yet").i32(-1).string("").i32(-1);
-        let refused = answer(&e.into_bytes()).unwrap();
+        let refused =
+            answer(FindCoordinatorResponse::default().with_error_code(15).with_error_message(Some(name("not yet"))));
         assert_eq!((refused.error, refused.message.as_deref()), (15, Some("not yet")));
     }
 }

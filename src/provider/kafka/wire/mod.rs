@@ -1,6 +1,9 @@
-//! The three batched offset calls — ListOffsets, OffsetFetch, OffsetCommit —
-//! spoken directly on Kafka's protocol, one request per leader or coordinator
-//! whatever the number of partitions.
+//! Kafka's protocol spoken directly: Metadata, FindCoordinator and the three
+//! batched offset calls — ListOffsets, OffsetFetch, OffsetCommit — one request
+//! per leader or coordinator whatever the number of partitions. Every request
+//! and answer is encoded and decoded by the `kafka-protocol` crate, which is
+//! generated from Kafka's own message schemas; this module picks versions,
+//! routes, frames and counts.
 //!
 //! Why not librdkafka for these: it matches every partition of an answer to its
 //! request list by linear search, so one list of n partitions costs n² string
@@ -11,26 +14,26 @@
 //! so do these three calls on listeners that need TLS or SASL
 //! (`security.protocol` other than PLAINTEXT), which this module does not speak.
 
-mod codec;
 mod connection;
 mod error_codes;
+pub mod fetch;
 pub mod find_coordinator;
 pub mod list_offsets;
+mod malformed;
 pub mod metadata;
 pub mod offset_commit;
 pub mod offset_fetch;
 
-pub use codec::Malformed;
-pub use connection::Api;
+pub use connection::{Api, CallError, Connection};
 pub use error_codes::rd_code;
+pub use malformed::Malformed;
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use codec::Decoder;
-use connection::{CallError, Connection};
+use kafka_protocol::protocol::{Request, StrBytes};
 
 use super::RequestCounts;
 
@@ -48,6 +51,11 @@ pub struct PartitionAnswer<T> {
 pub struct Broker {
     pub id: i32,
     pub address: String,
+}
+
+/// A name as the codec holds it.
+pub fn name(text: &str) -> StrBytes {
+    StrBytes::from_string(text.to_owned())
 }
 
 /// `host:port`, with an IPv6 host in brackets.
@@ -117,16 +125,35 @@ impl Wire {
         }
     }
 
-    /// Sends one request to `broker` and returns its answer's body.
-    pub fn call(&self, broker: &Broker, api: Api, body: &[u8]) -> Result<Vec<u8>, CallFailed> {
-        let io = |error| CallFailed::Io { api: api.name, broker: broker.id, error };
-        let mut connection = Connection::open(&broker.address, &self.client_id, self.timeout).map_err(io)?;
+    /// Sends one request to `broker` on a connection of its own and returns the answer.
+    pub fn call<R: Request>(&self, broker: &Broker, api: Api, request: &R) -> Result<R::Response, CallFailed> {
+        let mut connection = self.open(broker, api)?;
+        self.call_on(&mut connection, broker, api, request)
+    }
+
+    /// A connection to `broker`, for several calls in turn.
+    pub fn open(&self, broker: &Broker, api: Api) -> Result<Connection, CallFailed> {
+        Connection::open(&broker.address, &self.client_id, self.timeout).map_err(|error| CallFailed::Io {
+            api: api.name,
+            broker: broker.id,
+            error,
+        })
+    }
+
+    /// Sends one request on `connection` (open to `broker`) and returns the answer.
+    pub fn call_on<R: Request>(
+        &self,
+        connection: &mut Connection,
+        broker: &Broker,
+        api: Api,
+        request: &R,
+    ) -> Result<R::Response, CallFailed> {
         {
             let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
             *counts.entry(broker.id).or_default().entry(api.name.to_owned()).or_default() += 1;
         }
-        connection.call(api, body).map_err(|e| match e {
-            CallError::Io(error) => io(error),
+        connection.call(api, request).map_err(|e| match e {
+            CallError::Io(error) => CallFailed::Io { api: api.name, broker: broker.id, error },
             CallError::Malformed(error) => CallFailed::Malformed { api: api.name, broker: broker.id, error },
             CallError::AnsweredInTls => CallFailed::AnsweredInTls { api: api.name, broker: broker.id },
         })
@@ -163,27 +190,6 @@ pub fn by_topic<'a, T>(entries: impl Iterator<Item = (&'a str, i32, T)>) -> Vec<
         topics[i].1.push((partition, value));
     }
     topics
-}
-
-/// An offset call's answer body after its throttle time: topics, each a name
-/// and its partitions, each an index and then the fields `read` takes, which
-/// give the partition's error code and value. `partition_bytes` is the least a
-/// partition takes, against which its count is checked.
-pub fn partition_answers<T>(
-    d: &mut Decoder<'_>,
-    partition_bytes: usize,
-    mut read: impl FnMut(&mut Decoder<'_>) -> Result<(i16, T), Malformed>,
-) -> Result<Vec<PartitionAnswer<T>>, Malformed> {
-    let mut answers = Vec::new();
-    for _ in 0..d.count(6)? {
-        let topic = d.string()?;
-        for _ in 0..d.count(partition_bytes)? {
-            let partition = d.i32()?;
-            let (error, value) = read(d)?;
-            answers.push(PartitionAnswer { topic: topic.clone(), partition, error, value });
-        }
-    }
-    Ok(answers)
 }
 
 /// Runs `work` for each broker's share at once and joins the results in order.
@@ -236,7 +242,7 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let wire = Wire::new("ebb", Duration::from_secs(1));
         let broker = Broker { id: 7, address: format!("127.0.0.1:{port}") };
-        let failed = wire.call(&broker, list_offsets::API, &[]).unwrap_err();
+        let failed = wire.call(&broker, list_offsets::API, &list_offsets::request(&[], -1)).unwrap_err();
         assert!(matches!(failed, CallFailed::Io { broker: 7, .. }), "{failed}");
         assert!(wire.counts().is_empty());
     }

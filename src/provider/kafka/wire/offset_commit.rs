@@ -2,53 +2,82 @@
 //! administrator does for a group with no live members (generation -1, no
 //! member id), the way Apache Kafka's `--reset-offsets --execute` does.
 
-use super::codec::{Decoder, Encoder, Malformed};
+use kafka_protocol::messages::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
+use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
+use kafka_protocol::protocol::StrBytes;
+
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, partition_answers};
+use super::{PartitionAnswer, by_topic, name};
 
-pub const API: Api = Api { key: 8, version: 3, name: "OffsetCommit" };
+pub const API: Api = Api { version: 3, name: "OffsetCommit" };
 
-pub fn request(group: &str, offsets: &[(&str, i32, i64)]) -> Vec<u8> {
-    let mut e = Encoder::new();
+pub fn request(group: &str, offsets: &[(&str, i32, i64)]) -> OffsetCommitRequest {
+    let topics = by_topic(offsets.iter().copied())
+        .into_iter()
+        .map(|(topic, entries)| {
+            OffsetCommitRequestTopic::default().with_name(name(topic).into()).with_partitions(
+                entries
+                    .into_iter()
+                    .map(|(p, offset)| {
+                        OffsetCommitRequestPartition::default()
+                            .with_partition_index(p)
+                            .with_committed_offset(offset)
+                            .with_committed_metadata(None)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
     // Generation, member id, retention (-1: the broker's own).
-    e.string(group).i32(-1).string("").i64(-1);
-    let topics = by_topic(offsets.iter().copied());
-    e.count(topics.len());
-    for (topic, entries) in topics {
-        e.string(topic).count(entries.len());
-        for (partition, offset) in entries {
-            e.i32(partition).i64(offset).null_string();
-        }
-    }
-    e.into_bytes()
+    OffsetCommitRequest::default()
+        .with_group_id(name(group).into())
+        .with_generation_id_or_member_epoch(-1)
+        .with_member_id(StrBytes::default())
+        .with_retention_time_ms(-1)
+        .with_topics(topics)
 }
 
 /// Each partition's result code.
-pub fn answer(body: &[u8]) -> Result<Vec<PartitionAnswer<()>>, Malformed> {
-    let mut d = Decoder::new(body);
-    let _throttle_ms = d.i32()?;
-    partition_answers(&mut d, 6, |d| Ok((d.i16()?, ())))
+pub fn answer(response: OffsetCommitResponse) -> Vec<PartitionAnswer<()>> {
+    let mut answers = Vec::new();
+    for topic in response.topics {
+        let topic_name = topic.name.0.to_string();
+        for p in topic.partitions {
+            answers.push(PartitionAnswer {
+                topic: topic_name.clone(),
+                partition: p.partition_index,
+                error: p.error_code,
+                value: (),
+            });
+        }
+    }
+    answers
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kafka_protocol::messages::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
 
     #[test]
     fn the_request_commits_outside_any_generation() {
-        let body = request("g", &[("t", 2, 40)]);
-        let mut d = Decoder::new(&body);
-        assert_eq!(d.string().unwrap(), "g");
-        assert_eq!((d.i32().unwrap(), d.string().unwrap(), d.i64().unwrap()), (-1, String::new(), -1));
-        assert_eq!((d.i32().unwrap(), d.string().unwrap(), d.i32().unwrap()), (1, "t".to_owned(), 1));
-        assert_eq!((d.i32().unwrap(), d.i64().unwrap(), d.nullable_string().unwrap()), (2, 40, None));
+        let request = request("g", &[("t", 2, 40)]);
+        assert_eq!(request.group_id.0.as_str(), "g");
+        assert_eq!((request.generation_id_or_member_epoch, request.member_id.as_str()), (-1, ""));
+        assert_eq!(request.retention_time_ms, -1);
+        let partition = &request.topics[0].partitions[0];
+        assert_eq!((partition.partition_index, partition.committed_offset), (2, 40));
+        assert_eq!(partition.committed_metadata, None);
     }
 
     #[test]
     fn the_answer_reads_each_partition_code() {
-        let mut e = Encoder::new();
-        e.i32(0).count(1).string("t").count(2).i32(0).i16(0).i32(1).i16(25);
-        let answers = answer(&e.into_bytes()).unwrap();
+        let partition = |p, e| OffsetCommitResponsePartition::default().with_partition_index(p).with_error_code(e);
+        let answers = answer(OffsetCommitResponse::default().with_topics(vec![
+            OffsetCommitResponseTopic::default()
+                .with_name(name("t").into())
+                .with_partitions(vec![partition(0, 0), partition(1, 25)]),
+        ]));
         assert_eq!(answers.iter().map(|a| (a.partition, a.error)).collect::<Vec<_>>(), [(0, 0), (1, 25)]);
     }
 }

@@ -1,23 +1,23 @@
 //! OffsetFetch v3: a group's committed offsets, asked of its coordinator.
 
-use super::codec::{Decoder, Encoder, Malformed};
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse};
+
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, partition_answers};
+use super::{PartitionAnswer, by_topic, name};
 
-pub const API: Api = Api { key: 9, version: 3, name: "OffsetFetch" };
+pub const API: Api = Api { version: 3, name: "OffsetFetch" };
 
-pub fn request(group: &str, partitions: &[(&str, i32)]) -> Vec<u8> {
-    let mut e = Encoder::new();
-    e.string(group);
-    let topics = by_topic(partitions.iter().map(|(t, p)| (*t, *p, ())));
-    e.count(topics.len());
-    for (topic, entries) in topics {
-        e.string(topic).count(entries.len());
-        for (partition, ()) in entries {
-            e.i32(partition);
-        }
-    }
-    e.into_bytes()
+pub fn request(group: &str, partitions: &[(&str, i32)]) -> OffsetFetchRequest {
+    let topics = by_topic(partitions.iter().map(|(t, p)| (*t, *p, ())))
+        .into_iter()
+        .map(|(topic, entries)| {
+            OffsetFetchRequestTopic::default()
+                .with_name(name(topic).into())
+                .with_partition_indexes(entries.into_iter().map(|(p, ())| p).collect())
+        })
+        .collect();
+    OffsetFetchRequest::default().with_group_id(name(group).into()).with_topics(Some(topics))
 }
 
 /// The group-level error code, and each partition's committed offset (`None`: nothing committed).
@@ -26,42 +26,48 @@ pub struct Answer {
     pub partitions: Vec<PartitionAnswer<Option<i64>>>,
 }
 
-pub fn answer(body: &[u8]) -> Result<Answer, Malformed> {
-    let mut d = Decoder::new(body);
-    let _throttle_ms = d.i32()?;
-    let partitions = partition_answers(&mut d, 16, |d| {
-        let offset = d.i64()?;
-        let _metadata = d.nullable_string()?;
-        let error = d.i16()?;
-        Ok((error, (offset >= 0).then_some(offset)))
-    })?;
-    let error = d.i16()?;
-    Ok(Answer { error, partitions })
+pub fn answer(response: OffsetFetchResponse) -> Answer {
+    let mut partitions = Vec::new();
+    for topic in response.topics {
+        let topic_name = topic.name.0.to_string();
+        for p in topic.partitions {
+            partitions.push(PartitionAnswer {
+                topic: topic_name.clone(),
+                partition: p.partition_index,
+                error: p.error_code,
+                value: (p.committed_offset >= 0).then_some(p.committed_offset),
+            });
+        }
+    }
+    Answer { error: response.error_code, partitions }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kafka_protocol::messages::offset_fetch_response::{OffsetFetchResponsePartition, OffsetFetchResponseTopic};
 
     #[test]
     fn the_request_names_the_group_and_its_partitions() {
-        let body = request("g", &[("t", 0), ("t", 1)]);
-        let mut d = Decoder::new(&body);
-        assert_eq!(d.string().unwrap(), "g");
-        assert_eq!(d.i32().unwrap(), 1);
-        assert_eq!(d.string().unwrap(), "t");
-        assert_eq!(d.i32().unwrap(), 2);
-        assert_eq!((d.i32().unwrap(), d.i32().unwrap()), (0, 1));
+        let request = request("g", &[("t", 0), ("t", 1)]);
+        assert_eq!(request.group_id.0.as_str(), "g");
+        let topics = request.topics.unwrap();
+        assert_eq!((topics[0].name.0.as_str(), topics[0].partition_indexes.as_slice()), ("t", &[0, 1][..]));
     }
 
     #[test]
     fn the_answer_reads_offsets_nothing_committed_and_the_group_error() {
-        let mut e = Encoder::new();
-        e.i32(0).count(1).string("t").count(2);
-        e.i32(0).i64(17).string("meta").i16(0);
-        e.i32(1).i64(-1).null_string().i16(0);
-        e.i16(14);
-        let answer = answer(&e.into_bytes()).unwrap();
+        let partition =
+            |p, offset| OffsetFetchResponsePartition::default().with_partition_index(p).with_committed_offset(offset);
+        let answer = answer(
+            OffsetFetchResponse::default()
+                .with_topics(vec![
+                    OffsetFetchResponseTopic::default()
+                        .with_name(name("t").into())
+                        .with_partitions(vec![partition(0, 17), partition(1, -1)]),
+                ])
+                .with_error_code(14),
+        );
         assert_eq!(answer.error, 14);
         assert_eq!(answer.partitions[0].value, Some(17));
         assert_eq!(answer.partitions[1].value, None);

@@ -1,0 +1,250 @@
+//! Reading records in offset ranges over Fetch spoken directly (plaintext
+//! listeners): one fetching thread per partition leader asks for all of its
+//! partitions at once, read_committed, and hands each partition's whole record
+//! batches to a decoding thread, always the same one for a partition so its
+//! records are shown in order. The decoding threads decompress, drop aborted
+//! transactions and control records, drop records outside the range, and run
+//! the visitor (the query's filter) where they decode.
+//!
+//! A partition is done at the end of its range, or at the last stable offset
+//! or high watermark its leader reports (as librdkafka's end-of-partition).
+//! A partition whose leader moved (or whose leader cannot be reached) is asked
+//! of the new leader after fresh metadata; one whose log start passed its
+//! position (records deleted during the scan) goes on from the new log start.
+//! The scan fails only when nothing has progressed for the cluster's timeout.
+
+mod batches;
+mod budget;
+mod fetcher;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::Inner;
+use super::wire::{Broker, Wire};
+use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Visitor};
+use batches::{Aborted, Unreadable};
+use budget::{Budget, Held};
+
+pub(super) const OPERATION: &str = "reading messages";
+
+/// Bytes of answers a scan holds at most (plus one oversized batch).
+const IN_FLIGHT: i64 = 32 << 20;
+/// Bytes asked of one leader per fetch, and of one partition at first (a
+/// partition whose next batch is larger is asked for more, doubling).
+const FETCH_BYTES: i32 = 8 << 20;
+const PARTITION_BYTES: i32 = 1 << 20;
+/// Waited before asking again for leaders that are not elected yet.
+const LEADER_BACKOFF: Duration = Duration::from_millis(200);
+
+/// One partition's share of the scan.
+#[derive(Debug, Clone)]
+struct Part {
+    partition: i32,
+    position: i64,
+    end: i64,
+    max_bytes: i32,
+}
+
+/// What a fetching thread tells the scan.
+enum Event {
+    /// These partitions need their leader found again.
+    Reroute(Vec<Part>),
+    /// An answer came with records, or a partition is done.
+    Progress,
+    Failed(ProviderError),
+    Ended,
+}
+
+/// Whole batches of one partition for a decoding thread.
+struct Job {
+    partition: i32,
+    /// Records before this offset (a batch may begin earlier) are not shown.
+    from: i64,
+    end: i64,
+    batches: Vec<Bytes>,
+    aborted: Vec<(i64, i64)>,
+    _held: Arc<Held>,
+}
+
+/// What the scan's threads share.
+struct Shared<'a> {
+    inner: &'a Inner,
+    wire: &'a Wire,
+    topic: &'a str,
+    stop: AtomicBool,
+    budget: Arc<Budget>,
+    read: AtomicU64,
+    /// The first failure a decoding thread met.
+    failure: Mutex<Option<ProviderError>>,
+}
+
+impl Shared<'_> {
+    fn fail(&self, error: ProviderError) {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(error);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn unreadable(&self, partition: i32, why: Unreadable) -> ProviderError {
+        ProviderError::Request {
+            cluster: self.inner.cluster.clone(),
+            operation: OPERATION,
+            detail: format!("{}:{partition}: {}", self.topic, why.0),
+            retryable: false,
+        }
+    }
+}
+
+impl Inner {
+    pub(super) fn scan_direct(
+        &self,
+        wire: &Wire,
+        topic: &str,
+        ranges: &[&OffsetRange],
+        visit: &Visitor,
+    ) -> ProviderResult<u64> {
+        let shared = Shared {
+            inner: self,
+            wire,
+            topic,
+            stop: AtomicBool::new(false),
+            budget: Budget::new(IN_FLIGHT),
+            read: AtomicU64::new(0),
+            failure: Mutex::new(None),
+        };
+        let parts: Vec<Part> = ranges
+            .iter()
+            .map(|r| Part { partition: r.partition, position: r.start, end: r.end, max_bytes: PARTITION_BYTES })
+            .collect();
+        let decoders = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8).min(parts.len());
+        let outcome = std::thread::scope(|scope| {
+            let mut queues = Vec::with_capacity(decoders);
+            for _ in 0..decoders {
+                let (queue, jobs) = mpsc::channel::<Job>();
+                queues.push(queue);
+                let shared = &shared;
+                scope.spawn(move || decode(shared, jobs, visit));
+            }
+            let outcome = self.route(scope, &shared, parts, &queues);
+            if outcome.is_err() {
+                shared.stop.store(true, Ordering::Relaxed);
+            }
+            outcome
+        });
+        outcome?;
+        if let Some(failure) = shared.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(failure);
+        }
+        Ok(shared.read.load(Ordering::Relaxed))
+    }
+
+    /// Starts a fetching thread per leader and moves partitions whose leader
+    /// changed, until every partition is done or the scan stops.
+    fn route<'scope>(
+        &'scope self,
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        shared: &'scope Shared<'scope>,
+        parts: Vec<Part>,
+        queues: &[mpsc::Sender<Job>],
+    ) -> ProviderResult<()> {
+        let (events, heard) = mpsc::channel::<Event>();
+        let mut pending = parts;
+        let mut fetching = 0usize;
+        let mut last_progress = Instant::now();
+        loop {
+            if !pending.is_empty() && !shared.stopped() {
+                let metadata = self.metadata(Some(&[shared.topic]));
+                match metadata {
+                    Ok(metadata) => {
+                        if !metadata.topics.iter().any(|t| t.name == shared.topic && t.error == 0) {
+                            return Err(ProviderError::UnknownTopic {
+                                cluster: self.cluster.clone(),
+                                topic: shared.topic.to_owned(),
+                            });
+                        }
+                        let mut by_leader: Vec<(Broker, Vec<Part>)> = Vec::new();
+                        for part in std::mem::take(&mut pending) {
+                            match metadata.leader_of(shared.topic, part.partition) {
+                                None => pending.push(part),
+                                Some(leader) => match by_leader.iter_mut().find(|(b, _)| b.id == leader.id) {
+                                    Some((_, share)) => share.push(part),
+                                    None => by_leader.push((leader.clone(), vec![part])),
+                                },
+                            }
+                        }
+                        for (leader, share) in by_leader {
+                            fetching += 1;
+                            let events = events.clone();
+                            let queues = queues.to_vec();
+                            scope.spawn(move || {
+                                fetcher::fetch(shared, &leader, share, &queues, &events);
+                                let _ = events.send(Event::Ended);
+                            });
+                        }
+                    }
+                    // Metadata is retried until the scan's timeout, like a leader not yet elected.
+                    Err(error) if last_progress.elapsed() > self.timeout.duration => return Err(error),
+                    Err(_) => {}
+                }
+            }
+            if fetching == 0 && (pending.is_empty() || shared.stopped()) {
+                return Ok(());
+            }
+            let wait = if pending.is_empty() { Duration::from_millis(100) } else { LEADER_BACKOFF };
+            match heard.recv_timeout(wait) {
+                Ok(Event::Reroute(parts)) => {
+                    self.recent_metadata.forget();
+                    pending.extend(parts);
+                }
+                Ok(Event::Progress) => last_progress = Instant::now(),
+                Ok(Event::Failed(error)) => {
+                    shared.fail(error);
+                }
+                Ok(Event::Ended) => fetching -= 1,
+                Err(_) => {}
+            }
+            if last_progress.elapsed() > self.timeout.duration && !shared.stopped() {
+                shared.fail(ProviderError::Timeout {
+                    cluster: self.cluster.clone(),
+                    operation: OPERATION,
+                    timeout: self.timeout.duration,
+                });
+            }
+        }
+    }
+}
+
+/// A decoding thread: shows the records of each job it is given, in order.
+fn decode(shared: &Shared<'_>, jobs: mpsc::Receiver<Job>, visit: &Visitor) {
+    let mut lent = Message { topic: shared.topic.to_owned(), ..Message::default() };
+    let mut show = |m: &Message| visit(m);
+    for job in jobs {
+        if shared.stopped() {
+            continue;
+        }
+        lent.partition = job.partition;
+        let mut aborted = Aborted::new(job.aborted);
+        for batch in &job.batches {
+            match batches::show(batch, job.from, job.end, &mut aborted, &mut lent, &mut show) {
+                Ok(shown) => {
+                    shared.read.fetch_add(shown.records, Ordering::Relaxed);
+                    if shown.stopped {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+                Err(why) => {
+                    shared.fail(shared.unreadable(job.partition, why));
+                    break;
+                }
+            }
+        }
+    }
+}
