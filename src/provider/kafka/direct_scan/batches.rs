@@ -276,3 +276,190 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use kafka_protocol::indexmap::IndexMap;
+    use kafka_protocol::protocol::StrBytes;
+    use kafka_protocol::records::{Record, RecordBatchEncoder, RecordEncodeOptions};
+
+    fn record(offset: i64, value: &str) -> Record {
+        Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset,
+            sequence: offset as i32,
+            timestamp: 1_700_000_000_000 + offset,
+            key: Some(Bytes::from(format!("k{offset}"))),
+            value: Some(Bytes::from(value.to_owned())),
+            headers: IndexMap::from([(StrBytes::from_static_str("h"), Some(Bytes::from_static(b"v")))]),
+        }
+    }
+
+    fn encoded(records: &[Record], compression: Compression) -> Bytes {
+        let mut buf = BytesMut::new();
+        RecordBatchEncoder::encode(&mut buf, records, &RecordEncodeOptions { version: 2, compression }).unwrap();
+        buf.freeze()
+    }
+
+    /// Every record of `records` shown from `from` to `end`, as (offset, value).
+    fn shown(records: &Bytes, from: i64, end: i64, aborted: Vec<(i64, i64)>) -> Vec<(i64, String)> {
+        let mut seen = Vec::new();
+        let mut aborted = Aborted::new(aborted);
+        let mut lent = Message::default();
+        for batch in whole_batches(records).unwrap() {
+            let mut visit = |m: &Message| {
+                seen.push((m.offset, String::from_utf8_lossy(m.value.as_deref().unwrap_or_default()).into_owned()));
+                true
+            };
+            show(&batch, from, end, &mut aborted, &mut lent, &mut visit).unwrap();
+        }
+        seen
+    }
+
+    #[test]
+    fn every_codec_reads_back_keys_values_headers_and_times() {
+        for compression in
+            [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd]
+        {
+            let records: Vec<Record> = (10..15).map(|o| record(o, &format!("value {o}"))).collect();
+            let bytes = encoded(&records, compression);
+            let mut lent = Message::default();
+            let mut seen = Vec::new();
+            let batch = &whole_batches(&bytes).unwrap()[0];
+            assert_eq!(next_offset(batch), 15);
+            let mut visit = |m: &Message| {
+                seen.push(m.clone());
+                true
+            };
+            let outcome = show(batch, 0, 100, &mut Aborted::new(vec![]), &mut lent, &mut visit).unwrap();
+            assert_eq!(outcome.records, 5, "{compression:?}");
+            assert_eq!(seen[2].offset, 12);
+            assert_eq!(seen[2].key.as_deref(), Some(&b"k12"[..]));
+            assert_eq!(seen[2].value.as_deref(), Some(&b"value 12"[..]));
+            assert_eq!(seen[2].timestamp, Some(1_700_000_000_012));
+            assert_eq!(seen[2].headers, [("h".to_owned(), b"v".to_vec())]);
+        }
+    }
+
+    #[test]
+    fn records_outside_the_range_are_not_shown_and_a_stop_is_kept() {
+        let bytes = encoded(&(0..10).map(|o| record(o, "x")).collect::<Vec<_>>(), Compression::Lz4);
+        assert_eq!(shown(&bytes, 3, 6, vec![]).iter().map(|(o, _)| *o).collect::<Vec<_>>(), [3, 4, 5]);
+        let batch = &whole_batches(&bytes).unwrap()[0];
+        let mut count = 0;
+        let mut visit = |_: &Message| {
+            count += 1;
+            count < 2
+        };
+        let outcome = show(batch, 0, 10, &mut Aborted::new(vec![]), &mut Message::default(), &mut visit).unwrap();
+        assert!(outcome.stopped && outcome.records == 2);
+    }
+
+    #[test]
+    fn a_batch_cut_short_is_left_for_the_next_fetch() {
+        let mut bytes = BytesMut::from(&encoded(&[record(0, "a")], Compression::None)[..]);
+        bytes.extend_from_slice(&encoded(&[record(1, "b")], Compression::None)[..20]);
+        let batches = whole_batches(&bytes.freeze()).unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(next_offset(&batches[0]), 1);
+    }
+
+    #[test]
+    fn aborted_transactions_and_markers_are_skipped() {
+        let producer = |mut r: Record, id: i64| {
+            r.transactional = true;
+            r.producer_id = id;
+            r.producer_epoch = 0;
+            r
+        };
+        let marker = |offset: i64, id: i64, kind: u8| {
+            let mut r = producer(record(offset, ""), id);
+            r.control = true;
+            r.key = Some(Bytes::from(vec![0, 0, 0, kind]));
+            r.value = Some(Bytes::from(vec![0, 0, 0, 0, 0, 0]));
+            r.headers.clear();
+            r
+        };
+        let mut bytes = BytesMut::new();
+        bytes.extend_from_slice(&encoded(
+            &[producer(record(0, "aborted"), 7), producer(record(1, "aborted"), 7)],
+            Compression::Zstd,
+        ));
+        bytes.extend_from_slice(&encoded(&[producer(record(2, "committed"), 8)], Compression::Gzip));
+        bytes.extend_from_slice(&encoded(&[marker(3, 7, 0)], Compression::None));
+        bytes.extend_from_slice(&encoded(&[marker(4, 8, 1)], Compression::None));
+        bytes.extend_from_slice(&encoded(&[producer(record(5, "later"), 7)], Compression::Snappy));
+        bytes.extend_from_slice(&encoded(&[record(6, "plain")], Compression::None));
+        let seen = shown(&bytes.freeze(), 0, 100, vec![(7, 0)]);
+        assert_eq!(seen, [(2, "committed".to_owned()), (5, "later".to_owned()), (6, "plain".to_owned())]);
+    }
+
+    #[test]
+    fn duplicate_headers_and_log_append_times_are_kept() {
+        // One record written by hand: two headers named "h", a header name that is not UTF-8.
+        let mut record = vec![0u8];
+        record.extend([0, 0]); // timestamp and offset deltas
+        record.extend([2, b'k', 2, b'v']); // key "k", value "v"
+        record.extend([6, 2, b'h', 2, b'1', 2, b'h', 2, b'2', 2, 0xff, 1]);
+        let mut body = vec![(record.len() * 2) as u8];
+        body.extend(&record);
+        let mut batch = vec![0u8; HEADER];
+        batch[..8].copy_from_slice(&40i64.to_be_bytes());
+        batch[8..12].copy_from_slice(&((HEADER - 12 + body.len()) as i32).to_be_bytes());
+        batch[MAGIC] = 2;
+        batch[21..23].copy_from_slice(&(1i16 << 3).to_be_bytes()); // log append time
+        batch[35..43].copy_from_slice(&1_234i64.to_be_bytes());
+        batch[43..51].copy_from_slice(&(-1i64).to_be_bytes());
+        batch[57..61].copy_from_slice(&1i32.to_be_bytes());
+        batch.extend(&body);
+        let crc = crc32c::crc32c(&batch[21..]);
+        batch[17..21].copy_from_slice(&crc.to_be_bytes());
+        let bytes = Bytes::from(batch);
+        let mut lent = Message::default();
+        let mut seen = Vec::new();
+        let mut visit = |m: &Message| {
+            seen.push(m.clone());
+            true
+        };
+        show(&whole_batches(&bytes).unwrap()[0], 0, 100, &mut Aborted::new(vec![]), &mut lent, &mut visit).unwrap();
+        assert_eq!(seen[0].offset, 40);
+        assert_eq!(seen[0].timestamp, Some(1_234));
+        assert_eq!(
+            seen[0].headers,
+            [("h".to_owned(), b"1".to_vec()), ("h".to_owned(), b"2".to_vec()), ("\u{fffd}".to_owned(), vec![])]
+        );
+    }
+
+    #[test]
+    fn damaged_or_old_batches_are_unreadable_not_a_panic() {
+        let good = encoded(&[record(0, "a")], Compression::Zstd);
+        let mut damaged = BytesMut::from(&good[..]);
+        let last = damaged.len() - 1;
+        damaged[last] ^= 0xff;
+        let damaged = damaged.freeze();
+        let batch = &whole_batches(&damaged).unwrap()[0];
+        let mut visit = |_: &Message| true;
+        assert!(show(batch, 0, 10, &mut Aborted::new(vec![]), &mut Message::default(), &mut visit).is_err(), "CRC");
+
+        let mut old = BytesMut::from(&good[..]);
+        old[MAGIC] = 1;
+        assert!(whole_batches(&old.freeze()).unwrap_err().0.contains("message format v1"));
+
+        let mut negative = BytesMut::from(&good[..]);
+        negative[8..12].copy_from_slice(&(-5i32).to_be_bytes());
+        assert!(whole_batches(&negative.freeze()).is_err());
+
+        let mut reader = Reader { bytes: &[0xff; 12] };
+        assert!(reader.varint().is_err());
+        let mut reader = Reader { bytes: &[20, b'a'] };
+        assert!(reader.bytes().is_err(), "a length past the end");
+    }
+}
