@@ -47,5 +47,6 @@ mod reset_conformance;
 mod reset_safety;
 mod runbook_examples;
 mod runbook_validation;
+mod scan_equality;
 mod secrets_never_leak;
 mod secure_clusters;

@@ -214,3 +214,87 @@ mod tests {
         assert_eq!(number(rows[1].get("CURRENT-OFFSET")), None);
     }
 }
+
+/// One record as Apache's console consumer printed it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Consumed {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+const FIELD: &str = "~|~";
+const HEADER: &str = "~,~";
+/// Fixed by Apache's formatter.
+const HEADER_VALUE: char = ':';
+const NULL: &str = "<null>";
+
+/// `kafka-console-consumer --from-beginning --isolation-level read_committed`:
+/// the first `count` records of `topic` with partition, offset, timestamp,
+/// headers, key and value, sorted by partition and offset. Keys, values and
+/// headers must be text without `~|~` or `~,~`, and header names without `:`.
+pub fn consume_records(bootstrap: &str, topic: &str, count: usize) -> Vec<Consumed> {
+    let count_arg = count.to_string();
+    let mut args = vec![
+        "--bootstrap-server",
+        bootstrap,
+        "--topic",
+        topic,
+        "--from-beginning",
+        "--isolation-level",
+        "read_committed",
+        "--max-messages",
+        &count_arg,
+        "--timeout-ms",
+        "30000",
+    ];
+    let properties = [
+        "print.timestamp=true".to_owned(),
+        "print.partition=true".to_owned(),
+        "print.offset=true".to_owned(),
+        "print.headers=true".to_owned(),
+        "print.key=true".to_owned(),
+        format!("key.separator={FIELD}"),
+        format!("headers.separator={HEADER}"),
+        format!("null.literal={NULL}"),
+    ];
+    for property in &properties {
+        args.extend(["--property", property]);
+    }
+    let out = run("console-consumer", &args);
+    let mut records: Vec<Consumed> = out.lines().map(parse_consumed).collect();
+    records.sort();
+    assert_eq!(records.len(), count, "the console consumer read {} of {count} records of {topic}", records.len());
+    records
+}
+
+fn parse_consumed(line: &str) -> Consumed {
+    let fields: Vec<&str> = line.splitn(6, FIELD).collect();
+    assert_eq!(fields.len(), 6, "a console consumer line of six fields: {line}");
+    let after = |field: &str, label: &str| -> i64 {
+        field.rsplit(':').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{label} in {line}"))
+    };
+    let text = |field: &str| (field != NULL).then(|| field.to_owned());
+    let headers = if fields[3] == "NO_HEADERS" {
+        Vec::new()
+    } else {
+        fields[3]
+            .split(HEADER)
+            .map(|h| {
+                let (name, value) = h.split_once(HEADER_VALUE).unwrap_or((h, ""));
+                (name.to_owned(), if value == NULL { String::new() } else { value.to_owned() })
+            })
+            .collect()
+    };
+    Consumed {
+        timestamp: after(fields[0], "a timestamp"),
+        partition: i32::try_from(after(fields[1], "a partition")).expect("a partition number"),
+        offset: after(fields[2], "an offset"),
+        headers,
+        key: text(fields[4]),
+        value: text(fields[5]),
+    }
+}

@@ -53,6 +53,11 @@ pub struct Seeder {
 
 impl Seeder {
     pub fn new(bootstrap: &str) -> Self {
+        Self::with_settings(bootstrap, &[])
+    }
+
+    /// A seeder whose producer also has `settings` (`compression.type`, say).
+    pub fn with_settings(bootstrap: &str, settings: &[(&str, &str)]) -> Self {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", bootstrap)
@@ -61,6 +66,9 @@ impl Seeder {
             .set("queue.buffering.max.messages", "200000")
             .set("enable.idempotence", "false")
             .set("acks", "all");
+        for (key, value) in settings {
+            config.set(*key, *value);
+        }
         Seeder {
             bootstrap: bootstrap.to_owned(),
             producer: config.create().expect("test producer"),

@@ -3,7 +3,7 @@
 //! last record batch of its answer has been shown. A fetch waits while the
 //! budget is spent, so a scan's memory stays bounded however fast the broker is.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -11,6 +11,8 @@ pub struct Budget {
     left: Mutex<i64>,
     returned: Condvar,
     total: i64,
+    /// Fetches waiting for bytes to be given back.
+    waiting: AtomicUsize,
 }
 
 /// Bytes taken from a budget, given back when dropped.
@@ -21,7 +23,7 @@ pub struct Held {
 
 impl Budget {
     pub fn new(total: i64) -> Arc<Self> {
-        Arc::new(Budget { left: Mutex::new(total), returned: Condvar::new(), total })
+        Arc::new(Budget { left: Mutex::new(total), returned: Condvar::new(), total, waiting: AtomicUsize::new(0) })
     }
 
     /// Takes `bytes`, waiting while too little is left, unless nothing is held
@@ -29,14 +31,23 @@ impl Budget {
     /// once `stop` is set.
     pub fn take(self: &Arc<Self>, bytes: i64, stop: &AtomicBool) -> Option<Held> {
         let mut left = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         while *left < bytes && *left < self.total {
             if stop.load(Ordering::Relaxed) {
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
                 return None;
             }
             left = self.returned.wait_timeout(left, Duration::from_millis(50)).unwrap_or_else(|p| p.into_inner()).0;
         }
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
         *left -= bytes;
         Some(Held { budget: Arc::clone(self), bytes })
+    }
+
+    /// Whether a fetch waits for the records already read to be shown: the
+    /// scan then goes at the visitor's pace, not the broker's.
+    pub fn is_spent(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) > 0
     }
 
     #[cfg(test)]
@@ -89,6 +100,7 @@ mod tests {
         let waiting = std::thread::spawn(move || b.take(50, &s).is_some());
         std::thread::sleep(Duration::from_millis(150));
         assert!(!waiting.is_finished(), "20 left of 100: the take waits");
+        assert!(budget.is_spent());
         drop(held);
         assert!(waiting.join().unwrap());
 

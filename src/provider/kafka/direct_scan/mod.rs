@@ -11,7 +11,8 @@
 //! A partition whose leader moved (or whose leader cannot be reached) is asked
 //! of the new leader after fresh metadata; one whose log start passed its
 //! position (records deleted during the scan) goes on from the new log start.
-//! The scan fails only when nothing has progressed for the cluster's timeout.
+//! The scan fails only when the brokers gave nothing for the cluster's timeout
+//! (time spent waiting for the visitor to take what was read does not count).
 
 mod batches;
 mod budget;
@@ -209,6 +210,10 @@ impl Inner {
                 }
                 Ok(Event::Ended) => fetching -= 1,
                 Err(_) => {}
+            }
+            // Time spent waiting for the visitor to take what was read is not the broker's.
+            if shared.budget.is_spent() {
+                last_progress = Instant::now();
             }
             if last_progress.elapsed() > self.timeout.duration && !shared.stopped() {
                 shared.fail(ProviderError::Timeout {
