@@ -10,6 +10,7 @@ pub mod audit_producer;
 mod chunks;
 mod client_context;
 mod connect_failure;
+mod delete_over_wire;
 mod delete_records;
 mod direct_scan;
 mod errors;

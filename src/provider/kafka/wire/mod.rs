@@ -1,20 +1,21 @@
-//! Kafka's protocol spoken directly: Metadata, FindCoordinator and the three
-//! batched offset calls — ListOffsets, OffsetFetch, OffsetCommit — one request
-//! per leader or coordinator whatever the number of partitions. Every request
-//! and answer is encoded and decoded by the `kafka-protocol` crate, which is
-//! generated from Kafka's own message schemas; this module picks versions,
-//! routes, frames and counts.
+//! Kafka's protocol spoken directly on plaintext listeners: Metadata,
+//! FindCoordinator, the batched offset calls (ListOffsets, OffsetFetch,
+//! OffsetCommit), DeleteRecords and Fetch, one request per leader or
+//! coordinator whatever the number of partitions. Every request and answer is
+//! encoded and decoded by the `kafka-protocol` crate, generated from Kafka's
+//! own message schemas; this module picks versions, routes, frames and counts.
 //!
 //! Why not librdkafka for these: it matches every partition of an answer to its
 //! request list by linear search, so one list of n partitions costs n² string
-//! comparisons (two seconds of CPU at 10,000 partitions), and cutting lists
-//! into chunks makes the number of requests grow with the partitions. Here an
-//! answer is read once, front to back. Metadata, group listings and
-//! descriptions, DeleteRecords and reading messages stay with librdkafka, and
-//! so do these three calls on listeners that need TLS or SASL
-//! (`security.protocol` other than PLAINTEXT), which this module does not speak.
+//! comparisons (two seconds of CPU at 10,000 partitions); it keeps sending
+//! DeleteRecords to a leader that died; and its consumer is the floor a scan
+//! cannot go below (`direct_scan`). Here an answer is read once, front to back.
+//! Group listings and descriptions, transactional commits and everything on
+//! listeners that need TLS or SASL (`security.protocol` other than PLAINTEXT),
+//! which this module does not speak, stay with librdkafka.
 
 mod connection;
+pub mod delete_records;
 mod error_codes;
 pub mod fetch;
 pub mod find_coordinator;
