@@ -179,6 +179,10 @@ impl Provider for AnyProvider {
         each!(self, p => p.delete_offsets(group, partitions).await)
     }
 
+    fn scan_fallback(&self) -> Option<String> {
+        each!(self, p => p.scan_fallback())
+    }
+
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
         self.sendable(NONE, ranges.iter().map(|r| r.topic.as_str()), NO_OFFSETS)?;
         each!(self, p => p.scan(ranges, visit).await)

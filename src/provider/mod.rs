@@ -116,6 +116,12 @@ pub trait Provider: Send + Sync {
     /// or commits. Returns how many records were read.
     fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> impl Future<Output = ProviderResult<u64>> + Send;
 
+    /// When `scan` cannot read the provider's fastest way on this cluster:
+    /// how it reads instead, and why, for the plan to say.
+    fn scan_fallback(&self) -> Option<String> {
+        None
+    }
+
     /// Deletes every record below the given offset of each partition (DeleteRecords,
     /// one request per partition leader). Irreversible. A partition the leader
     /// refuses is reported in its outcome, not as an error of the whole call.

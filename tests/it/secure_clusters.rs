@@ -242,3 +242,34 @@ async fn a_missing_client_certificate_is_named() {
     let properties = [("security.protocol", "SSL".to_owned()), ("ssl.ca.location", path(l.cert("ca.crt")))];
     refused("no-client-cert", &l.mtls, &properties, "client certificate refused", Ends::AtOnce).await;
 }
+
+/// A query over SASL_SSL reads through librdkafka's consumer and its plan says
+/// so; the same query on the plaintext listener reads directly and says nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_over_tls_reads_through_librdkafka_and_the_plan_says_so() {
+    let (topic, _) = seeded("query-sasl-ssl").await;
+    let l = SecureListeners::of(shared_cluster());
+    let properties = with(
+        sasl("SCRAM-SHA-512", &l.user, &l.password),
+        &[("security.protocol", "SASL_SSL".into()), ("ssl.ca.location", path(l.cert("ca.crt")))],
+    );
+    let query = format!(
+        "name: q\ncluster: local\nsteps:\n  - id: find\n    query_messages: {{ topic: {topic}, from_offset: 0, contains: r, limit: 100 }}\n"
+    );
+    let plan = |bootstrap: &str, properties: &[(&str, String)]| {
+        let out = Ebb::new()
+            .config(&config(bootstrap, properties))
+            .file("q.yaml", &query)
+            .args(["plan", "q.yaml", "--output", "json"])
+            .run()
+            .success()
+            .never_shows(&l.password);
+        let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
+        assert_eq!(plan["steps"][0]["output"]["scanned"], 40, "every record read: {plan}");
+        plan["steps"][0]["warnings"].to_string()
+    };
+    let warnings = plan(&l.sasl_ssl, &properties);
+    assert!(warnings.contains("librdkafka") && warnings.contains("SASL_SSL"), "{warnings}");
+    let warnings = plan(&shared_cluster().bootstrap, &[]);
+    assert!(!warnings.contains("librdkafka"), "{warnings}");
+}

@@ -37,6 +37,9 @@ impl<P: Provider + Sync> Provider for StrikeBeforeChange<'_, P> {
     fn cluster(&self) -> &str {
         self.inner.cluster()
     }
+    fn scan_fallback(&self) -> Option<String> {
+        self.inner.scan_fallback()
+    }
     async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
         self.inner.topics().await
     }

@@ -722,6 +722,17 @@ impl Provider for KafkaProvider {
         self.blocking("deleting committed offsets", move |inner| inner.delete_offsets(&group, &partitions)).await
     }
 
+    fn scan_fallback(&self) -> Option<String> {
+        if self.inner.wire.is_some() {
+            return None;
+        }
+        let protocol = self.inner.base.get("security.protocol").unwrap_or("not PLAINTEXT");
+        Some(format!(
+            "messages were read through librdkafka's consumer, the slower path: Fetch spoken \
+             directly needs a PLAINTEXT listener, and this cluster's security.protocol is {protocol}"
+        ))
+    }
+
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
         let ranges = ranges.to_vec();
         self.blocking("reading messages", move |inner| inner.scan(&ranges, &visit)).await

@@ -29,6 +29,9 @@ pub async fn plan<P: Provider>(
     if matches!(query.download, Download::Skipped) {
         warnings.push("download skipped: a viewer's plan through the API writes no file; a run started by an operator writes it (applying a saved plan does not: it reads no messages)".to_owned());
     }
+    if let Some(fallback) = provider.scan_fallback() {
+        warnings.push(fallback);
+    }
     if output.where_errors > 0 {
         warnings.push(format!(
             "where: {} record(s) could not be evaluated and count as no match (first: {})",
