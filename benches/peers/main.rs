@@ -9,7 +9,8 @@
 //! kafkactl first; the Markdown table goes to `target/bench/peers.md` and
 //! into docs/BENCHMARKS.md by hand. `EBB_BENCH_BROKERS=1` (or `3`) runs one
 //! cluster size only; `EBB_BENCH_ONLY=reset` the reset comparisons only,
-//! `EBB_BENCH_ONLY=keyword` the keyword and CEL filter rows only.
+//! `EBB_BENCH_ONLY=keyword` the keyword and CEL filter rows only,
+//! `EBB_BENCH_ONLY=scan` the 10,000,000-record scan only.
 //!
 //! `EBB_BENCH_BASELINE` names an ebb binary built from an earlier commit
 //! (`EBB_BENCH_BASELINE_NAME` says which; `scripts/bench --baseline REV`
@@ -24,9 +25,11 @@ mod support;
 mod keyword;
 mod measure;
 mod purge;
+mod raw_fetch;
 mod requests;
 mod reset;
 mod results;
+mod scan;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -80,6 +83,9 @@ impl Bench {
 }
 
 fn main() {
+    if raw_fetch::run_if_asked() {
+        return;
+    }
     let rounds: usize = std::env::var("EBB_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
     let sizes: Vec<usize> = match std::env::var("EBB_BENCH_BROKERS").as_deref() {
         Ok("1") => vec![1],
@@ -89,6 +95,7 @@ fn main() {
     let only = std::env::var("EBB_BENCH_ONLY").ok();
     let only_reset = only.as_deref() == Some("reset");
     let only_keyword = only.as_deref() == Some("keyword");
+    let only_scan = only.as_deref() == Some("scan");
     let baseline = std::env::var_os("EBB_BENCH_BASELINE").map(PathBuf::from).map(|binary| {
         assert!(binary.is_file(), "EBB_BENCH_BASELINE names no file: {}", binary.display());
         let name = std::env::var("EBB_BENCH_BASELINE_NAME").unwrap_or_else(|_| "baseline".to_owned());
@@ -126,6 +133,10 @@ fn main() {
             keyword::compare(&bench, &mut results);
             continue;
         }
+        if only_scan {
+            scan::compare(&bench, &mut results);
+            continue;
+        }
         let (reset_counts, topics) = reset::compare(&bench, &mut results);
         for (operation, summary) in reset_counts {
             counts.push_str(&format!("| {brokers} | {operation} | {summary} |\n"));
@@ -140,6 +151,7 @@ fn main() {
             let records = keyword::RECORDS;
             counts.push_str(&format!("| {brokers} | keyword search, {records} records | {summary} |\n"));
         }
+        scan::compare(&bench, &mut results);
     }
     println!("{counts}");
     let table = format!("{}\n\n{counts}", results.markdown());

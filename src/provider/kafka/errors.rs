@@ -44,6 +44,7 @@ pub fn is_retryable_code(code: RDKafkaErrorCode) -> bool {
             | FencedLeaderEpoch
             | UnknownLeaderEpoch
             | OffsetNotAvailable
+            | UnstableOffsetCommit
             | RebalanceInProgress
             | NotController
     )

@@ -6,7 +6,8 @@
 //! `init_transactions` and the commit the replica proves it still owns the
 //! cluster, so an old owner that wakes up cannot fence the new one and then
 //! commit. The offsets are read back stable (OffsetFetch with
-//! `require_stable`), so the commit is in place when this returns.
+//! `require_stable`, over `wire` on plaintext listeners), so the commit is in
+//! place when this returns.
 
 use std::time::Duration;
 
@@ -80,15 +81,39 @@ impl Inner {
             return Err(self.fenced_or(e));
         }
         // Stable: the read waits while the transaction's offsets are still being written.
-        let mut asked = TopicPartitionList::with_capacity(offsets.len());
-        for (tp, _) in offsets {
-            asked.add_partition(&tp.topic, tp.partition);
-        }
-        let read = reader.committed_offsets(asked, timeout).map_err(|e| self.request_error(OPERATION, &e))?;
-        let differs = offsets.iter().find(|(tp, offset)| {
-            read.find_partition(&tp.topic, tp.partition).map(|e| e.offset()) != Some(Offset::Offset(*offset))
-        });
-        if let Some((tp, offset)) = differs {
+        let read: Vec<(TopicPartition, Option<i64>)> = match &self.wire {
+            Some(wire) => {
+                let asked: Vec<TopicPartition> = offsets.iter().map(|(tp, _)| tp.clone()).collect();
+                let read = super::retry::within(timeout, || self.committed_over_wire(wire, group, &asked, true))?;
+                asked
+                    .into_iter()
+                    .map(|tp| {
+                        let found = read.iter().find(|c| c.topic == tp.topic && c.partition == tp.partition);
+                        (tp, found.map(|c| c.offset))
+                    })
+                    .collect()
+            }
+            None => {
+                let mut asked = TopicPartitionList::with_capacity(offsets.len());
+                for (tp, _) in offsets {
+                    asked.add_partition(&tp.topic, tp.partition);
+                }
+                let read = reader.committed_offsets(asked, timeout).map_err(|e| self.request_error(OPERATION, &e))?;
+                offsets
+                    .iter()
+                    .map(|(tp, _)| {
+                        let found = read.find_partition(&tp.topic, tp.partition).map(|e| e.offset());
+                        let offset = match found {
+                            Some(Offset::Offset(o)) => Some(o),
+                            _ => None,
+                        };
+                        (tp.clone(), offset)
+                    })
+                    .collect()
+            }
+        };
+        let differs = offsets.iter().zip(&read).find(|((_, offset), (_, read))| *read != Some(*offset));
+        if let Some(((tp, offset), _)) = differs {
             return Err(ProviderError::Request {
                 cluster: self.cluster.clone(),
                 operation: OPERATION,

@@ -517,7 +517,7 @@ impl Inner {
         }
         if let Some(wire) = &self.wire {
             let mut offsets =
-                retry::within(self.timeout.duration, || self.committed_over_wire(wire, group, &partitions))?;
+                retry::within(self.timeout.duration, || self.committed_over_wire(wire, group, &partitions, false))?;
             offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
             return Ok(offsets);
         }
@@ -597,6 +597,9 @@ impl Inner {
             })?;
         }
         // Deleting what is already gone is harmless, so passing failures are retried.
+        if let Some(wire) = &self.wire {
+            return retry::within(self.timeout.duration, || self.delete_offsets_over_wire(wire, group, partitions));
+        }
         retry::within(self.timeout.duration, || {
             group_admin::delete_offsets(&self.reader, group, partitions, self.timeout.duration)
                 .map_err(|e| Failed { code: e.code, error: self.admin_error("deleting committed offsets", e) })

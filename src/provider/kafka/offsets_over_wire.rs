@@ -12,7 +12,7 @@ use super::connect_failure::ConnectFailure;
 use super::wire::metadata::ClusterMetadata;
 use super::wire::{self, Broker, CallFailed, PartitionAnswer, Wire, find_coordinator, rd_code};
 use super::{Failed, Inner};
-use crate::provider::{CommittedOffset, ProviderError, TopicPartition};
+use crate::provider::{CommittedOffset, OffsetDeleted, ProviderError, TopicPartition};
 
 impl Inner {
     /// One Metadata request to the first bootstrap server that answers.
@@ -142,19 +142,23 @@ impl Inner {
             .collect()
     }
 
-    /// `group`'s committed offsets on `partitions`; partitions with none are left out.
+    /// `group`'s committed offsets on `partitions`; partitions with none are
+    /// left out. `stable`: none of them is pending in a transaction (the
+    /// coordinator answers "unstable", retried, until it is settled).
     pub(super) fn committed_over_wire(
         &self,
         wire: &Wire,
         group: &str,
         partitions: &[TopicPartition],
+        stable: bool,
     ) -> Result<Vec<CommittedOffset>, Failed> {
         const OPERATION: &str = "fetching committed offsets";
         let Some(first) = partitions.first() else { return Ok(Vec::new()) };
         let coordinator = self.coordinator(wire, group, &first.topic)?;
         let asked: Vec<(&str, i32)> = partitions.iter().map(|tp| (tp.topic.as_str(), tp.partition)).collect();
+        let api = if stable { wire::offset_fetch::STABLE } else { wire::offset_fetch::API };
         let response = wire
-            .call(&coordinator, wire::offset_fetch::API, &wire::offset_fetch::request(group, &asked))
+            .call(&coordinator, api, &wire::offset_fetch::request(group, &asked, stable))
             .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
         let answer = wire::offset_fetch::answer(response);
         if answer.error != 0 {
@@ -204,6 +208,40 @@ impl Inner {
             self.check_answer(OPERATION, answer)?;
         }
         Ok(())
+    }
+
+    /// Deletes `group`'s committed offsets on `partitions` in one request to its
+    /// coordinator. A partition the coordinator refuses comes back with the
+    /// reason; a refusal of the whole group is an error.
+    pub(super) fn delete_offsets_over_wire(
+        &self,
+        wire: &Wire,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<OffsetDeleted>, Failed> {
+        const OPERATION: &str = "deleting committed offsets";
+        let Some(first) = partitions.first() else { return Ok(Vec::new()) };
+        let coordinator = self.coordinator(wire, group, &first.topic)?;
+        let asked: Vec<(&str, i32)> = partitions.iter().map(|tp| (tp.topic.as_str(), tp.partition)).collect();
+        let response = wire
+            .call(&coordinator, wire::offset_delete::API, &wire::offset_delete::request(group, &asked))
+            .map_err(|e| self.coordinator_failed(wire, group, OPERATION, &e))?;
+        let answer = wire::offset_delete::answer(response);
+        if answer.error != 0 {
+            wire.remember_coordinator(group, None);
+            return Err(self.partition_failed(OPERATION, &format!("group {group}"), answer.error));
+        }
+        Ok(answer
+            .partitions
+            .into_iter()
+            .map(|p| {
+                let refused = (p.error != 0).then(|| match rd_code(p.error) {
+                    Some(code) => format!("{code:?}: {code}"),
+                    None => format!("Kafka error code {}", p.error),
+                });
+                OffsetDeleted { topic: p.topic, partition: p.partition, refused }
+            })
+            .collect())
     }
 
     /// The broker coordinating `group`: remembered, or asked of any broker.

@@ -39,6 +39,7 @@ pub fn rd_code(code: i16) -> Option<RDKafkaErrorCode> {
         78 => OffsetNotAvailable,
         79 => MemberIdRequired,
         82 => FencedInstanceId,
+        86 => GroupSubscribedToTopic,
         88 => UnstableOffsetCommit,
         89 => ThrottlingQuotaExceeded,
         100 => UnknownTopicId,

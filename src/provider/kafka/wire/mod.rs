@@ -23,6 +23,7 @@ pub mod list_offsets;
 mod malformed;
 pub mod metadata;
 pub mod offset_commit;
+pub mod offset_delete;
 pub mod offset_fetch;
 
 pub use connection::{Api, CallError, Connection};

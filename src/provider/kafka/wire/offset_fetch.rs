@@ -1,4 +1,6 @@
-//! OffsetFetch v3: a group's committed offsets, asked of its coordinator.
+//! OffsetFetch: a group's committed offsets, asked of its coordinator; v3, or
+//! v7 with `require_stable` (Kafka 2.5 and later), where the coordinator
+//! answers "unstable" while a transaction's offsets to the group are pending.
 
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse};
@@ -7,8 +9,10 @@ use super::connection::Api;
 use super::{PartitionAnswer, by_topic, name};
 
 pub const API: Api = Api { version: 3, name: "OffsetFetch" };
+pub const STABLE: Api = Api { version: 7, name: "OffsetFetch" };
 
-pub fn request(group: &str, partitions: &[(&str, i32)]) -> OffsetFetchRequest {
+/// The request; `stable` asks for `require_stable`, which only `STABLE` carries.
+pub fn request(group: &str, partitions: &[(&str, i32)], stable: bool) -> OffsetFetchRequest {
     let topics = by_topic(partitions.iter().map(|(t, p)| (*t, *p, ())))
         .into_iter()
         .map(|(topic, entries)| {
@@ -17,7 +21,10 @@ pub fn request(group: &str, partitions: &[(&str, i32)]) -> OffsetFetchRequest {
                 .with_partition_indexes(entries.into_iter().map(|(p, ())| p).collect())
         })
         .collect();
-    OffsetFetchRequest::default().with_group_id(name(group).into()).with_topics(Some(topics))
+    OffsetFetchRequest::default()
+        .with_group_id(name(group).into())
+        .with_topics(Some(topics))
+        .with_require_stable(stable)
 }
 
 /// The group-level error code, and each partition's committed offset (`None`: nothing committed).
@@ -49,8 +56,10 @@ mod tests {
 
     #[test]
     fn the_request_names_the_group_and_its_partitions() {
-        let request = request("g", &[("t", 0), ("t", 1)]);
+        let request = request("g", &[("t", 0), ("t", 1)], false);
         assert_eq!(request.group_id.0.as_str(), "g");
+        assert!(!request.require_stable);
+        assert!(super::request("g", &[("t", 0)], true).require_stable);
         let topics = request.topics.unwrap();
         assert_eq!((topics[0].name.0.as_str(), topics[0].partition_indexes.as_slice()), ("t", &[0, 1][..]));
     }
