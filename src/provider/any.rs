@@ -9,7 +9,7 @@ use super::dms::DmsProvider;
 use super::kafka::KafkaProvider;
 use super::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetDeleted, OffsetForTime, OffsetRange,
-    Provider, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor, Watermarks,
+    Provider, ProviderResult, RecordsDeleted, Scanned, TopicDescription, TopicPartition, Visitor, Watermarks,
 };
 use crate::config::ClusterConfig;
 use crate::kafka_names;
@@ -186,6 +186,11 @@ impl Provider for AnyProvider {
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
         self.sendable(NONE, ranges.iter().map(|r| r.topic.as_str()), NO_OFFSETS)?;
         each!(self, p => p.scan(ranges, visit).await)
+    }
+
+    async fn scan_noting(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<Scanned> {
+        self.sendable(NONE, ranges.iter().map(|r| r.topic.as_str()), NO_OFFSETS)?;
+        each!(self, p => p.scan_noting(ranges, visit).await)
     }
 
     async fn delete_records(&self, below: &[(TopicPartition, i64)]) -> ProviderResult<Vec<RecordsDeleted>> {

@@ -38,6 +38,15 @@ pub type ProviderResult<T> = Result<T, ProviderError>;
 /// that keeps one clones it.
 pub type Visitor = std::sync::Arc<dyn Fn(&Message) -> bool + Send + Sync>;
 
+/// What a scan read: how many records, and what its reader should be told
+/// about how (records deleted under it, a partition that ended short of its
+/// range at an open transaction).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    pub read: u64,
+    pub notes: Vec<String>,
+}
+
 /// Reads a provider offers. Batched calls take many partitions at once so a
 /// provider can group its requests (per broker for Kafka, per page for cloud APIs).
 pub trait Provider: Send + Sync {
@@ -115,6 +124,15 @@ pub trait Provider: Send + Sync {
     /// that may block; `visit` returns false to stop early. Never joins a group
     /// or commits. Returns how many records were read.
     fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> impl Future<Output = ProviderResult<u64>> + Send;
+
+    /// `scan`, with what the scan noticed about the ranges on the way.
+    fn scan_noting(
+        &self,
+        ranges: &[OffsetRange],
+        visit: Visitor,
+    ) -> impl Future<Output = ProviderResult<Scanned>> + Send {
+        async move { Ok(Scanned { read: self.scan(ranges, visit).await?, notes: Vec::new() }) }
+    }
 
     /// When `scan` cannot read the provider's fastest way on this cluster:
     /// how it reads instead, and why, for the plan to say.

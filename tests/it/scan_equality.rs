@@ -31,13 +31,14 @@ fn as_consumed(m: &Message) -> Consumed {
 }
 
 /// Every record ebb's scan reads from each partition's log start to its log
-/// end, sorted; `visit` sees each as it is read.
-async fn ebb_reads(
+/// end, sorted, and what the scan noted; `visit` sees each as it is read.
+/// Each partition's records must come in offset order.
+async fn ebb_reads_noting(
     provider: &KafkaProvider,
     topic: &str,
     partitions: i32,
     visit: impl Fn(&Message) + Send + Sync + 'static,
-) -> Vec<Consumed> {
+) -> (Vec<Consumed>, Vec<String>) {
     let asked: Vec<TopicPartition> = (0..partitions).map(|p| TopicPartition::new(topic, p)).collect();
     let ranges: Vec<OffsetRange> = provider
         .watermarks(&asked)
@@ -48,8 +49,8 @@ async fn ebb_reads(
         .collect();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
-    let read = provider
-        .scan(
+    let scanned = provider
+        .scan_noting(
             &ranges,
             Arc::new(move |m: &Message| {
                 visit(m);
@@ -60,12 +61,28 @@ async fn ebb_reads(
         .await
         .unwrap();
     let mut seen = std::mem::take(&mut *seen.lock().unwrap());
-    assert_eq!(read as usize, seen.len(), "the scan counts what it shows");
+    assert_eq!(scanned.read as usize, seen.len(), "the scan counts what it shows");
+    for p in 0..partitions {
+        let offsets: Vec<i64> = seen.iter().filter(|r| r.partition == p).map(|r| r.offset).collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "partition {p} is shown in offset order");
+    }
     seen.sort();
+    (seen, scanned.notes)
+}
+
+async fn ebb_reads(
+    provider: &KafkaProvider,
+    topic: &str,
+    partitions: i32,
+    visit: impl Fn(&Message) + Send + Sync + 'static,
+) -> Vec<Consumed> {
+    let (seen, notes) = ebb_reads_noting(provider, topic, partitions, visit).await;
+    assert!(notes.is_empty(), "{notes:?}");
     seen
 }
 
-async fn apache_reads(bootstrap: &str, topic: &str, count: usize) -> Vec<Consumed> {
+/// Apache's read of `topic`: `count` records, or with `None` all it finds.
+async fn apache_reads(bootstrap: &str, topic: &str, count: Option<usize>) -> Vec<Consumed> {
     let (bootstrap, topic) = (bootstrap.to_owned(), topic.to_owned());
     tokio::task::spawn_blocking(move || apache::consume_records(&bootstrap, &topic, count)).await.unwrap()
 }
@@ -132,7 +149,7 @@ async fn every_codec_reads_as_apache_reads_it() {
                 seeder.produce(&topic, p, records(p, 400, t0)).await;
             }
             let ebb = ebb_reads(&provider(cluster), &topic, 2, |_| {}).await;
-            let apache = apache_reads(&cluster.bootstrap, &topic, 800).await;
+            let apache = apache_reads(&cluster.bootstrap, &topic, Some(800)).await;
             assert_eq!(ebb.len(), 800, "{codec}");
             assert_eq!(ebb, apache, "ebb reads {codec} records as Apache does");
             assert_eq!(ebb[1].headers.iter().filter(|(k, _)| k == "h").count(), 2, "both headers named h");
@@ -194,9 +211,31 @@ async fn aborted_transactions_and_markers_are_left_out_as_apache_leaves_them() {
     let expected = 2 * 4 * (50 + 10);
     assert!(ebb.iter().all(|r| !r.value.as_deref().unwrap_or_default().starts_with("aborted")));
     assert_eq!(ebb.len(), expected);
-    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, expected).await);
+    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, Some(expected)).await);
     let offsets: Vec<i64> = ebb.iter().filter(|r| r.partition == 0).map(|r| r.offset).collect();
     assert!(offsets.windows(2).any(|w| w[1] > w[0] + 1), "the aborted records and markers leave gaps");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_transaction_ends_the_read_where_apache_stops_and_the_scan_says_so() {
+    let cluster = shared_cluster();
+    let topic = unique("open-transaction");
+    let seeder = Seeder::new(&cluster.bootstrap);
+    seeder.create_topic(&topic, 1).await;
+    seeder.produce(&topic, 0, (0..20).map(|i| Record::value(format!("before-{i}")))).await;
+    let open = transactional(&cluster.bootstrap, &unique("tx-open"));
+    open.begin_transaction().unwrap();
+    send_all(&open, &topic, 0, &(0..10).map(|i| format!("open-{i}")).collect::<Vec<_>>()).await;
+    seeder.produce(&topic, 0, (0..5).map(|i| Record::value(format!("after-{i}")))).await;
+    let (ebb, notes) = ebb_reads_noting(&provider(cluster), &topic, 1, |_| {}).await;
+    let values: Vec<&str> = ebb.iter().filter_map(|r| r.value.as_deref()).collect();
+    assert_eq!(values, (0..20).map(|i| format!("before-{i}")).collect::<Vec<_>>(), "up to the open transaction");
+    assert!(
+        notes.len() == 1 && notes[0].contains("last stable offset 20, short of 35"),
+        "the scan says where it stopped and why: {notes:?}"
+    );
+    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, None).await, "Apache stops there too");
+    open.abort_transaction(Duration::from_secs(30)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -236,11 +275,12 @@ async fn a_compacted_topic_with_gaps_reads_as_apache_reads_it() {
         assert!(Instant::now() < deadline, "the log cleaner compacted nothing in 90 s");
     };
     assert!(ebb.windows(2).any(|w| w[1].offset > w[0].offset + 1), "compaction left gaps");
-    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, ebb.len()).await);
+    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, None).await, "every record Apache finds, and no other");
 }
 
-/// Records of 10 KB, more than the scan holds at once (32 MiB), so the scan
-/// is still reading when the test acts in the middle of it.
+/// Records of 10 KB: produced uncompressed, 6,000 of them are more than the
+/// scan holds at once (32 MiB), so the scan is still reading when the test
+/// acts in the middle of it.
 fn large(count: usize) -> impl Iterator<Item = Record> {
     (0..count).map(|i| Record::value(format!("{i:06}:{}", "x".repeat(10_000))).key(format!("k{i}")))
 }
@@ -259,7 +299,7 @@ async fn a_log_start_moved_in_the_middle_of_a_scan_is_read_on_from() {
     let deleting = topic.clone();
     // At the first record the scan shows, the records below 5,000 are deleted
     // (Apache's DeleteRecords through the seeder) before the scan goes on.
-    let ebb = ebb_reads(&provider(cluster), &topic, 1, move |_| {
+    let (ebb, notes) = ebb_reads_noting(&provider(cluster), &topic, 1, move |_| {
         let mut moved = mover.lock().unwrap();
         if !*moved {
             *moved = true;
@@ -269,6 +309,12 @@ async fn a_log_start_moved_in_the_middle_of_a_scan_is_read_on_from() {
     })
     .await;
     assert!(*moved.lock().unwrap());
+    assert!(
+        notes.len() == 1
+            && notes[0].contains(":0: records ")
+            && notes[0].contains("4999 were deleted before the scan could read them"),
+        "the scan says which records it could not read: {notes:?}"
+    );
     let (before, after): (Vec<&Consumed>, Vec<&Consumed>) = ebb.iter().partition(|r| r.offset < deleted_below);
     assert!(
         !before.is_empty() && before.len() < deleted_below as usize,
@@ -279,7 +325,7 @@ async fn a_log_start_moved_in_the_middle_of_a_scan_is_read_on_from() {
         assert_eq!(r.offset, i as i64, "no record is missed before the move");
         assert!(r.value.as_deref().unwrap().starts_with(&format!("{i:06}:")));
     }
-    let apache = apache_reads(&cluster.bootstrap, &topic, 1_000).await;
+    let apache = apache_reads(&cluster.bootstrap, &topic, Some(1_000)).await;
     assert_eq!(after.into_iter().cloned().collect::<Vec<_>>(), apache, "from the new log start, what Apache reads");
 }
 
@@ -291,9 +337,10 @@ async fn a_leader_moved_in_the_middle_of_a_scan_is_followed() {
         "topics",
         &["--bootstrap-server", &cluster.bootstrap, "--create", "--topic", &topic, "--replica-assignment", "1:2:3"],
     );
-    let seeder = Seeder::with_settings(&cluster.bootstrap, &[("compression.type", "snappy")]);
+    // Uncompressed, so the records are more than the scan holds at once.
+    let seeder = Seeder::with_settings(&cluster.bootstrap, &[("compression.type", "none")]);
     seeder.produce(&topic, 0, large(6_000)).await;
-    let provider = provider(cluster);
+    let provider = KafkaProvider::connect_counting_requests("local", &cluster.config()).unwrap();
     let leader = |p: &KafkaProvider| {
         let p = p.clone();
         let topic = topic.clone();
@@ -303,7 +350,7 @@ async fn a_leader_moved_in_the_middle_of_a_scan_is_followed() {
     let moved = Arc::new(Mutex::new(false));
     let mover = Arc::clone(&moved);
     let (bootstrap, moving) = (cluster.bootstrap.clone(), topic.clone());
-    // At the first record, broker 2 is made the preferred replica and elected.
+    // At the first record, the partition moves to brokers 2 and 3, led by 2.
     let ebb = ebb_reads(&provider, &topic, 1, move |_| {
         let mut moved = mover.lock().unwrap();
         if !*moved {
@@ -314,17 +361,23 @@ async fn a_leader_moved_in_the_middle_of_a_scan_is_followed() {
     .await;
     assert!(*moved.lock().unwrap());
     assert_eq!(leader(&provider).await, Some(2), "the leader moved during the scan");
+    let counts = provider.request_counts().await.expect("counted");
+    let fetches = |broker: i32| counts.get(&broker).and_then(|apis| apis.get("Fetch")).copied().unwrap_or(0);
+    assert!(fetches(1) > 0 && fetches(2) > 0, "both leaders were fetched from: {counts:?}");
     assert_eq!(ebb.len(), 6_000);
-    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, 6_000).await);
+    assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, Some(6_000)).await);
 }
 
-/// Makes broker 2 the first replica of partition 0 and elects it leader.
+/// Moves partition 0 off broker 1, its leader, to brokers 2 and 3, and elects
+/// broker 2. (A broker left as a follower would go on answering the scan's
+/// fetches, as Kafka lets consumers fetch from followers; one that holds no
+/// replica at all sends the scan to the new leader.)
 fn move_leader(bootstrap: &str, topic: &str) {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("reassign.json");
     std::fs::write(
         &plan,
-        format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{topic}\",\"partition\":0,\"replicas\":[2,1,3]}}]}}"),
+        format!("{{\"version\":1,\"partitions\":[{{\"topic\":\"{topic}\",\"partition\":0,\"replicas\":[2,3]}}]}}"),
     )
     .unwrap();
     let plan = plan.display().to_string();

@@ -40,6 +40,9 @@ impl<P: Provider + Sync> Provider for StrikeBeforeChange<'_, P> {
     fn scan_fallback(&self) -> Option<String> {
         self.inner.scan_fallback()
     }
+    async fn scan_noting(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<ebb::provider::Scanned> {
+        self.inner.scan_noting(ranges, visit).await
+    }
     async fn topics(&self) -> ProviderResult<Vec<TopicDescription>> {
         self.inner.topics().await
     }

@@ -47,8 +47,8 @@ use crate::config::{KafkaClusterConfig, Redactor};
 use crate::provider::commit_fence::CommitFence;
 use crate::provider::{
     CleanupPolicy, CommittedOffset, GroupDescription, GroupListing, OffsetDeleted, OffsetForTime, OffsetRange,
-    PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, TopicDescription, TopicPartition, Visitor,
-    Watermarks,
+    PartitionInfo, Provider, ProviderError, ProviderResult, RecordsDeleted, Scanned, TopicDescription, TopicPartition,
+    Visitor, Watermarks,
 };
 use crate::time::HumanDuration;
 
@@ -93,9 +93,11 @@ pub(crate) struct Inner {
     /// Whether a first metadata answer has come, over librdkafka or `wire`
     /// (until then, refused connections are told apart: see `first_connection`).
     connected: AtomicBool,
-    /// ListOffsets, OffsetFetch and OffsetCommit spoken directly, on plaintext
-    /// listeners; `None` where the cluster needs TLS or SASL (see `wire`).
+    /// Kafka's protocol spoken directly, on plaintext listeners; `None` where
+    /// the cluster needs TLS or SASL (see `wire`).
     wire: Option<wire::Wire>,
+    /// Whether scans leave out aborted transactions (`settings::scans_read_committed`).
+    scans_read_committed: bool,
     /// The last metadata read over `wire`, reused for a moment.
     recent_metadata: recent_metadata::RecentMetadata,
 }
@@ -179,6 +181,7 @@ impl KafkaProvider {
             wire: settings::is_plaintext(config)
                 .then(|| wire::Wire::new(settings::client_id(config), config.timeout.duration)),
             recent_metadata: recent_metadata::RecentMetadata::default(),
+            scans_read_committed: settings::scans_read_committed(config),
         };
         Ok(KafkaProvider { inner: Arc::new(inner) })
     }
@@ -737,6 +740,10 @@ impl Provider for KafkaProvider {
     }
 
     async fn scan(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<u64> {
+        Ok(self.scan_noting(ranges, visit).await?.read)
+    }
+
+    async fn scan_noting(&self, ranges: &[OffsetRange], visit: Visitor) -> ProviderResult<Scanned> {
         let ranges = ranges.to_vec();
         self.blocking("reading messages", move |inner| inner.scan(&ranges, &visit)).await
     }

@@ -236,7 +236,7 @@ impl Inner {
             .into_iter()
             .map(|p| {
                 let refused = (p.error != 0).then(|| match rd_code(p.error) {
-                    Some(code) => format!("{code:?}: {code}"),
+                    Some(code) => format!("{}: {code}", error_name(code)),
                     None => format!("Kafka error code {}", p.error),
                 });
                 OffsetDeleted { topic: p.topic, partition: p.partition, refused }
@@ -325,4 +325,28 @@ fn holds_every_partition(metadata: &ClusterMetadata, partitions: &[TopicPartitio
     partitions
         .iter()
         .all(|tp| counts.get(tp.topic.as_str()).is_none_or(|n| usize::try_from(tp.partition).is_ok_and(|p| p < *n)))
+}
+
+/// A code's name as librdkafka's admin results give it (`GROUP_SUBSCRIBED_TO_TOPIC`),
+/// so a refusal reads the same over either client.
+fn error_name(code: RDKafkaErrorCode) -> String {
+    let mut name = String::new();
+    for (i, c) in format!("{code:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            name.push('_');
+        }
+        name.push(c.to_ascii_uppercase());
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_read_as_librdkafka_gives_them() {
+        assert_eq!(error_name(RDKafkaErrorCode::GroupSubscribedToTopic), "GROUP_SUBSCRIBED_TO_TOPIC");
+        assert_eq!(error_name(RDKafkaErrorCode::NotCoordinator), "NOT_COORDINATOR");
+    }
 }

@@ -14,7 +14,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Inner, settings};
-use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Visitor};
+use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Scanned, Visitor};
 
 const OPERATION: &str = "reading messages";
 
@@ -32,15 +32,15 @@ pub const SCAN_GROUP: &str = "ebb-scan-never-joined";
 impl Inner {
     /// Reads `ranges` of one topic: over Fetch spoken directly on plaintext
     /// listeners (`direct_scan`), through librdkafka's consumer on the others.
-    pub(super) fn scan(&self, ranges: &[OffsetRange], visit: &Visitor) -> ProviderResult<u64> {
+    pub(super) fn scan(&self, ranges: &[OffsetRange], visit: &Visitor) -> ProviderResult<Scanned> {
         let ranges: Vec<&OffsetRange> = ranges.iter().filter(|r| r.start < r.end).collect();
-        let Some(topic) = ranges.first().map(|r| r.topic.clone()) else { return Ok(0) };
+        let Some(topic) = ranges.first().map(|r| r.topic.clone()) else { return Ok(Scanned::default()) };
         if ranges.iter().any(|r| r.topic != topic) {
             return Err(self.scan_error("a scan reads one topic at a time".to_owned()));
         }
         match &self.wire {
             Some(wire) => self.scan_direct(wire, &topic, &ranges, visit),
-            None => self.scan_with_librdkafka(topic, &ranges, visit),
+            None => Ok(Scanned { read: self.scan_with_librdkafka(topic, &ranges, visit)?, notes: Vec::new() }),
         }
     }
 
@@ -49,6 +49,7 @@ impl Inner {
         // and never committed to (auto commit is off), so no group appears.
         let mut config = settings::for_group(&self.base, SCAN_GROUP);
         config.set("enable.partition.eof", "true").set("auto.offset.reset", "error");
+        config.set("isolation.level", if self.scans_read_committed { "read_committed" } else { "read_uncommitted" });
         for (key, value) in PREFETCH {
             if config.get(key).is_none() {
                 config.set(key, value);

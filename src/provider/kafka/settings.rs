@@ -68,6 +68,13 @@ pub fn is_plaintext(cluster: &KafkaClusterConfig) -> bool {
     cluster.properties.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"))
 }
 
+/// Whether scans read committed records only, leaving out aborted
+/// transactions, as Kafka's own consumer and tools do when asked: unless the
+/// operator's `properties` say `isolation.level: read_uncommitted`.
+pub fn scans_read_committed(cluster: &KafkaClusterConfig) -> bool {
+    cluster.properties.get("isolation.level").is_none_or(|level| !level.eq_ignore_ascii_case("read_uncommitted"))
+}
+
 /// The client id ebb's requests carry: the operator's `client.id`, or `ebb`.
 pub fn client_id(cluster: &KafkaClusterConfig) -> &str {
     cluster.properties.get("client.id").map_or("ebb", String::as_str)
@@ -105,5 +112,18 @@ mod tests {
         assert_eq!(config.get("socket.connection.setup.timeout.ms"), Some("3000"));
         assert_eq!(config.get("enable.auto.commit"), Some("false"));
         assert_eq!(for_group(&config, "g").get("group.id"), Some("g"));
+    }
+
+    #[test]
+    fn scans_read_committed_unless_the_operator_says_otherwise() {
+        let cluster = |level: Option<&str>| KafkaClusterConfig {
+            bootstrap_servers: "127.0.0.1:1".into(),
+            properties: level.map(|l| ("isolation.level".to_owned(), l.to_owned())).into_iter().collect(),
+            timeout: HumanDuration::parse("3s").unwrap(),
+            from_files: Vec::new(),
+        };
+        assert!(scans_read_committed(&cluster(None)));
+        assert!(scans_read_committed(&cluster(Some("read_committed"))));
+        assert!(!scans_read_committed(&cluster(Some("READ_UNCOMMITTED"))));
     }
 }

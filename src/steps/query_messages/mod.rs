@@ -32,6 +32,7 @@ pub async fn plan<P: Provider>(
     if let Some(fallback) = provider.scan_fallback() {
         warnings.push(fallback);
     }
+    warnings.extend(output.read_notes.iter().cloned());
     if output.where_errors > 0 {
         warnings.push(format!(
             "where: {} record(s) could not be evaluated and count as no match (first: {})",

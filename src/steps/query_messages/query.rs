@@ -182,6 +182,10 @@ pub struct QueryOutput {
     /// Why it could not, for the first such record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_where_error: Option<String>,
+    /// What the read noticed: records deleted before they could be read, a
+    /// partition that ended short of its range at an open transaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_notes: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -535,7 +539,7 @@ impl QueryMessages {
         let (errors, first_error) = (Arc::clone(&where_errors), Arc::clone(&first_where_error));
         let counter = Arc::clone(&read);
         let scanned = provider
-            .scan(
+            .scan_noting(
                 &ranges,
                 Arc::new(move |m: &Message| {
                     let done = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -585,7 +589,8 @@ impl QueryMessages {
             topic: self.topic.clone(),
             messages: collector.messages(),
             count: collector.count,
-            scanned,
+            scanned: scanned.read,
+            read_notes: scanned.notes,
             partitions: collector.partitions.values().cloned().collect(),
             downloaded,
             where_errors: where_errors.load(std::sync::atomic::Ordering::Relaxed),

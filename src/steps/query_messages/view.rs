@@ -146,6 +146,7 @@ mod tests {
             downloaded: None,
             where_errors: 0,
             first_where_error: None,
+            read_notes: Vec::new(),
         }
     }
 

@@ -64,9 +64,13 @@ fn base_offset(batch: &[u8]) -> i64 {
 }
 
 /// The offset after `batch`'s last record (also after records compaction removed).
-pub fn next_offset(batch: &[u8]) -> i64 {
+pub fn next_offset(batch: &[u8]) -> Result<i64, Unreadable> {
     let delta = i32::from_be_bytes(batch[23..27].try_into().expect("4 bytes"));
-    base_offset(batch) + i64::from(delta) + 1
+    let base = base_offset(batch);
+    base.checked_add(i64::from(delta))
+        .and_then(|last| last.checked_add(1))
+        .filter(|_| delta >= 0)
+        .ok_or_else(|| Unreadable(format!("batch at offset {base}: a last offset delta of {delta}")))
 }
 
 fn max_timestamp(batch: &[u8]) -> i64 {
@@ -127,7 +131,7 @@ pub fn show(
         .map_err(|e| Unreadable(format!("batch at offset {}: {e:#}", base_offset(batch))))?
         .pop()
         .ok_or_else(|| Unreadable(format!("batch at offset {}: no header", base_offset(batch))))?;
-    let last_offset = next_offset(batch) - 1;
+    let last_offset = next_offset(batch)? - 1;
     let shown = Shown { records: 0, stopped: false };
     if last_offset < from || info.min_offset >= end {
         return Ok(shown);
@@ -209,7 +213,7 @@ fn read_record(
     r.take(1)?;
     let timestamp_delta = r.varint()?;
     let offset_delta = r.varint()?;
-    let offset = info.min_offset + offset_delta;
+    let offset = info.min_offset.checked_add(offset_delta).ok_or("an offset past the end of offsets")?;
     lent.offset = offset;
     let timestamp = match info.timestamp_type {
         TimestampType::LogAppend => max_timestamp,
@@ -219,8 +223,11 @@ fn read_record(
     refill(&mut lent.key, r.bytes()?);
     refill(&mut lent.value, r.bytes()?);
     let count = r.varint()?;
+    if count < 0 {
+        return Err("a negative header count");
+    }
     lent.headers.clear();
-    for _ in 0..count.max(0) {
+    for _ in 0..count {
         let name = r.bytes()?.ok_or("a header without a name")?;
         let value = r.bytes()?;
         lent.headers.push((String::from_utf8_lossy(name).into_owned(), value.map(<[u8]>::to_vec).unwrap_or_default()));
@@ -334,7 +341,7 @@ mod tests {
             let mut lent = Message::default();
             let mut seen = Vec::new();
             let batch = &whole_batches(&bytes).unwrap()[0];
-            assert_eq!(next_offset(batch), 15);
+            assert_eq!(next_offset(batch), Ok(15));
             let mut visit = |m: &Message| {
                 seen.push(m.clone());
                 true
@@ -369,7 +376,7 @@ mod tests {
         bytes.extend_from_slice(&encoded(&[record(1, "b")], Compression::None)[..20]);
         let batches = whole_batches(&bytes.freeze()).unwrap();
         assert_eq!(batches.len(), 1);
-        assert_eq!(next_offset(&batches[0]), 1);
+        assert_eq!(next_offset(&batches[0]), Ok(1));
     }
 
     #[test]
@@ -456,6 +463,11 @@ mod tests {
         let mut negative = BytesMut::from(&good[..]);
         negative[8..12].copy_from_slice(&(-5i32).to_be_bytes());
         assert!(whole_batches(&negative.freeze()).is_err());
+
+        let mut overflowing = BytesMut::from(&good[..]);
+        overflowing[..8].copy_from_slice(&i64::MAX.to_be_bytes());
+        let overflowing = overflowing.freeze();
+        assert!(next_offset(&whole_batches(&overflowing).unwrap()[0]).is_err(), "an offset past i64");
 
         let mut reader = Reader { bytes: &[0xff; 12] };
         assert!(reader.varint().is_err());

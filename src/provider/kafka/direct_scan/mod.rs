@@ -6,11 +6,13 @@
 //! transactions and control records, drop records outside the range, and run
 //! the visitor (the query's filter) where they decode.
 //!
-//! A partition is done at the end of its range, or at the last stable offset
-//! or high watermark its leader reports (as librdkafka's end-of-partition).
-//! A partition whose leader moved (or whose leader cannot be reached) is asked
-//! of the new leader after fresh metadata; one whose log start passed its
-//! position (records deleted during the scan) goes on from the new log start.
+//! A partition is done at the end of its range, or where its leader says
+//! nothing more is readable now: the last stable offset (read_committed) or
+//! the high watermark. Ending short of the range is noted for the plan. A
+//! partition whose leader moved (or cannot be reached) is asked of the new
+//! leader after fresh metadata, no more often than a growing backoff; one
+//! whose log start passed its position (records deleted during the scan)
+//! goes on from the new log start, and that is noted too.
 //! The scan fails only when the brokers gave nothing for the cluster's timeout
 //! (time spent waiting for the visitor to take what was read does not count).
 
@@ -26,7 +28,7 @@ use bytes::Bytes;
 
 use super::Inner;
 use super::wire::{Broker, Wire};
-use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Visitor};
+use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Scanned, Visitor};
 use batches::{Aborted, Unreadable};
 use budget::{Budget, Held};
 
@@ -38,8 +40,10 @@ const IN_FLIGHT: i64 = 32 << 20;
 /// partition whose next batch is larger is asked for more, doubling).
 const FETCH_BYTES: i32 = 8 << 20;
 const PARTITION_BYTES: i32 = 1 << 20;
-/// Waited before asking again for leaders that are not elected yet.
-const LEADER_BACKOFF: Duration = Duration::from_millis(200);
+/// Waited before reading metadata again for partitions without a leader that
+/// answers; doubled at each try that finds none, up to the most.
+const LEADER_BACKOFF: Duration = Duration::from_millis(100);
+const MOST_LEADER_BACKOFF: Duration = Duration::from_secs(1);
 
 /// One partition's share of the scan.
 #[derive(Debug, Clone)]
@@ -52,12 +56,21 @@ struct Part {
 
 /// What a fetching thread tells the scan.
 enum Event {
-    /// These partitions need their leader found again.
-    Reroute(Vec<Part>),
-    /// An answer came with records, or a partition is done.
+    /// These partitions need their leader found again, and why.
+    Reroute(Vec<Part>, String),
+    /// An answer moved a partition on, or a partition is done.
     Progress,
     Failed(ProviderError),
     Ended,
+}
+
+/// Sends `Ended` when a fetching thread ends, however it ends.
+struct Ending(mpsc::Sender<Event>);
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        let _ = self.0.send(Event::Ended);
+    }
 }
 
 /// Whole batches of one partition for a decoding thread.
@@ -79,8 +92,10 @@ struct Shared<'a> {
     stop: AtomicBool,
     budget: Arc<Budget>,
     read: AtomicU64,
-    /// The first failure a decoding thread met.
+    /// The first failure a thread met.
     failure: Mutex<Option<ProviderError>>,
+    /// What the plan should be told.
+    notes: Mutex<Vec<String>>,
 }
 
 impl Shared<'_> {
@@ -91,6 +106,11 @@ impl Shared<'_> {
 
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    fn note(&self, note: String) {
+        tracing::info!(cluster = %self.inner.cluster, "{note}");
+        self.notes.lock().unwrap_or_else(|p| p.into_inner()).push(note);
     }
 
     fn unreadable(&self, partition: i32, why: Unreadable) -> ProviderError {
@@ -110,7 +130,7 @@ impl Inner {
         topic: &str,
         ranges: &[&OffsetRange],
         visit: &Visitor,
-    ) -> ProviderResult<u64> {
+    ) -> ProviderResult<Scanned> {
         let shared = Shared {
             inner: self,
             wire,
@@ -119,6 +139,7 @@ impl Inner {
             budget: Budget::new(IN_FLIGHT),
             read: AtomicU64::new(0),
             failure: Mutex::new(None),
+            notes: Mutex::new(Vec::new()),
         };
         let parts: Vec<Part> = ranges
             .iter()
@@ -143,7 +164,9 @@ impl Inner {
         if let Some(failure) = shared.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(failure);
         }
-        Ok(shared.read.load(Ordering::Relaxed))
+        let mut notes = shared.notes.into_inner().unwrap_or_else(|p| p.into_inner());
+        notes.sort();
+        Ok(Scanned { read: shared.read.load(Ordering::Relaxed), notes })
     }
 
     /// Starts a fetching thread per leader and moves partitions whose leader
@@ -159,55 +182,43 @@ impl Inner {
         let mut pending = parts;
         let mut fetching = 0usize;
         let mut last_progress = Instant::now();
+        // Why partitions last had to find their leader again, for a time-out's message.
+        let mut last_reason: Option<String> = None;
+        let mut backoff = LEADER_BACKOFF;
+        let mut next_lookup = Instant::now();
         loop {
-            if !pending.is_empty() && !shared.stopped() {
-                let metadata = self.metadata(Some(&[shared.topic]));
-                match metadata {
-                    Ok(metadata) => {
-                        if !metadata.topics.iter().any(|t| t.name == shared.topic && t.error == 0) {
-                            return Err(ProviderError::UnknownTopic {
-                                cluster: self.cluster.clone(),
-                                topic: shared.topic.to_owned(),
-                            });
-                        }
-                        let mut by_leader: Vec<(Broker, Vec<Part>)> = Vec::new();
-                        for part in std::mem::take(&mut pending) {
-                            match metadata.leader_of(shared.topic, part.partition) {
-                                None => pending.push(part),
-                                Some(leader) => match by_leader.iter_mut().find(|(b, _)| b.id == leader.id) {
-                                    Some((_, share)) => share.push(part),
-                                    None => by_leader.push((leader.clone(), vec![part])),
-                                },
-                            }
-                        }
-                        for (leader, share) in by_leader {
-                            fetching += 1;
-                            let events = events.clone();
-                            let queues = queues.to_vec();
-                            scope.spawn(move || {
-                                fetcher::fetch(shared, &leader, share, &queues, &events);
-                                let _ = events.send(Event::Ended);
-                            });
-                        }
-                    }
-                    // Metadata is retried until the scan's timeout, like a leader not yet elected.
-                    Err(error) if last_progress.elapsed() > self.timeout.duration => return Err(error),
-                    Err(_) => {}
+            if !pending.is_empty() && !shared.stopped() && Instant::now() >= next_lookup {
+                let routed = self.leaders_of(shared.topic, &mut pending)?;
+                if pending.is_empty() {
+                    backoff = LEADER_BACKOFF;
+                } else {
+                    backoff = (backoff * 2).min(MOST_LEADER_BACKOFF);
+                }
+                next_lookup = Instant::now() + backoff;
+                for (leader, share) in routed {
+                    fetching += 1;
+                    let queues = queues.to_vec();
+                    let events = events.clone();
+                    scope.spawn(move || {
+                        let ending = Ending(events.clone());
+                        fetcher::fetch(shared, &leader, share, &queues, &events);
+                        drop(ending);
+                    });
                 }
             }
             if fetching == 0 && (pending.is_empty() || shared.stopped()) {
                 return Ok(());
             }
-            let wait = if pending.is_empty() { Duration::from_millis(100) } else { LEADER_BACKOFF };
-            match heard.recv_timeout(wait) {
-                Ok(Event::Reroute(parts)) => {
+            match heard.recv_timeout(Duration::from_millis(50)) {
+                Ok(Event::Reroute(parts, why)) => {
                     self.recent_metadata.forget();
+                    last_reason = Some(why);
                     pending.extend(parts);
+                    // The cluster gets a moment to move on before it is asked again.
+                    next_lookup = next_lookup.max(Instant::now() + backoff);
                 }
                 Ok(Event::Progress) => last_progress = Instant::now(),
-                Ok(Event::Failed(error)) => {
-                    shared.fail(error);
-                }
+                Ok(Event::Failed(error)) => shared.fail(error),
                 Ok(Event::Ended) => fetching -= 1,
                 Err(_) => {}
             }
@@ -216,13 +227,56 @@ impl Inner {
                 last_progress = Instant::now();
             }
             if last_progress.elapsed() > self.timeout.duration && !shared.stopped() {
-                shared.fail(ProviderError::Timeout {
-                    cluster: self.cluster.clone(),
-                    operation: OPERATION,
-                    timeout: self.timeout.duration,
+                shared.fail(match &last_reason {
+                    Some(why) => ProviderError::Request {
+                        cluster: self.cluster.clone(),
+                        operation: OPERATION,
+                        detail: format!(
+                            "nothing read for {:?}; the partitions' leaders last failed with: {why}",
+                            self.timeout.duration
+                        ),
+                        retryable: true,
+                    },
+                    None => ProviderError::Timeout {
+                        cluster: self.cluster.clone(),
+                        operation: OPERATION,
+                        timeout: self.timeout.duration,
+                    },
                 });
             }
         }
+    }
+
+    /// Takes the partitions of `pending` that have a leader, grouped by
+    /// leader; those without one stay. A topic that no longer exists, or that
+    /// the cluster refuses, fails the scan; passing troubles leave them pending.
+    fn leaders_of(&self, topic: &str, pending: &mut Vec<Part>) -> ProviderResult<Vec<(Broker, Vec<Part>)>> {
+        let metadata = match self.metadata(Some(&[topic])) {
+            Ok(metadata) => metadata,
+            // Metadata is asked again after the backoff, until the scan's timeout.
+            Err(_) => return Ok(Vec::new()),
+        };
+        if let Some(error) = metadata.topics.iter().find(|t| t.name == topic).map(|t| t.error).filter(|e| *e != 0) {
+            if error == 3 {
+                return Err(ProviderError::UnknownTopic { cluster: self.cluster.clone(), topic: topic.to_owned() });
+            }
+            let failed = self.partition_failed(OPERATION, &format!("topic {topic}"), error);
+            return match failed.code {
+                Some(code) if super::errors::is_retryable_code(code) => Ok(Vec::new()),
+                _ => Err(failed.error),
+            };
+        }
+        let mut by_leader: Vec<(Broker, Vec<Part>)> = Vec::new();
+        for part in std::mem::take(pending) {
+            match metadata.leader_of(topic, part.partition) {
+                None => pending.push(part),
+                Some(leader) => match by_leader.iter_mut().find(|(b, _)| b.id == leader.id) {
+                    Some((_, share)) => share.push(part),
+                    None => by_leader.push((leader.clone(), vec![part])),
+                },
+            }
+        }
+        Ok(by_leader)
     }
 }
 
@@ -231,12 +285,12 @@ fn decode(shared: &Shared<'_>, jobs: mpsc::Receiver<Job>, visit: &Visitor) {
     let mut lent = Message { topic: shared.topic.to_owned(), ..Message::default() };
     let mut show = |m: &Message| visit(m);
     for job in jobs {
-        if shared.stopped() {
-            continue;
-        }
         lent.partition = job.partition;
         let mut aborted = Aborted::new(job.aborted);
         for batch in &job.batches {
+            if shared.stopped() {
+                break;
+            }
             match batches::show(batch, job.from, job.end, &mut aborted, &mut lent, &mut show) {
                 Ok(shown) => {
                     shared.read.fetch_add(shown.records, Ordering::Relaxed);

@@ -1,6 +1,7 @@
 //! Fetch v11: records of several partitions of one topic from their leader,
-//! read_committed. v11 is served by every Kafka from 2.3 to 4.x; ebb asks full
-//! fetches (no fetch session), so each request names every partition it wants.
+//! read_committed or not. v11 is served by every Kafka from 2.3 to 4.x; ebb
+//! asks full fetches (no fetch session), so each request names every
+//! partition it wants.
 
 use bytes::Bytes;
 use kafka_protocol::messages::FetchRequest;
@@ -24,7 +25,7 @@ pub struct Asked {
     pub max_bytes: i32,
 }
 
-pub fn request(topic: &str, asked: &[Asked], max_bytes: i32) -> FetchRequest {
+pub fn request(topic: &str, asked: &[Asked], max_bytes: i32, read_committed: bool) -> FetchRequest {
     let partitions = asked
         .iter()
         .map(|a| {
@@ -39,7 +40,7 @@ pub fn request(topic: &str, asked: &[Asked], max_bytes: i32) -> FetchRequest {
         .with_max_wait_ms(MAX_WAIT_MS)
         .with_min_bytes(1)
         .with_max_bytes(max_bytes)
-        .with_isolation_level(1)
+        .with_isolation_level(i8::from(read_committed))
         .with_session_id(0)
         .with_session_epoch(-1)
         .with_topics(vec![FetchTopic::default().with_topic(name(topic).into()).with_partitions(partitions)])
@@ -87,10 +88,11 @@ mod tests {
     use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopicResponse, PartitionData};
 
     #[test]
-    fn the_request_reads_committed_without_a_session() {
+    fn the_request_reads_committed_or_not_without_a_session() {
         let asked = [Asked { partition: 3, offset: 40, max_bytes: 1 << 20 }];
-        let request = request("orders", &asked, 8 << 20);
+        let request = request("orders", &asked, 8 << 20, true);
         assert_eq!((request.isolation_level, request.session_id, request.session_epoch), (1, 0, -1));
+        assert_eq!(super::request("orders", &asked, 8 << 20, false).isolation_level, 0);
         assert_eq!((request.replica_id.0, request.min_bytes, request.max_bytes), (-1, 1, 8 << 20));
         let partition = &request.topics[0].partitions[0];
         assert_eq!(request.topics[0].topic.0.as_str(), "orders");
