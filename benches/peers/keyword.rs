@@ -65,6 +65,10 @@ pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
         expressions.iter().map(|(label, runbook)| (format!("ebb plan, {label}"), measured(runbook))).collect();
     results.compare(b.brokers, &format!("CEL filter ÷ contains, {RECORDS} records"), ("ebb plan, contains", ebb), cel);
     let mut peers = Vec::new();
+    if let Some((name, binary)) = &b.baseline {
+        let script = b.ebb_binary(binary, &["plan", &runbook, "--output", "json"]);
+        peers.push((format!("ebb plan at {name}"), median(b.rounds, &mut || {}, &mut || run(&script, &[]).0)));
+    }
     if b.tools.kcat.is_some() {
         // librdkafka's floor: the same read with nothing done with the records.
         let script = format!(

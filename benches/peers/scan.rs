@@ -2,8 +2,9 @@
 //! bytes, about 1 GB): `ebb plan` of a `contains` query that reads the whole
 //! topic, beside the broker's raw serving rate (`raw_fetch`: the same Fetch
 //! requests with nothing done with the records) and `kcat -C -e` with its
-//! output thrown away, each as a process, in the same rounds. Besides the
-//! times, each one's rate in MB/s of record batches read.
+//! output thrown away, each as a process, in the same rounds (and an earlier
+//! ebb's plan, when the run has a baseline). Besides the times, each one's
+//! rate in MB/s of record batches read.
 
 use ebb_testkit::{Record, unique};
 
@@ -52,15 +53,22 @@ pub fn compare(b: &Bench, results: &mut Results) {
             "name: bench-scan\ncluster: local\nsteps:\n  - id: find\n    query_messages:\n      topic: {topic}\n      from_offset: 0\n      contains: NEEDLE\n      limit: 1000\n"
         ),
     );
-    let ebb = median(b.rounds, &mut || {}, &mut || {
-        let (sample, stdout) = run(&b.ebb(&["plan", &runbook, "--output", "json"]), &[]);
-        let plan: serde_json::Value = serde_json::from_slice(&stdout).expect("plan JSON");
-        let output = &plan["steps"][0]["output"];
-        assert_eq!(output["scanned"], RECORDS as u64, "ebb read the whole topic");
-        assert_eq!(output["count"], expected as u64, "ebb found every match");
-        sample
-    });
+    let plan_with = |binary: &std::path::Path| {
+        let script = b.ebb_binary(binary, &["plan", &runbook, "--output", "json"]);
+        median(b.rounds, &mut || {}, &mut || {
+            let (sample, stdout) = run(&script, &[]);
+            let plan: serde_json::Value = serde_json::from_slice(&stdout).expect("plan JSON");
+            let output = &plan["steps"][0]["output"];
+            assert_eq!(output["scanned"], RECORDS as u64, "ebb read the whole topic");
+            assert_eq!(output["count"], expected as u64, "ebb found every match");
+            sample
+        })
+    };
+    let ebb = plan_with(std::path::Path::new(env!("CARGO_BIN_EXE_ebb")));
     let mut peers = vec![("broker's raw Fetch rate (records not decoded)".to_owned(), raw_sample)];
+    if let Some((name, binary)) = &b.baseline {
+        peers.push((format!("ebb plan at {name}"), plan_with(binary)));
+    }
     if b.tools.kcat.is_some() {
         let script = format!(
             "kcat -C -b {} -t {} -o beginning -e -q -f '%k %s\\n' > /dev/null",
