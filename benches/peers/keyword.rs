@@ -17,23 +17,26 @@ const PARTITIONS: i32 = 8;
 pub const RECORDS: usize = 1_000_000;
 const NEEDLE_EVERY: usize = 10_000;
 
+/// Order number `n` as a JSON record of about 110 bytes keyed by it; one in
+/// `needle_every` says `NEEDLE`.
+pub fn order(n: usize, needle_every: usize) -> Record {
+    let status = if n.is_multiple_of(needle_every) { "NEEDLE" } else { "settled" };
+    Record::value(format!(
+        "{{\"order\":{n},\"customer\":\"c-{:05}\",\"amount\":{}.{:02},\"status\":\"{status}\",\"region\":\"eu-west-1\"}}",
+        n % 50_000,
+        n % 997,
+        n % 100
+    ))
+    .key(format!("order-{n}"))
+}
+
 /// Returns the requests one `ebb plan` sent.
 pub fn compare(b: &Bench, results: &mut Results) -> Option<String> {
     let topic = unique("bench-keyword");
     b.runtime.block_on(b.seeder.create_topic(&topic, PARTITIONS));
     let per_partition = RECORDS / PARTITIONS as usize;
     for p in 0..PARTITIONS {
-        let records = (0..per_partition).map(|i| {
-            let n = i * PARTITIONS as usize + p as usize;
-            let status = if n.is_multiple_of(NEEDLE_EVERY) { "NEEDLE" } else { "settled" };
-            Record::value(format!(
-                "{{\"order\":{n},\"customer\":\"c-{:05}\",\"amount\":{}.{:02},\"status\":\"{status}\",\"region\":\"eu-west-1\"}}",
-                n % 50_000,
-                n % 997,
-                n % 100
-            ))
-            .key(format!("order-{n}"))
-        });
+        let records = (0..per_partition).map(|i| order(i * PARTITIONS as usize + p as usize, NEEDLE_EVERY));
         b.runtime.block_on(b.seeder.produce(&topic, p, records));
     }
     let expected = RECORDS / NEEDLE_EVERY;

@@ -6,9 +6,10 @@
 //! ebb's plan, when the run has a baseline). Besides the times, each one's
 //! rate in MB/s of record batches read.
 
-use ebb_testkit::{Record, unique};
+use ebb_testkit::unique;
 
 use crate::Bench;
+use crate::keyword::order;
 use crate::measure::{Sample, median, quote, run};
 use crate::results::Results;
 
@@ -21,17 +22,7 @@ pub fn compare(b: &Bench, results: &mut Results) {
     b.runtime.block_on(b.seeder.create_topic(&topic, PARTITIONS));
     let per_partition = RECORDS / PARTITIONS as usize;
     b.runtime.block_on(futures_util::future::join_all((0..PARTITIONS).map(|p| {
-        let records = (0..per_partition).map(move |i| {
-            let n = i * PARTITIONS as usize + p as usize;
-            let status = if n.is_multiple_of(NEEDLE_EVERY) { "NEEDLE" } else { "settled" };
-            Record::value(format!(
-                "{{\"order\":{n},\"customer\":\"c-{:05}\",\"amount\":{}.{:02},\"status\":\"{status}\",\"region\":\"eu-west-1\"}}",
-                n % 50_000,
-                n % 997,
-                n % 100
-            ))
-            .key(format!("order-{n}"))
-        });
+        let records = (0..per_partition).map(move |i| order(i * PARTITIONS as usize + p as usize, NEEDLE_EVERY));
         b.seeder.produce(&topic, p, records)
     })));
     let expected = RECORDS / NEEDLE_EVERY;

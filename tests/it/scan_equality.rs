@@ -279,7 +279,7 @@ async fn a_compacted_topic_with_gaps_reads_as_apache_reads_it() {
 }
 
 /// Records of 10 KB: produced uncompressed, 6,000 of them are more than the
-/// scan holds at once (32 MiB), so the scan is still reading when the test
+/// scan holds at once (24 MiB), so the scan is still reading when the test
 /// acts in the middle of it.
 fn large(count: usize) -> impl Iterator<Item = Record> {
     (0..count).map(|i| Record::value(format!("{i:06}:{}", "x".repeat(10_000))).key(format!("k{i}")))

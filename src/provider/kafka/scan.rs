@@ -13,6 +13,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::direct_scan::refill;
 use super::{Inner, settings};
 use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Scanned, Visitor};
 
@@ -127,16 +128,5 @@ fn lend(record: &BorrowedMessage<'_>, lent: &mut Message) {
     if let Some(headers) = record.headers() {
         lent.headers
             .extend(headers.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default())));
-    }
-}
-
-fn refill(slot: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
-    match (slot.as_mut(), bytes) {
-        (Some(buffer), Some(bytes)) => {
-            buffer.clear();
-            buffer.extend_from_slice(bytes);
-        }
-        (None, Some(bytes)) => *slot = Some(bytes.to_vec()),
-        (_, None) => *slot = None,
     }
 }

@@ -235,7 +235,8 @@ fn read_record(
     Ok(offset)
 }
 
-fn refill(slot: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
+/// Puts `bytes` in `slot`, reusing its buffer.
+pub fn refill(slot: &mut Option<Vec<u8>>, bytes: Option<&[u8]>) {
     match (slot.as_mut(), bytes) {
         (Some(buffer), Some(bytes)) => {
             buffer.clear();

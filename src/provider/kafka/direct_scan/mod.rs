@@ -29,13 +29,14 @@ use bytes::Bytes;
 use super::Inner;
 use super::wire::{Broker, Wire};
 use crate::provider::{Message, OffsetRange, ProviderError, ProviderResult, Scanned, Visitor};
+pub(super) use batches::refill;
 use batches::{Aborted, Unreadable};
 use budget::{Budget, Held};
 
 pub(super) const OPERATION: &str = "reading messages";
 
 /// Bytes of answers a scan holds at most (plus one oversized batch).
-const IN_FLIGHT: i64 = 32 << 20;
+const IN_FLIGHT: i64 = 24 << 20;
 /// Bytes asked of one leader per fetch, and of one partition at first (a
 /// partition whose next batch is larger is asked for more, doubling).
 const FETCH_BYTES: i32 = 8 << 20;

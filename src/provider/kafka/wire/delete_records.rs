@@ -5,7 +5,7 @@ use kafka_protocol::messages::delete_records_request::{DeleteRecordsPartition, D
 use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
 
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, name};
+use super::{PartitionAnswer, by_topic, name, partition_answers};
 
 pub const API: Api = Api { version: 1, name: "DeleteRecords" };
 
@@ -27,19 +27,8 @@ pub fn request(below: &[(&str, i32, i64)], timeout_ms: i32) -> DeleteRecordsRequ
 
 /// Each partition's new log start or error code.
 pub fn answer(response: DeleteRecordsResponse) -> Vec<PartitionAnswer<i64>> {
-    let mut answers = Vec::new();
-    for topic in response.topics {
-        let topic_name = topic.name.0.to_string();
-        for p in topic.partitions {
-            answers.push(PartitionAnswer {
-                topic: topic_name.clone(),
-                partition: p.partition_index,
-                error: p.error_code,
-                value: p.low_watermark,
-            });
-        }
-    }
-    answers
+    let topics = response.topics.into_iter().map(|t| (t.name.0.to_string(), t.partitions));
+    partition_answers(topics, |p| (p.partition_index, p.error_code, p.low_watermark))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, name};
+use super::{PartitionAnswer, by_topic, name, partition_answers};
 
 pub const API: Api = Api { version: 2, name: "ListOffsets" };
 
@@ -31,19 +31,8 @@ pub fn request(partitions: &[(&str, i32)], timestamp: i64) -> ListOffsetsRequest
 
 /// Each partition's offset (`None`: no record at or after the time) or error code.
 pub fn answer(response: ListOffsetsResponse) -> Vec<PartitionAnswer<Option<i64>>> {
-    let mut answers = Vec::new();
-    for topic in response.topics {
-        let topic_name = topic.name.0.to_string();
-        for p in topic.partitions {
-            answers.push(PartitionAnswer {
-                topic: topic_name.clone(),
-                partition: p.partition_index,
-                error: p.error_code,
-                value: (p.offset >= 0).then_some(p.offset),
-            });
-        }
-    }
-    answers
+    let topics = response.topics.into_iter().map(|t| (t.name.0.to_string(), t.partitions));
+    partition_answers(topics, |p| (p.partition_index, p.error_code, (p.offset >= 0).then_some(p.offset)))
 }
 
 #[cfg(test)]

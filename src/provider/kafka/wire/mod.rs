@@ -194,6 +194,22 @@ pub fn by_topic<'a, T>(entries: impl Iterator<Item = (&'a str, i32, T)>) -> Vec<
     topics
 }
 
+/// Every partition of an answer's topics (name, partitions), in order, read
+/// by `read` into its index, error code and value.
+pub fn partition_answers<P, T>(
+    topics: impl IntoIterator<Item = (String, Vec<P>)>,
+    mut read: impl FnMut(P) -> (i32, i16, T),
+) -> Vec<PartitionAnswer<T>> {
+    let mut answers = Vec::new();
+    for (topic, partitions) in topics {
+        for p in partitions {
+            let (partition, error, value) = read(p);
+            answers.push(PartitionAnswer { topic: topic.clone(), partition, error, value });
+        }
+    }
+    answers
+}
+
 /// Runs `work` for each broker's share at once and joins the results in order.
 pub fn per_broker<S, T, E>(
     shares: Vec<(Broker, S)>,

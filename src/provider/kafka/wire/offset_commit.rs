@@ -7,7 +7,7 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, name};
+use super::{PartitionAnswer, by_topic, name, partition_answers};
 
 pub const API: Api = Api { version: 3, name: "OffsetCommit" };
 
@@ -39,19 +39,8 @@ pub fn request(group: &str, offsets: &[(&str, i32, i64)]) -> OffsetCommitRequest
 
 /// Each partition's result code.
 pub fn answer(response: OffsetCommitResponse) -> Vec<PartitionAnswer<()>> {
-    let mut answers = Vec::new();
-    for topic in response.topics {
-        let topic_name = topic.name.0.to_string();
-        for p in topic.partitions {
-            answers.push(PartitionAnswer {
-                topic: topic_name.clone(),
-                partition: p.partition_index,
-                error: p.error_code,
-                value: (),
-            });
-        }
-    }
-    answers
+    let topics = response.topics.into_iter().map(|t| (t.name.0.to_string(), t.partitions));
+    partition_answers(topics, |p| (p.partition_index, p.error_code, ()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use kafka_protocol::messages::offset_delete_request::{OffsetDeleteRequestPartiti
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, name};
+use super::{PartitionAnswer, by_topic, name, partition_answers};
 
 pub const API: Api = Api { version: 0, name: "OffsetDelete" };
 
@@ -32,19 +32,11 @@ pub struct Answer {
 }
 
 pub fn answer(response: OffsetDeleteResponse) -> Answer {
-    let mut partitions = Vec::new();
-    for topic in response.topics {
-        let topic_name = topic.name.0.to_string();
-        for p in topic.partitions {
-            partitions.push(PartitionAnswer {
-                topic: topic_name.clone(),
-                partition: p.partition_index,
-                error: p.error_code,
-                value: (),
-            });
-        }
+    let topics = response.topics.into_iter().map(|t| (t.name.0.to_string(), t.partitions));
+    Answer {
+        error: response.error_code,
+        partitions: partition_answers(topics, |p| (p.partition_index, p.error_code, ())),
     }
-    Answer { error: response.error_code, partitions }
 }
 
 #[cfg(test)]

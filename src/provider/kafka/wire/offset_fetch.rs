@@ -6,7 +6,7 @@ use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse};
 
 use super::connection::Api;
-use super::{PartitionAnswer, by_topic, name};
+use super::{PartitionAnswer, by_topic, name, partition_answers};
 
 pub const API: Api = Api { version: 3, name: "OffsetFetch" };
 pub const STABLE: Api = Api { version: 7, name: "OffsetFetch" };
@@ -34,18 +34,10 @@ pub struct Answer {
 }
 
 pub fn answer(response: OffsetFetchResponse) -> Answer {
-    let mut partitions = Vec::new();
-    for topic in response.topics {
-        let topic_name = topic.name.0.to_string();
-        for p in topic.partitions {
-            partitions.push(PartitionAnswer {
-                topic: topic_name.clone(),
-                partition: p.partition_index,
-                error: p.error_code,
-                value: (p.committed_offset >= 0).then_some(p.committed_offset),
-            });
-        }
-    }
+    let topics = response.topics.into_iter().map(|t| (t.name.0.to_string(), t.partitions));
+    let partitions = partition_answers(topics, |p| {
+        (p.partition_index, p.error_code, (p.committed_offset >= 0).then_some(p.committed_offset))
+    });
     Answer { error: response.error_code, partitions }
 }
 
