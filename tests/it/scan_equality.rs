@@ -3,7 +3,8 @@
 //! value and headers, on each compression codec, on transactional data with
 //! aborted transactions and their markers, on a compacted topic with gaps, with
 //! the log start moved by DeleteRecords in the middle of the scan, and with the
-//! partition's leader moved in the middle of the scan (three brokers).
+//! partition's leader moved in the middle of the scan (three brokers); and
+//! the librdkafka scan it falls back to on SASL listeners reads the same.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -183,12 +184,11 @@ async fn send_all(producer: &FutureProducer, topic: &str, partition: i32, values
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn aborted_transactions_and_markers_are_left_out_as_apache_leaves_them() {
-    let cluster = shared_cluster();
-    let topic = unique("transactions");
+/// Two partitions of interleaved committed and aborted transactions, with
+/// plain records between them; returns how many records Apache reads.
+async fn transactions(cluster: &TestCluster, topic: &str) -> usize {
     let seeder = Seeder::new(&cluster.bootstrap);
-    seeder.create_topic(&topic, 2).await;
+    seeder.create_topic(topic, 2).await;
     let committing = transactional(&cluster.bootstrap, &unique("tx-commit"));
     let aborting = transactional(&cluster.bootstrap, &unique("tx-abort"));
     let values = |what: &str, round: usize| (0..50).map(|i| format!("{what}-{round}-{i}")).collect::<Vec<_>>();
@@ -198,22 +198,55 @@ async fn aborted_transactions_and_markers_are_left_out_as_apache_leaves_them() {
         committing.begin_transaction().unwrap();
         aborting.begin_transaction().unwrap();
         for p in 0..2 {
-            send_all(&committing, &topic, p, &values("committed", round)).await;
-            send_all(&aborting, &topic, p, &values("aborted", round)).await;
+            send_all(&committing, topic, p, &values("committed", round)).await;
+            send_all(&aborting, topic, p, &values("aborted", round)).await;
         }
         aborting.abort_transaction(Duration::from_secs(30)).unwrap();
         committing.commit_transaction(Duration::from_secs(30)).unwrap();
         for p in 0..2 {
-            seeder.produce(&topic, p, (0..10).map(|i| Record::value(format!("plain-{round}-{i}")))).await;
+            seeder.produce(topic, p, (0..10).map(|i| Record::value(format!("plain-{round}-{i}")))).await;
         }
     }
+    2 * 4 * (50 + 10)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aborted_transactions_and_markers_are_left_out_as_apache_leaves_them() {
+    let cluster = shared_cluster();
+    let topic = unique("transactions");
+    let expected = transactions(cluster, &topic).await;
     let ebb = ebb_reads(&provider(cluster), &topic, 2, |_| {}).await;
-    let expected = 2 * 4 * (50 + 10);
     assert!(ebb.iter().all(|r| !r.value.as_deref().unwrap_or_default().starts_with("aborted")));
     assert_eq!(ebb.len(), expected);
     assert_eq!(ebb, apache_reads(&cluster.bootstrap, &topic, Some(expected)).await);
     let offsets: Vec<i64> = ebb.iter().filter(|r| r.partition == 0).map(|r| r.offset).collect();
     assert!(offsets.windows(2).any(|w| w[1] > w[0] + 1), "the aborted records and markers leave gaps");
+}
+
+/// On a SASL listener the scan falls back to librdkafka's consumer, which
+/// reads committed records too: the same records as Apache's, and as the
+/// direct scan's on the plaintext listener.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_librdkafka_fallback_reads_as_apache_and_the_direct_scan_read() {
+    let cluster = shared_cluster();
+    let topic = unique("fallback");
+    let expected = transactions(cluster, &topic).await;
+    let listeners = ebb_testkit::SecureListeners::of(cluster);
+    let mut config = ebb_testkit::broker::cluster_config(&listeners.sasl_plaintext);
+    for (key, value) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", listeners.user.as_str()),
+        ("sasl.password", listeners.password.as_str()),
+    ] {
+        config.properties.insert(key.to_owned(), value.to_owned());
+    }
+    let over_sasl = KafkaProvider::connect("local", &config).unwrap();
+    assert!(over_sasl.scan_fallback().is_some_and(|why| why.contains("SASL_PLAINTEXT")));
+    let fallback = ebb_reads(&over_sasl, &topic, 2, |_| {}).await;
+    assert_eq!(fallback.len(), expected);
+    assert_eq!(fallback, apache_reads(&cluster.bootstrap, &topic, Some(expected)).await);
+    assert_eq!(fallback, ebb_reads(&provider(cluster), &topic, 2, |_| {}).await, "both paths read the same");
 }
 
 #[tokio::test(flavor = "multi_thread")]
