@@ -9,12 +9,7 @@ use super::broker::repo_root;
 /// Runs `scripts/kafka tool NAME ARGS…` and returns its standard output.
 /// Panics with the tool's standard error when it exits non-zero.
 pub fn run(tool: &str, args: &[&str]) -> String {
-    let output = Command::new(repo_root().join("scripts/kafka"))
-        .arg("tool")
-        .arg(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run Apache's {tool}: {e}"));
+    let output = output_of(tool, args);
     assert!(
         output.status.success(),
         "Apache's {tool} {args:?} failed:\n{}\n{}",
@@ -191,12 +186,17 @@ pub fn consume(bootstrap: &str, topic: &str, count: usize) -> Vec<String> {
 /// `kafka-consumer-groups ARGS`, whatever its exit status: Apache's tool
 /// prints some failures and still exits 0, so callers read what it printed.
 fn consumer_groups(args: &[&str]) -> std::process::Output {
+    output_of("consumer-groups", args)
+}
+
+/// `scripts/kafka tool NAME ARGS…`, whatever its exit status.
+fn output_of(tool: &str, args: &[&str]) -> std::process::Output {
     Command::new(repo_root().join("scripts/kafka"))
         .arg("tool")
-        .arg("consumer-groups")
+        .arg(tool)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run Apache's consumer-groups: {e}"))
+        .unwrap_or_else(|e| panic!("cannot run Apache's {tool}: {e}"))
 }
 
 #[cfg(test)]
@@ -266,12 +266,7 @@ pub fn consume_records(bootstrap: &str, topic: &str, count: Option<usize>) -> Ve
         args.extend(["--property", property]);
     }
     // Ended by its timeout, the tool exits non-zero: its output is what counts.
-    let output = Command::new(repo_root().join("scripts/kafka"))
-        .arg("tool")
-        .arg("console-consumer")
-        .args(&args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run Apache's console-consumer: {e}"));
+    let output = output_of("console-consumer", &args);
     let out = String::from_utf8_lossy(&output.stdout);
     let mut records: Vec<Consumed> = out.lines().map(parse_consumed).collect();
     records.sort();

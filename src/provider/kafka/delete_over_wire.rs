@@ -87,7 +87,6 @@ impl Inner {
                     // The leader cannot be reached or did not answer in time: a
                     // passing failure, asked again of whichever broker leads next.
                     Err(failed) => {
-                        self.recent_metadata.forget();
                         let code = if failed.timed_out() {
                             RDKafkaErrorCode::RequestTimedOut
                         } else {

@@ -86,10 +86,7 @@ pub fn fetch(
                     moved.push(fetched.partition);
                     Ok(Took::Same)
                 }
-                code => {
-                    let subject = format!("{}:{}", shared.topic, fetched.partition);
-                    Err(shared.inner.partition_failed(OPERATION, &subject, code).error)
-                }
+                code => Err(shared.refused(fetched.partition, code)),
             };
             match took {
                 Ok(Took::Moved) => progressed = true,
@@ -201,10 +198,7 @@ fn restart(
         match answer {
             Some(a) if a.error == 0 => *slot = a.value.unwrap_or(part.position),
             Some(a) if MOVED.contains(&a.error) => return Ok(None),
-            Some(a) => {
-                let subject = format!("{}:{}", shared.topic, part.partition);
-                return Err(shared.inner.partition_failed(OPERATION, &subject, a.error).error);
-            }
+            Some(a) => return Err(shared.refused(part.partition, a.error)),
             None => return Ok(None),
         }
     }

@@ -114,6 +114,11 @@ impl Shared<'_> {
         self.notes.lock().unwrap_or_else(|p| p.into_inner()).push(note);
     }
 
+    /// The error for a partition its leader answered with Kafka error `code`.
+    fn refused(&self, partition: i32, code: i16) -> ProviderError {
+        self.inner.partition_failed(OPERATION, &format!("{}:{partition}", self.topic), code).error
+    }
+
     fn unreadable(&self, partition: i32, why: Unreadable) -> ProviderError {
         ProviderError::Request {
             cluster: self.inner.cluster.clone(),
@@ -199,12 +204,8 @@ impl Inner {
                 for (leader, share) in routed {
                     fetching += 1;
                     let queues = queues.to_vec();
-                    let events = events.clone();
-                    scope.spawn(move || {
-                        let ending = Ending(events.clone());
-                        fetcher::fetch(shared, &leader, share, &queues, &events);
-                        drop(ending);
-                    });
+                    let ending = Ending(events.clone());
+                    scope.spawn(move || fetcher::fetch(shared, &leader, share, &queues, &ending.0));
                 }
             }
             if fetching == 0 && (pending.is_empty() || shared.stopped()) {
